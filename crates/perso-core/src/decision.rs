@@ -1,0 +1,187 @@
+//! What [`crate::Engine::decide`] returns: per placement, the winning campaign and the
+//! action rendered into plain data (templates filled, recommendations computed). This
+//! is the render plan: the browser runtime applies it with the DOM, the edge worker
+//! with an HTML rewriter. It carries no segment names, tiers or inferred interests,
+//! so a host may show any field of it to the shopper.
+
+use crate::bundle::source::{ChoiceSource, OfferDisplay, RewardSource, TriggerSource};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    /// Serial of the bundle that decided.
+    pub serial: u64,
+    /// One entry per placement that shows something, in the bundle's placement order.
+    pub placements: Vec<Placed>,
+    /// Campaigns whose experiment held this visitor out (they would have won):
+    /// a host may log them as control exposures.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub holdouts: Vec<String>,
+}
+
+impl Decision {
+    pub fn placement(&self, placement: &str) -> Option<&Placed> {
+        self.placements.iter().find(|p| p.placement == placement)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Placed {
+    pub placement: String,
+    pub campaign: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    /// Offers, registration prompts and chat triggers count against the session's
+    /// interruption budget once rendered.
+    pub interruption: bool,
+    pub trigger: TriggerSource,
+    pub action: Action,
+    /// Shopper-facing explanation in plain words.
+    pub why: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Action {
+    Banner {
+        title: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        body: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        image: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cta: Option<Link>,
+    },
+    Offer {
+        title: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        body: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+        single_use: bool,
+        display: OfferDisplay,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        expires_in_s: Option<u64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        terms: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cta: Option<Link>,
+    },
+    Recommend {
+        title: String,
+        items: Vec<Product>,
+    },
+    Welcome {
+        text: String,
+    },
+    Register {
+        title: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        body: Option<String>,
+        questions: Vec<Question>,
+        submit_label: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reward: Option<RewardSource>,
+    },
+    Chat {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        topic: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Link {
+    pub label: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Product {
+    pub sku: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price: Option<f64>,
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Question {
+    pub id: String,
+    pub label: String,
+    pub multiple: bool,
+    pub options: Vec<ChoiceSource>,
+}
+
+impl PartialEq for ChoiceSource {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value && self.label == other.label
+    }
+}
+
+impl PartialEq for RewardSource {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text && self.code == other.code
+    }
+}
+
+/// What [`crate::Engine::explain`] returns: every campaign, in evaluation order, with
+/// why it won, lost or was excluded. For merchants and marketers, not shoppers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    pub serial: u64,
+    pub campaigns: Vec<CampaignVerdict>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CampaignVerdict {
+    pub campaign: String,
+    pub placement: String,
+    pub priority: i64,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Shown in its placement.
+    Won {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        variant: Option<String>,
+    },
+    /// Eligible, but a higher-priority campaign took the placement.
+    Lost { to: String },
+    /// Not eligible for this visitor, for this reason.
+    Excluded { reason: Exclusion },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Exclusion {
+    Disabled,
+    /// Consent denied or Global Privacy Control on, and the campaign requires consent.
+    Consent,
+    /// Outside the schedule window, hours or weekdays.
+    Schedule { detail: String },
+    /// A segment the campaign requires did not match; `failed` is the deepest
+    /// sub-condition found false, as JSON, with its JSON path in the bundle.
+    Segment { segment: String, failed: FailedCondition },
+    Condition { failed: FailedCondition },
+    /// A frequency cap or cooldown.
+    Cap { detail: String },
+    /// The session's interruption budget or the gap between interruptions.
+    Guardrail { detail: String },
+    Holdout,
+    /// A recommendation with nothing to recommend, or a greeting with a missing field.
+    NothingToShow { detail: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FailedCondition {
+    pub path: String,
+    pub rule: serde_json::Value,
+}

@@ -1,0 +1,356 @@
+//! Visitor state: what perso remembers about one visitor, on that visitor's device
+//! (localStorage in the browser, a first-party cookie at the edge). The engine never
+//! stores it; every update is a pure function returning the new state, and the host
+//! persists it (or does not, with consent denied).
+//!
+//! Invariants: the serialized form is versioned (`v`), and bounded — at most
+//! [`MAX_CAMPAIGN_RECORDS`] campaign records (least recently touched dropped first),
+//! [`MAX_INTERESTS`] interests and [`MAX_TEXT`] bytes per string — so it always fits a
+//! cookie. Field names are short for the same reason.
+
+use serde::{Deserialize, Serialize};
+
+pub const STATE_VERSION: u32 = 1;
+/// A session ends after 30 minutes without activity.
+pub const SESSION_TIMEOUT_MS: i64 = 30 * 60 * 1000;
+pub const MAX_CAMPAIGN_RECORDS: usize = 32;
+pub const MAX_INTERESTS: usize = 12;
+pub const MAX_TEXT: usize = 64;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitorState {
+    pub v: u32,
+    /// Random id made on the device; the bucketing key of experiments.
+    pub id: String,
+    /// Sessions started, this one included.
+    pub visits: u32,
+    /// Start of the previous session (ms since the epoch), for `visitor.days_since_last_visit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev_ms: Option<i64>,
+    pub session: Session,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub campaigns: Vec<CampaignRecord>,
+    /// Zero-party answers from the registration prompt.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub interests: Vec<String>,
+    #[serde(default)]
+    pub registered: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub start_ms: i64,
+    pub last_ms: i64,
+    pub pages: u32,
+    /// Referrer host and UTM parameters of the session's first page: affiliate
+    /// attribution that holds on later pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ref_host: Option<String>,
+    #[serde(default, skip_serializing_if = "Utm::is_empty")]
+    pub utm: Utm,
+    #[serde(default)]
+    pub interruptions: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_interruption_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Utm {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medium: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub term: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+}
+
+impl Utm {
+    pub fn is_empty(&self) -> bool {
+        self.source.is_none()
+            && self.medium.is_none()
+            && self.campaign.is_none()
+            && self.term.is_none()
+            && self.content.is_none()
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        match field {
+            "source" => self.source.as_deref(),
+            "medium" => self.medium.as_deref(),
+            "campaign" => self.campaign.as_deref(),
+            "term" => self.term.as_deref(),
+            "content" => self.content.as_deref(),
+            _ => None,
+        }
+    }
+
+    fn bounded(self) -> Utm {
+        Utm {
+            source: self.source.map(bound_text),
+            medium: self.medium.map(bound_text),
+            campaign: self.campaign.map(bound_text),
+            term: self.term.map(bound_text),
+            content: self.content.map(bound_text),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CampaignRecord {
+    pub id: String,
+    /// Impressions this session.
+    #[serde(default)]
+    pub s: u32,
+    /// Impressions ever.
+    #[serde(default)]
+    pub t: u32,
+    /// Last touched (impression, click or dismissal), for eviction.
+    #[serde(default)]
+    pub last_ms: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dismissed_ms: Option<i64>,
+    #[serde(default)]
+    pub clicks: u32,
+}
+
+/// What a page view tells the state: where the page was entered from.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct PageView {
+    #[serde(default)]
+    pub referrer_host: Option<String>,
+    #[serde(default)]
+    pub utm: Utm,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum StateError {
+    /// The stored state is from another format version; the host starts afresh.
+    #[error("visitor state version {found} is not supported (expected {STATE_VERSION})")]
+    UnsupportedVersion { found: u32 },
+    #[error("visitor state is malformed: {0}")]
+    Malformed(String),
+}
+
+fn bound_text(mut s: String) -> String {
+    if s.len() > MAX_TEXT {
+        let mut cut = MAX_TEXT;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+    }
+    s
+}
+
+impl VisitorState {
+    /// A first-time visitor; the host supplies a random id (crypto.randomUUID()).
+    pub fn new(visitor_id: &str, now_ms: i64) -> VisitorState {
+        VisitorState {
+            v: STATE_VERSION,
+            id: bound_text(visitor_id.to_owned()),
+            visits: 1,
+            prev_ms: None,
+            session: Session { start_ms: now_ms, last_ms: now_ms, ..Session::default() },
+            campaigns: Vec::new(),
+            interests: Vec::new(),
+            registered: false,
+        }
+    }
+
+    /// Parses stored state, enforcing the version and the bounds.
+    pub fn from_json(bytes: &[u8]) -> Result<VisitorState, StateError> {
+        #[derive(Deserialize)]
+        struct Version {
+            v: u32,
+        }
+        let version: Version =
+            serde_json::from_slice(bytes).map_err(|e| StateError::Malformed(e.to_string()))?;
+        if version.v != STATE_VERSION {
+            return Err(StateError::UnsupportedVersion { found: version.v });
+        }
+        let state: VisitorState =
+            serde_json::from_slice(bytes).map_err(|e| StateError::Malformed(e.to_string()))?;
+        Ok(state.bounded())
+    }
+
+    pub fn to_json(&self) -> String {
+        // Serializing plain structs of strings and numbers cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    fn bounded(mut self) -> VisitorState {
+        self.id = bound_text(self.id);
+        self.interests.truncate(MAX_INTERESTS);
+        self.interests = self.interests.into_iter().map(bound_text).collect();
+        self.session.ref_host = self.session.ref_host.map(bound_text);
+        self.session.utm = self.session.utm.bounded();
+        if self.campaigns.len() > MAX_CAMPAIGN_RECORDS {
+            self.campaigns.sort_by(|a, b| b.last_ms.cmp(&a.last_ms));
+            self.campaigns.truncate(MAX_CAMPAIGN_RECORDS);
+        }
+        for record in &mut self.campaigns {
+            record.id = bound_text(std::mem::take(&mut record.id));
+        }
+        self
+    }
+
+    /// Whether the session has lapsed (30 minutes without activity) at `now_ms`.
+    pub fn session_expired(&self, now_ms: i64) -> bool {
+        now_ms - self.session.last_ms > SESSION_TIMEOUT_MS
+    }
+
+    /// A page was viewed: starts a new session after 30 idle minutes (recording its
+    /// entry referrer and UTM), then counts the page.
+    pub fn page_view(mut self, page: &PageView, now_ms: i64) -> VisitorState {
+        if self.session_expired(now_ms) {
+            self.prev_ms = Some(self.session.start_ms);
+            self.visits = self.visits.saturating_add(1);
+            self.session = Session { start_ms: now_ms, last_ms: now_ms, ..Session::default() };
+            for record in &mut self.campaigns {
+                record.s = 0;
+            }
+        }
+        if self.session.pages == 0 {
+            self.session.ref_host = page.referrer_host.clone().filter(|h| !h.is_empty()).map(bound_text);
+            self.session.utm = page.utm.clone().bounded();
+        }
+        self.session.pages = self.session.pages.saturating_add(1);
+        self.session.last_ms = now_ms;
+        self
+    }
+
+    /// Activity without a page view (a click, a cart change) keeps the session alive.
+    pub fn touch(mut self, now_ms: i64) -> VisitorState {
+        if !self.session_expired(now_ms) {
+            self.session.last_ms = self.session.last_ms.max(now_ms);
+        }
+        self
+    }
+
+    pub fn campaign(&self, id: &str) -> Option<&CampaignRecord> {
+        self.campaigns.iter().find(|r| r.id == id)
+    }
+
+    fn record_mut(&mut self, id: &str, now_ms: i64) -> &mut CampaignRecord {
+        let index = match self.campaigns.iter().position(|r| r.id == id) {
+            Some(index) => index,
+            None => {
+                if self.campaigns.len() >= MAX_CAMPAIGN_RECORDS {
+                    // Evict the least recently touched record.
+                    if let Some((oldest, _)) =
+                        self.campaigns.iter().enumerate().min_by_key(|(_, r)| r.last_ms)
+                    {
+                        self.campaigns.swap_remove(oldest);
+                    }
+                }
+                self.campaigns.push(CampaignRecord { id: bound_text(id.to_owned()), ..Default::default() });
+                self.campaigns.len() - 1
+            }
+        };
+        let record = &mut self.campaigns[index];
+        record.last_ms = now_ms;
+        record
+    }
+
+    /// A campaign was rendered. `interruption` is true for offers, registration
+    /// prompts and chat triggers (see [`crate::Engine::record_impression`]).
+    pub fn impression(mut self, campaign: &str, interruption: bool, now_ms: i64) -> VisitorState {
+        let record = self.record_mut(campaign, now_ms);
+        record.s = record.s.saturating_add(1);
+        record.t = record.t.saturating_add(1);
+        if interruption {
+            self.session.interruptions = self.session.interruptions.saturating_add(1);
+            self.session.last_interruption_ms = Some(now_ms);
+        }
+        self.touch(now_ms)
+    }
+
+    pub fn dismissal(mut self, campaign: &str, now_ms: i64) -> VisitorState {
+        self.record_mut(campaign, now_ms).dismissed_ms = Some(now_ms);
+        self.touch(now_ms)
+    }
+
+    pub fn click(mut self, campaign: &str, now_ms: i64) -> VisitorState {
+        let record = self.record_mut(campaign, now_ms);
+        record.clicks = record.clicks.saturating_add(1);
+        self.touch(now_ms)
+    }
+
+    /// Stores the registration prompt's answers (zero-party data, on this device only).
+    pub fn register(mut self, interests: &[String], now_ms: i64) -> VisitorState {
+        self.registered = true;
+        self.interests = interests.iter().take(MAX_INTERESTS).cloned().map(bound_text).collect();
+        self.interests.dedup();
+        self.touch(now_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60_000;
+
+    #[test]
+    fn session_rolls_over_after_thirty_idle_minutes() {
+        let from_affiliate = PageView { referrer_host: Some("gadgets.com".into()), utm: Utm::default() };
+        let internal = PageView { referrer_host: Some("gizmos.test".into()), utm: Utm::default() };
+        let s = VisitorState::new("v1", 0).page_view(&from_affiliate, 0);
+        let s = s.page_view(&internal, 29 * MIN);
+        assert_eq!(s.session.ref_host.as_deref(), Some("gadgets.com"), "attribution holds");
+        assert_eq!((s.visits, s.session.pages), (1, 2));
+        let s = s.page_view(&internal, 29 * MIN + 31 * MIN);
+        assert_eq!((s.visits, s.session.pages), (2, 1));
+        assert_eq!(s.session.ref_host.as_deref(), Some("gizmos.test"));
+        assert_eq!(s.prev_ms, Some(0));
+    }
+
+    #[test]
+    fn impressions_count_per_session_and_reset() {
+        let s = VisitorState::new("v1", 0).page_view(&PageView::default(), 0);
+        let s = s.impression("offer", true, 1000).impression("offer", true, 2000);
+        let r = s.campaign("offer").cloned().unwrap_or_default();
+        assert_eq!((r.s, r.t), (2, 2));
+        assert_eq!(s.session.interruptions, 2);
+        let s = s.page_view(&PageView::default(), 2000 + 31 * MIN);
+        let r = s.campaign("offer").cloned().unwrap_or_default();
+        assert_eq!((r.s, r.t), (0, 2));
+        assert_eq!(s.session.interruptions, 0);
+    }
+
+    #[test]
+    fn records_are_bounded() {
+        let mut s = VisitorState::new("v1", 0);
+        for i in 0..(MAX_CAMPAIGN_RECORDS as i64 + 10) {
+            s = s.impression(&format!("c{i}"), false, i);
+        }
+        assert_eq!(s.campaigns.len(), MAX_CAMPAIGN_RECORDS);
+        assert!(s.campaign("c0").is_none(), "oldest evicted");
+        assert!(s.campaign(&format!("c{}", MAX_CAMPAIGN_RECORDS + 9)).is_some());
+    }
+
+    #[test]
+    fn round_trips_and_rejects_other_versions() {
+        let s = VisitorState::new("v1", 5).register(&["audio".into()], 6);
+        let back = VisitorState::from_json(s.to_json().as_bytes());
+        assert_eq!(back, Ok(s));
+        assert_eq!(
+            VisitorState::from_json(br#"{"v":9,"id":"x"}"#),
+            Err(StateError::UnsupportedVersion { found: 9 })
+        );
+        assert!(matches!(VisitorState::from_json(b"{oops"), Err(StateError::Malformed(_))));
+    }
+
+    #[test]
+    fn oversized_strings_are_cut() {
+        let long = "x".repeat(500);
+        let json = format!(r#"{{"v":1,"id":"{long}","visits":1,"session":{{"start_ms":0,"last_ms":0,"pages":1,"ref_host":"{long}"}}}}"#);
+        let s = VisitorState::from_json(json.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.id.len(), MAX_TEXT);
+        assert_eq!(s.session.ref_host.map(|h| h.len()), Some(MAX_TEXT));
+    }
+}
