@@ -17,6 +17,10 @@ pub struct Decision {
     /// a host may log them as control exposures.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub holdouts: Vec<String>,
+    /// When a campaign held back only by time (the gap between interruptions, a
+    /// schedule not yet started) may become eligible: a host re-decides then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recheck_at_ms: Option<i64>,
 }
 
 impl Decision {
