@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds the WebAssembly package twice with wasm-pack: pkg/ (--target web: browsers
+# and edge workers) and pkg-node/ (--target nodejs), with the size-oriented
+# `wasm-release` profile and wasm-opt from the pinned binaryen (see .ci/setup), then
+# prints the size report (raw and gzip -9 of the .wasm and its JS glue).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="${PERSO_TOOLS:-$HOME/.wasm-tools}/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+build() {
+  local target=$1 out=$2 log
+  log=$(mktemp)
+  if ! wasm-pack build --no-pack --target "$target" --out-dir "$out" --out-name perso --profile wasm-release . >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "build-wasm: wasm-pack --target $target failed" >&2
+    exit 1
+  fi
+  rm -f "$log"
+}
+build web pkg
+build nodejs pkg-node
+node scripts/write-pkg-manifests.mjs
+
+size() { wc -c <"$1" | tr -d ' '; }
+gz() { gzip -9 -c "$1" | wc -c | tr -d ' '; }
+wasm=pkg/perso_bg.wasm glue=pkg/perso.js
+total_gz=$(( $(gz "$wasm") + $(gz "$glue") ))
+echo "wasm size: perso_bg.wasm $(size "$wasm") B raw, $(gz "$wasm") B gzip -9; perso.js glue $(size "$glue") B raw, $(gz "$glue") B gzip -9; engine total $total_gz B gzip -9 (budget 40960)"
+if [ "$total_gz" -gt 40960 ]; then
+  echo "wasm size: OVER the 40 KB gzip budget" >&2
+fi
