@@ -15,32 +15,26 @@ pub fn compile(bytes: &[u8], limits: &Limits) -> Result<CompiledBundle, BundleEr
     if bytes.len() > limits.max_bytes {
         return Err(BundleError::TooLarge { size: bytes.len(), limit: limits.max_bytes });
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let source: BundleSource = match serde_path_to_error::deserialize(&mut deserializer) {
-        Ok(source) => source,
-        Err(error) => {
-            // A bundle of another format fails on its fields; its version is the news.
-            if let Some(found) = peek_version(bytes).filter(|v| *v != FORMAT_VERSION) {
-                return Err(BundleError::UnsupportedVersion { found });
-            }
-            let path = error.path().to_string();
-            let path = if path == "." || path.is_empty() { "(bundle)".to_owned() } else { path };
-            return Err(BundleError::Json { path, message: error.into_inner().to_string() });
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| BundleError::Json { path: "(bundle)".into(), message: e.to_string() })?;
+    // A bundle of another format would fail on its fields; its version is the news.
+    if let Some(found) = value.get("version").and_then(Value::as_u64).filter(|v| *v != FORMAT_VERSION) {
+        return Err(BundleError::UnsupportedVersion { found });
+    }
+    let mut issues = Vec::new();
+    let source = super::read::Reader { issues: &mut issues }.bundle(&value);
+    let Some(source) = source else { return Err(BundleError::Invalid(issues)) };
+    // Semantic checks run even after type errors (on what could be read), so a
+    // marketer sees every problem at once.
+    match compile_source(&source, limits) {
+        Ok(bundle) if issues.is_empty() => Ok(bundle),
+        Ok(_) => Err(BundleError::Invalid(issues)),
+        Err(BundleError::Invalid(more)) => {
+            issues.extend(more);
+            Err(BundleError::Invalid(issues))
         }
-    };
-    deserializer.end().map_err(|e| BundleError::Json { path: "(bundle)".into(), message: e.to_string() })?;
-    if source.version != FORMAT_VERSION {
-        return Err(BundleError::UnsupportedVersion { found: source.version });
+        Err(other) => Err(other),
     }
-    compile_source(&source, limits)
-}
-
-fn peek_version(bytes: &[u8]) -> Option<u64> {
-    #[derive(serde::Deserialize)]
-    struct Peek {
-        version: Option<u64>,
-    }
-    serde_json::from_slice::<Peek>(bytes).ok()?.version
 }
 
 /// Validates and compiles an already-parsed source (the CLI lints this way).

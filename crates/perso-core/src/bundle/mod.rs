@@ -7,6 +7,7 @@
 //! with its context paths interned into slots of the bundle's [`Schema`].
 
 pub mod compile;
+mod read;
 pub mod source;
 
 use crate::context::Schema;
@@ -79,6 +80,16 @@ pub struct BundleIssue {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Problem {
+    #[error("must be {expected}, found {found}")]
+    WrongType { expected: &'static str, found: &'static str },
+    #[error("is required")]
+    Missing,
+    #[error("unknown field{}", .suggestion.as_ref().map(|s| format!(" (did you mean \"{s}\"?)")).unwrap_or_default())]
+    UnknownField { suggestion: Option<String> },
+    #[error("must be between {min} and {max}")]
+    NumberRange { min: i64, max: i64 },
+    #[error("\"{found}\" is not one of: {expected}")]
+    UnknownKind { found: String, expected: &'static str },
     #[error("unknown placement \"{0}\"")]
     UnknownPlacement(String),
     #[error("unknown segment \"{0}\"")]

@@ -1,0 +1,514 @@
+//! Reads a bundle's JSON (already parsed into a `serde_json::Value`) into the
+//! [`source`](super::source) types, collecting every type error, missing field and
+//! unknown field with its JSON path — where serde's derive would stop at the first
+//! problem. Written out by hand because derive-based deserializing of these types
+//! (with path tracking and tagged enums) cost more than 150 KB of WebAssembly; the
+//! derives stay on the source types for the CLI, where size does not matter.
+
+use super::source::*;
+use super::{BundleIssue, Problem};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+pub(crate) struct Reader<'i> {
+    pub issues: &'i mut Vec<BundleIssue>,
+}
+
+fn kind_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Edit distance, to suggest the field a typo meant.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = (previous + usize::from(ca != *cb)).min(row[j] + 1).min(current + 1);
+            previous = current;
+        }
+    }
+    row[b.len()]
+}
+
+impl Reader<'_> {
+    fn issue(&mut self, path: String, problem: Problem) {
+        self.issues.push(BundleIssue { path, problem });
+    }
+
+    fn wrong(&mut self, path: String, expected: &'static str, found: &Value) {
+        self.issue(path, Problem::WrongType { expected, found: kind_name(found) });
+    }
+
+    /// An object with only the `allowed` keys.
+    fn object<'v>(&mut self, value: &'v Value, path: &str, allowed: &[&str]) -> Option<&'v Map<String, Value>> {
+        let Value::Object(map) = value else {
+            self.wrong(path.to_owned(), "an object", value);
+            return None;
+        };
+        for key in map.keys() {
+            if !allowed.contains(&key.as_str()) {
+                let suggestion = allowed.iter().copied().filter(|a| distance(a, key) <= 2).min_by_key(|a| distance(a, key));
+                self.issue(
+                    format!("{path}{}", crate::logic::compile::key_segment(key)),
+                    Problem::UnknownField { suggestion: suggestion.map(str::to_owned) },
+                );
+            }
+        }
+        Some(map)
+    }
+
+    fn field_path(path: &str, key: &str) -> String {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    }
+
+    fn required<'v>(&mut self, map: &'v Map<String, Value>, key: &str, path: &str) -> Option<&'v Value> {
+        let value = map.get(key);
+        if value.is_none() {
+            self.issue(Self::field_path(path, key), Problem::Missing);
+        }
+        value
+    }
+
+    fn string(&mut self, value: &Value, path: String) -> Option<String> {
+        match value {
+            Value::String(s) => Some(s.clone()),
+            other => {
+                self.wrong(path, "a string", other);
+                None
+            }
+        }
+    }
+
+    fn req_string(&mut self, map: &Map<String, Value>, key: &str, path: &str) -> String {
+        self.required(map, key, path).and_then(|v| self.string(v, Self::field_path(path, key))).unwrap_or_default()
+    }
+
+    fn opt_string(&mut self, map: &Map<String, Value>, key: &str, path: &str) -> Option<String> {
+        match map.get(key) {
+            None | Some(Value::Null) => None,
+            Some(v) => self.string(v, Self::field_path(path, key)),
+        }
+    }
+
+    fn boolean(&mut self, map: &Map<String, Value>, key: &str, path: &str, default: bool) -> bool {
+        match map.get(key) {
+            None => default,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                self.wrong(Self::field_path(path, key), "true or false", other);
+                default
+            }
+        }
+    }
+
+    fn integer(&mut self, value: &Value, path: String, min: i64, max: i64) -> Option<i64> {
+        match value.as_i64().or_else(|| value.as_u64().map(|u| u.min(i64::MAX as u64) as i64)) {
+            Some(n) if (min..=max).contains(&n) => Some(n),
+            Some(_) => {
+                self.issue(path, Problem::NumberRange { min, max });
+                None
+            }
+            None => {
+                self.wrong(path, "a whole number", value);
+                None
+            }
+        }
+    }
+
+    fn opt_integer(&mut self, map: &Map<String, Value>, key: &str, path: &str, min: i64, max: i64) -> Option<i64> {
+        match map.get(key) {
+            None | Some(Value::Null) => None,
+            Some(v) => self.integer(v, Self::field_path(path, key), min, max),
+        }
+    }
+
+    fn opt_number(&mut self, map: &Map<String, Value>, key: &str, path: &str) -> Option<f64> {
+        match map.get(key) {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) => n.as_f64(),
+            Some(other) => {
+                self.wrong(Self::field_path(path, key), "a number", other);
+                None
+            }
+        }
+    }
+
+    fn array<'v>(&mut self, map: &'v Map<String, Value>, key: &str, path: &str, required: bool) -> &'v [Value] {
+        match map.get(key) {
+            None if required => {
+                self.issue(Self::field_path(path, key), Problem::Missing);
+                &[]
+            }
+            None | Some(Value::Null) => &[],
+            Some(Value::Array(items)) => items,
+            Some(other) => {
+                self.wrong(Self::field_path(path, key), "an array", other);
+                &[]
+            }
+        }
+    }
+
+    fn strings(&mut self, map: &Map<String, Value>, key: &str, path: &str) -> Vec<String> {
+        let items = self.array(map, key, path, false);
+        let base = Self::field_path(path, key);
+        items.iter().enumerate().filter_map(|(i, v)| self.string(v, format!("{base}[{i}]"))).collect()
+    }
+
+    pub fn bundle(&mut self, value: &Value) -> Option<BundleSource> {
+        const FIELDS: &[&str] = &[
+            "version", "serial", "expires_at", "issued_at", "store", "utc_offset_minutes", "placements", "segments",
+            "campaigns", "guardrails", "products", "affinity",
+        ];
+        let map = self.object(value, "", FIELDS)?;
+        let path = "";
+        let version = self.required(map, "version", path).and_then(|v| self.integer(v, "version".into(), 0, i64::MAX)).unwrap_or(0);
+        let serial = self.required(map, "serial", path).and_then(|v| self.integer(v, "serial".into(), 0, i64::MAX)).unwrap_or(0);
+        let placements = self
+            .array(map, "placements", path, true)
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| {
+                let p = format!("placements[{i}]");
+                let m = self.object(v, &p, &["id", "description"])?;
+                Some(PlacementSource { id: self.req_string(m, "id", &p), description: self.opt_string(m, "description", &p) })
+            })
+            .collect();
+        let segments = self
+            .array(map, "segments", path, false)
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| {
+                let p = format!("segments[{i}]");
+                let m = self.object(v, &p, &["id", "description", "condition"])?;
+                Some(SegmentSource {
+                    id: self.req_string(m, "id", &p),
+                    description: self.opt_string(m, "description", &p),
+                    condition: self.required(m, "condition", &p).cloned().unwrap_or(Value::Bool(false)),
+                })
+            })
+            .collect();
+        let campaigns = self
+            .array(map, "campaigns", path, true)
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| self.campaign(v, &format!("campaigns[{i}]")))
+            .collect();
+        let guardrails = match map.get("guardrails") {
+            Some(v) => self.guardrails(v),
+            None => GuardrailsSource::default(),
+        };
+        let mut products = BTreeMap::new();
+        match map.get("products") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(m)) => {
+                for (sku, product) in m {
+                    let p = format!("products{}", crate::logic::compile::key_segment(sku));
+                    if let Some(product) = self.product(product, &p) {
+                        products.insert(sku.clone(), product);
+                    }
+                }
+            }
+            Some(other) => self.wrong("products".into(), "an object of sku -> product", other),
+        }
+        Some(BundleSource {
+            version: version as u64,
+            serial: serial as u64,
+            expires_at: self.req_string(map, "expires_at", path),
+            issued_at: self.opt_string(map, "issued_at", path),
+            store: self.opt_string(map, "store", path),
+            utc_offset_minutes: self.opt_integer(map, "utc_offset_minutes", path, -840, 840).unwrap_or(0) as i32,
+            placements,
+            segments,
+            campaigns,
+            guardrails,
+            products,
+            affinity: map.get("affinity").map(|v| self.affinity(v)).unwrap_or_default(),
+        })
+    }
+
+    fn campaign(&mut self, value: &Value, p: &str) -> Option<CampaignSource> {
+        const FIELDS: &[&str] = &[
+            "id", "name", "placement", "priority", "enabled", "segments", "condition", "schedule", "caps",
+            "requires_consent", "trigger", "experiment", "action", "why",
+        ];
+        let m = self.object(value, p, FIELDS)?;
+        let action = match self.required(m, "action", p) {
+            Some(a) => self.action(a, &format!("{p}.action"))?,
+            None => return None,
+        };
+        Some(CampaignSource {
+            id: self.req_string(m, "id", p),
+            name: self.opt_string(m, "name", p),
+            placement: self.req_string(m, "placement", p),
+            priority: self.opt_integer(m, "priority", p, i64::MIN, i64::MAX).unwrap_or(0),
+            enabled: self.boolean(m, "enabled", p, true),
+            segments: self.strings(m, "segments", p),
+            condition: m.get("condition").filter(|c| !c.is_null()).cloned(),
+            schedule: m.get("schedule").and_then(|s| self.schedule(s, &format!("{p}.schedule"))),
+            caps: m.get("caps").and_then(|c| self.caps(c, &format!("{p}.caps"))).unwrap_or_default(),
+            requires_consent: self.boolean(m, "requires_consent", p, false),
+            trigger: m.get("trigger").and_then(|t| self.trigger(t, &format!("{p}.trigger"))).unwrap_or_default(),
+            experiment: m.get("experiment").and_then(|e| self.experiment(e, &format!("{p}.experiment"))),
+            action,
+            why: self.opt_string(m, "why", p),
+        })
+    }
+
+    fn schedule(&mut self, value: &Value, p: &str) -> Option<ScheduleSource> {
+        let m = self.object(value, p, &["start", "end", "hours", "weekdays"])?;
+        let hours = match m.get("hours") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(pair)) if pair.len() == 2 => {
+                let from = self.integer(&pair[0], format!("{p}.hours[0]"), 0, 24);
+                let to = self.integer(&pair[1], format!("{p}.hours[1]"), 0, 24);
+                Some([from? as u8, to? as u8])
+            }
+            Some(other) => {
+                self.wrong(format!("{p}.hours"), "[from, to] hours", other);
+                None
+            }
+        };
+        let weekdays = match m.get("weekdays") {
+            None | Some(Value::Null) => None,
+            Some(_) => {
+                let items = self.array(m, "weekdays", p, false);
+                Some(items.iter().enumerate().filter_map(|(i, d)| self.integer(d, format!("{p}.weekdays[{i}]"), 1, 7)).map(|d| d as u8).collect())
+            }
+        };
+        Some(ScheduleSource { start: self.opt_string(m, "start", p), end: self.opt_string(m, "end", p), hours, weekdays })
+    }
+
+    fn caps(&mut self, value: &Value, p: &str) -> Option<CapsSource> {
+        let m = self.object(value, p, &["per_session", "per_visitor", "cooldown_after_dismiss_s"])?;
+        Some(CapsSource {
+            per_session: self.opt_integer(m, "per_session", p, 0, i64::from(u32::MAX)).map(|n| n as u32),
+            per_visitor: self.opt_integer(m, "per_visitor", p, 0, i64::from(u32::MAX)).map(|n| n as u32),
+            cooldown_after_dismiss_s: self.opt_integer(m, "cooldown_after_dismiss_s", p, 0, i64::MAX).map(|n| n as u64),
+        })
+    }
+
+    fn trigger(&mut self, value: &Value, p: &str) -> Option<TriggerSource> {
+        let m = self.object(value, p, &["on", "seconds", "percent"])?;
+        let on = self.req_string(m, "on", p);
+        let seconds = |r: &mut Self| r.opt_integer(m, "seconds", p, 0, 86_400).unwrap_or(0) as u32;
+        Some(match on.as_str() {
+            "now" => TriggerSource::Now,
+            "dwell" => TriggerSource::Dwell { seconds: seconds(self) },
+            "idle" => TriggerSource::Idle { seconds: seconds(self) },
+            "scroll" => TriggerSource::Scroll { percent: self.opt_integer(m, "percent", p, 1, 100).unwrap_or(50) as u8 },
+            "exit_intent" => TriggerSource::ExitIntent,
+            "add_to_cart" => TriggerSource::AddToCart,
+            other => {
+                self.issue(
+                    format!("{p}.on"),
+                    Problem::UnknownKind { found: other.to_owned(), expected: "now, dwell, idle, scroll, exit_intent, add_to_cart" },
+                );
+                return None;
+            }
+        })
+    }
+
+    fn experiment(&mut self, value: &Value, p: &str) -> Option<ExperimentSource> {
+        let m = self.object(value, p, &["salt", "variants", "holdout"])?;
+        let variants = self
+            .array(m, "variants", p, true)
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| {
+                let vp = format!("{p}.variants[{i}]");
+                let vm = self.object(v, &vp, &["id", "weight", "action"])?;
+                Some(VariantSource {
+                    id: self.req_string(vm, "id", &vp),
+                    weight: self.opt_integer(vm, "weight", &vp, i64::from(i32::MIN), i64::from(i32::MAX)).unwrap_or(1),
+                    action: vm.get("action").and_then(|a| self.action(a, &format!("{vp}.action"))),
+                })
+            })
+            .collect();
+        Some(ExperimentSource {
+            salt: self.opt_string(m, "salt", p),
+            variants,
+            holdout: self.opt_integer(m, "holdout", p, i64::from(i32::MIN), i64::from(i32::MAX)).unwrap_or(0),
+        })
+    }
+
+    fn link(&mut self, map: &Map<String, Value>, p: &str) -> Option<LinkSource> {
+        let value = map.get("cta").filter(|v| !v.is_null())?;
+        let lp = format!("{p}.cta");
+        let m = self.object(value, &lp, &["label", "url"])?;
+        Some(LinkSource { label: self.req_string(m, "label", &lp), url: self.req_string(m, "url", &lp) })
+    }
+
+    fn action(&mut self, value: &Value, p: &str) -> Option<ActionSource> {
+        let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
+        let fields: &[&str] = match kind {
+            "banner" => &["kind", "title", "body", "image", "cta"],
+            "offer" => &["kind", "title", "body", "code", "single_use", "display", "expires_in_s", "terms", "eligibility", "cta"],
+            "recommend" => &["kind", "title", "count", "fallback"],
+            "welcome" => &["kind", "template"],
+            "register" => &["kind", "title", "body", "questions", "submit_label", "reward"],
+            "chat" => &["kind", "message", "topic"],
+            _ => {
+                if self.object(value, p, &["kind"]).is_some() {
+                    let problem = if kind.is_empty() {
+                        Problem::Missing
+                    } else {
+                        Problem::UnknownKind { found: kind.to_owned(), expected: "banner, offer, recommend, welcome, register, chat" }
+                    };
+                    self.issue(format!("{p}.kind"), problem);
+                }
+                return None;
+            }
+        };
+        let m = self.object(value, p, fields)?;
+        Some(match kind {
+            "banner" => ActionSource::Banner(BannerSource {
+                title: self.req_string(m, "title", p),
+                body: self.opt_string(m, "body", p),
+                image: self.opt_string(m, "image", p),
+                cta: self.link(m, p),
+            }),
+            "offer" => ActionSource::Offer(OfferSource {
+                title: self.req_string(m, "title", p),
+                body: self.opt_string(m, "body", p),
+                code: self.opt_string(m, "code", p),
+                single_use: self.boolean(m, "single_use", p, false),
+                display: match self.opt_string(m, "display", p).as_deref() {
+                    None | Some("toast") => OfferDisplay::Toast,
+                    Some("modal") => OfferDisplay::Modal,
+                    Some(other) => {
+                        self.issue(format!("{p}.display"), Problem::UnknownKind { found: other.to_owned(), expected: "toast, modal" });
+                        OfferDisplay::Toast
+                    }
+                },
+                expires_in_s: self.opt_integer(m, "expires_in_s", p, 1, i64::MAX).map(|n| n as u64),
+                terms: self.opt_string(m, "terms", p),
+                eligibility: m.get("eligibility").filter(|e| !e.is_null()).cloned(),
+                cta: self.link(m, p),
+            }),
+            "recommend" => ActionSource::Recommend(RecommendSource {
+                title: self.req_string(m, "title", p),
+                count: self.opt_integer(m, "count", p, 1, 24).unwrap_or(4) as u8,
+                fallback: self.strings(m, "fallback", p),
+            }),
+            "welcome" => ActionSource::Welcome(WelcomeSource { template: self.req_string(m, "template", p) }),
+            "register" => {
+                let questions = self
+                    .array(m, "questions", p, true)
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, q)| self.question(q, &format!("{p}.questions[{i}]")))
+                    .collect();
+                let reward = match m.get("reward").filter(|r| !r.is_null()) {
+                    Some(r) => {
+                        let rp = format!("{p}.reward");
+                        self.object(r, &rp, &["text", "code"]).map(|rm| RewardSource {
+                            text: self.req_string(rm, "text", &rp),
+                            code: self.opt_string(rm, "code", &rp),
+                        })
+                    }
+                    None => None,
+                };
+                ActionSource::Register(RegisterSource {
+                    title: self.req_string(m, "title", p),
+                    body: self.opt_string(m, "body", p),
+                    questions,
+                    submit_label: self.opt_string(m, "submit_label", p).unwrap_or_else(|| "Save".to_owned()),
+                    reward,
+                })
+            }
+            _ => ActionSource::Chat(ChatSource { message: self.opt_string(m, "message", p), topic: self.opt_string(m, "topic", p) }),
+        })
+    }
+
+    fn question(&mut self, value: &Value, p: &str) -> Option<QuestionSource> {
+        let m = self.object(value, p, &["id", "label", "options", "multiple"])?;
+        let options = self
+            .array(m, "options", p, true)
+            .iter()
+            .enumerate()
+            .filter_map(|(i, o)| {
+                let op = format!("{p}.options[{i}]");
+                let om = self.object(o, &op, &["value", "label"])?;
+                Some(ChoiceSource { value: self.req_string(om, "value", &op), label: self.req_string(om, "label", &op) })
+            })
+            .collect();
+        Some(QuestionSource {
+            id: self.req_string(m, "id", p),
+            label: self.req_string(m, "label", p),
+            options,
+            multiple: self.boolean(m, "multiple", p, false),
+        })
+    }
+
+    fn guardrails(&mut self, value: &Value) -> GuardrailsSource {
+        let p = "guardrails";
+        let defaults = GuardrailsSource::default();
+        let Some(m) = self.object(value, p, &["max_interruptions_per_session", "min_gap_between_interruptions_s", "dismiss_cooldown_s"]) else {
+            return defaults;
+        };
+        GuardrailsSource {
+            max_interruptions_per_session: self
+                .opt_integer(m, "max_interruptions_per_session", p, 0, i64::from(u32::MAX))
+                .map_or(defaults.max_interruptions_per_session, |n| n as u32),
+            min_gap_between_interruptions_s: self
+                .opt_integer(m, "min_gap_between_interruptions_s", p, 0, i64::MAX)
+                .map_or(defaults.min_gap_between_interruptions_s, |n| n as u64),
+            dismiss_cooldown_s: self.opt_integer(m, "dismiss_cooldown_s", p, 0, i64::MAX).map_or(defaults.dismiss_cooldown_s, |n| n as u64),
+        }
+    }
+
+    fn product(&mut self, value: &Value, p: &str) -> Option<ProductSource> {
+        let m = self.object(value, p, &["name", "category", "price", "url", "image"])?;
+        Some(ProductSource {
+            name: self.req_string(m, "name", p),
+            category: self.opt_string(m, "category", p),
+            price: self.opt_number(m, "price", p),
+            url: self.req_string(m, "url", p),
+            image: self.opt_string(m, "image", p),
+        })
+    }
+
+    fn affinity(&mut self, value: &Value) -> AffinitySource {
+        let mut source = AffinitySource::default();
+        let Some(m) = self.object(value, "affinity", &["items", "categories"]) else { return source };
+        for (key, table) in [("items", &mut source.items), ("categories", &mut source.categories)] {
+            let Some(v) = m.get(key) else { continue };
+            let tp = format!("affinity.{key}");
+            let Value::Object(entries) = v else {
+                self.wrong(tp, "an object", v);
+                continue;
+            };
+            for (from, related) in entries {
+                let ep = format!("{tp}{}", crate::logic::compile::key_segment(from));
+                let Value::Array(pairs) = related else {
+                    self.wrong(ep, "an array of [sku, score] pairs", related);
+                    continue;
+                };
+                let mut list = Vec::with_capacity(pairs.len());
+                for (i, pair) in pairs.iter().enumerate() {
+                    match pair.as_array().map(Vec::as_slice) {
+                        Some([Value::String(sku), Value::Number(score)]) => list.push((sku.clone(), score.as_f64().unwrap_or(0.0))),
+                        _ => self.wrong(format!("{ep}[{i}]"), "a [sku, score] pair", pair),
+                    }
+                }
+                table.insert(from.clone(), list);
+            }
+        }
+        source
+    }
+}
