@@ -137,7 +137,8 @@ pub fn js_number_string(n: f64) -> String {
     } else if n.fract() == 0.0 && n.abs() < 1e21 {
         format!("{}", n as i128)
     } else {
-        format!("{n}")
+        // Shortest round-trip digits with JavaScript's exponent form ("1e+21").
+        serde_json::to_string(&n).unwrap_or_default()
     }
 }
 
@@ -331,6 +332,9 @@ mod tests {
         assert!(parse_float(&s("x1")).is_nan());
         assert_eq!(js_number_string(3.0), "3");
         assert_eq!(js_number_string(-0.5), "-0.5");
+        assert_eq!(js_number_string(3.14), "3.14");
+        assert_eq!(js_number_string(1e21), "1e+21");
+        assert_eq!(js_number_string(1.5e-7), "1.5e-7");
         assert_eq!(to_js_string(&Datum::List(vec![Datum::Num(1.0), Datum::Null, s("a")])), "1,,a");
     }
 
