@@ -223,15 +223,18 @@ pub fn register(
     from_json(&read_state(&state)?.register(&interests, now_ms as i64))
 }
 
-/// Plain JsonLogic, like json-logic-js's `apply(rule, data)`.
+/// Plain JsonLogic, like json-logic-js's `apply(rule, data)`: any JSON value in,
+/// any JSON value out (`null` and `undefined` data are both JSON null).
 #[wasm_bindgen(js_name = applyRule)]
 pub fn apply_rule(rule: JsValue, data: JsValue) -> Result<JsValue, JsValue> {
-    let rule_json = to_json(&rule, "rule_invalid", "rule").or_else(|_| Ok::<_, JsValue>("null".to_owned()))?;
-    let data_json = if data.is_undefined() { "null".to_owned() } else { to_json(&data, "rule_invalid", "data")? };
-    let rule: serde_json::Value =
-        serde_json::from_str(&rule_json).map_err(|e| js_error("rule_invalid", &e.to_string(), None))?;
-    let data: serde_json::Value =
-        serde_json::from_str(&data_json).map_err(|e| js_error("rule_invalid", &e.to_string(), None))?;
+    let parse = |value: &JsValue, what: &str| -> Result<serde_json::Value, JsValue> {
+        if value.is_undefined() || value.is_null() {
+            return Ok(serde_json::Value::Null);
+        }
+        let json = to_json(value, "rule_invalid", what)?;
+        serde_json::from_str(&json).map_err(|e| js_error("rule_invalid", &format!("{what}: {e}"), None))
+    };
+    let (rule, data) = (parse(&rule, "rule")?, parse(&data, "data")?);
     let result = perso_core::logic::apply(&rule, &data).map_err(IntoJs::into_js)?;
     from_json(&result)
 }
