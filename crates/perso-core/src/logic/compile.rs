@@ -23,6 +23,8 @@ pub const MAX_NODES: usize = 2_000;
 #[derive(Debug, Clone)]
 pub enum Expr {
     Lit(Datum<'static>),
+    /// A missing operand: JavaScript's `undefined` (`== null` but not `=== null`).
+    Undefined,
     /// An array literal holding logic: evaluated element by element.
     Array(Vec<Expr>),
     Var { path: VarPath, default: Option<Box<Expr>> },
@@ -368,7 +370,7 @@ impl Compiler<'_> {
             return Err(self.fail(LogicProblem::Arguments { op: "this operator", expected: "exactly two operands" }));
         }
         let mut it = ops.into_iter();
-        Ok((it.next().unwrap_or(Expr::Lit(Datum::Null)), it.next().unwrap_or(Expr::Lit(Datum::Null))))
+        Ok((it.next().unwrap_or(Expr::Undefined), it.next().unwrap_or(Expr::Undefined)))
     }
 
     fn var(&mut self, args: &Value, depth: usize, in_scope: bool) -> Result<Expr, LogicError> {

@@ -79,6 +79,7 @@ impl Expr {
     pub fn eval<'a>(&'a self, env: &Env<'a>) -> Val<'a> {
         match self {
             Expr::Lit(d) => Cow::Borrowed(d),
+            Expr::Undefined => Cow::Borrowed(&NULL),
             Expr::Array(items) => owned(Datum::List(items.iter().map(|e| e.eval(env).into_owned()).collect())),
             Expr::Var { path, default } => {
                 let found = match path {
@@ -185,8 +186,24 @@ impl Expr {
             Expr::Not(inner) => boolean(!inner.truthy(env)),
             Expr::Truthy(inner) => boolean(inner.truthy(env)),
             Expr::Equals { strict, negate, left, right } => {
-                let (a, b) = (left.eval(env), right.eval(env));
-                let equal = if *strict { strict_equals(&a, &b) } else { loose_equals(&a, &b) };
+                let equal = match (&**left, &**right) {
+                    (Expr::Undefined, Expr::Undefined) => true,
+                    // Data never holds `undefined`: only `null == undefined` holds.
+                    (Expr::Undefined, other) | (other, Expr::Undefined) => !*strict && other.eval(env).is_null(),
+                    _ => {
+                        let (a, b) = (left.eval(env), right.eval(env));
+                        match (&a, &b) {
+                            // Arrays and objects are equal only to themselves (identity).
+                            (Cow::Borrowed(x), Cow::Borrowed(y))
+                                if matches!(x, Datum::List(_) | Datum::Map(_)) && std::ptr::eq(*x, *y) =>
+                            {
+                                true
+                            }
+                            _ if *strict => strict_equals(&a, &b),
+                            _ => loose_equals(&a, &b),
+                        }
+                    }
+                };
                 boolean(equal != *negate)
             }
             Expr::Compare { op, args } => boolean(compare_chain(*op, args, env)),
@@ -197,15 +214,20 @@ impl Expr {
             Expr::In { needle, haystack } => {
                 let (needle, haystack) = (needle.eval(env), haystack.eval(env));
                 boolean(match &*haystack {
-                    Datum::Str(text) => text.contains(&*to_js_string(&needle)),
+                    // json-logic-js: `if (!b || ...) return false`, and "" is falsy.
+                    Datum::Str(text) => !text.is_empty() && text.contains(&*to_js_string(&needle)),
                     Datum::List(items) => items.iter().any(|item| strict_equals(&needle, item)),
                     _ => false,
                 })
             }
             Expr::Cat(items) => {
                 let mut text = String::new();
+                // json-logic-js joins its operands: null becomes "", not "null".
                 for item in items {
-                    text.push_str(&to_js_string(&item.eval(env)));
+                    let value = item.eval(env);
+                    if !value.is_null() {
+                        text.push_str(&to_js_string(&value));
+                    }
                 }
                 owned(Datum::Str(Cow::Owned(text)))
             }
@@ -324,6 +346,8 @@ fn arith<'a>(op: ArithOp, args: &'a [Expr], env: &Env<'a>) -> Val<'a> {
         ArithOp::Add => number(args.iter().map(|a| parse_float(&a.eval(env))).sum()),
         ArithOp::Mul => match args {
             [] => Cow::Borrowed(&NULL),
+            // json-logic-js reduces without a seed: one operand comes back untouched.
+            [only] => only.eval(env),
             [first, rest @ ..] => {
                 number(rest.iter().fold(parse_float(&first.eval(env)), |acc, a| acc * parse_float(&a.eval(env))))
             }
