@@ -27,8 +27,8 @@ out=$(wasm-pack test --headless --chrome 2>&1) || { echo "$out"; exit 1; }
 echo "$out" | grep -E '^(test |running )|test result'
 echo "$out" | grep -qE 'test result: ok\. [1-9][0-9]* passed' || { echo "no wasm test ran in Chromium" >&2; exit 1; }
 
-step "Node tests of the built package"
-node --test tests/node/
+step "Node tests of the built package, and the playground in headless Chromium"
+node --test tests/node/ tests/e2e/
 
 for suite in js edge; do
   if [ -f "$suite/ci-test.sh" ]; then
