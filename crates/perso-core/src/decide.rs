@@ -52,6 +52,10 @@ pub(crate) struct Run<'r> {
     hour: u8,
     weekday: u8,
     consent_denied: bool,
+    /// A bit per slot (the first 64) holding a truthy value; see `required_slots`.
+    present: u64,
+    /// Explaining reports exact reasons, so it skips the prefilter.
+    explaining: bool,
     /// Segment results: 0 = not yet evaluated, 1 = false, 2 = true.
     segment_memo: Vec<Cell<u8>>,
 }
@@ -104,6 +108,8 @@ impl<'r> Run<'r> {
             hour,
             weekday,
             consent_denied,
+            present: slots.iter().take(64).enumerate().fold(0, |mask, (i, d)| if d.truthy() { mask | 1 << i } else { mask }),
+            explaining: false,
             segment_memo: (0..bundle.segments.len()).map(|_| Cell::new(0)).collect(),
         }
     }
@@ -188,6 +194,9 @@ impl<'r> Run<'r> {
                     return Err(Reject::Gap { last_ms });
                 }
             }
+        }
+        if !self.explaining && c.required & !self.present != 0 {
+            return Err(Reject::Condition);
         }
         for &segment in &c.segments {
             if !self.segment(segment) {
@@ -461,7 +470,9 @@ pub(crate) fn decide(bundle: &CompiledBundle, context: &Context<'_>, state: &Vis
 
 pub(crate) fn explain(bundle: &CompiledBundle, context: &Context<'_>, state: &VisitorState, now_ms: i64) -> Explanation {
     let mut verdicts = Vec::with_capacity(bundle.campaigns.len());
-    Run::new(bundle, context, state, now_ms).run(Some(&mut verdicts));
+    let mut run = Run::new(bundle, context, state, now_ms);
+    run.explaining = true;
+    run.run(Some(&mut verdicts));
     Explanation { serial: bundle.serial, campaigns: verdicts }
 }
 

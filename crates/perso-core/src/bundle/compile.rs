@@ -5,7 +5,7 @@ use super::source::*;
 use super::*;
 use crate::context::Schema;
 use crate::decision::{Link, Product, Question};
-use crate::logic::compile::{compile as compile_logic, key_segment, Mode, SchemaResolver, VarPath};
+use crate::logic::compile::{compile as compile_logic, key_segment, required_slots, Mode, SchemaResolver, VarPath};
 use crate::time::parse_rfc3339;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -54,6 +54,7 @@ struct Compiler {
     warnings: Vec<BundleIssue>,
     schema: Schema,
     segment_index: HashMap<String, u16>,
+    segment_required: Vec<u64>,
     thresholds: Vec<u32>,
 }
 
@@ -253,6 +254,7 @@ impl Compiler {
                 path,
             });
         }
+        self.segment_required = compiled.iter().map(|s| required_slots(&s.condition)).collect();
         if let Some(cycle) = find_cycle(&edges) {
             let names: Vec<&str> = cycle.iter().map(|&i| segments[usize::from(i)].id.as_str()).collect();
             let first = cycle.first().copied().unwrap_or(0);
@@ -359,6 +361,10 @@ impl Compiler {
             }
             _ => None,
         };
+        let required = segments
+            .iter()
+            .filter_map(|s| self.segment_required.get(usize::from(*s)))
+            .fold(condition.as_ref().map_or(0, required_slots), |mask, m| mask | m);
         let why = source.why.clone().unwrap_or_else(|| {
             if source.condition.is_none() && source.segments.is_empty() {
                 "This is shown to everyone visiting the store.".to_owned()
@@ -391,6 +397,7 @@ impl Compiler {
             action,
             why,
             eligibility,
+            required,
         })
     }
 

@@ -230,6 +230,8 @@ pub struct CompiledCampaign {
     pub why: String,
     /// The checkout's re-check of an offer (its own eligibility, else the campaign's rules).
     pub eligibility: Option<Expr>,
+    /// Slots that must be truthy for the segments and condition to hold (a bit each).
+    pub required: u64,
 }
 
 /// An action with its text ready and its computed parts (greeting fields, product

@@ -474,3 +474,48 @@ pub fn key_segment(key: &str) -> String {
         format!("[{}]", serde_json::Value::String(key.to_owned()))
     }
 }
+
+/// Context slots (the first 64) that must hold a truthy value for `expr` to be
+/// truthy: a necessary condition, derived from the operators' semantics. Deciding
+/// rejects a campaign whose required facts the context lacks with one bit test,
+/// without evaluating anything ("index campaigns by the facts they test").
+/// Conservative: an operator it cannot reason about requires nothing.
+pub fn required_slots(expr: &Expr) -> u64 {
+    fn slot_of(expr: &Expr) -> Option<u16> {
+        match expr {
+            Expr::Var { path: VarPath::Slot(s), default: None } if *s < 64 => Some(*s),
+            _ => None,
+        }
+    }
+    /// A literal no falsy value (null, false, 0, "", []) equals, loosely or strictly.
+    fn unmatched_by_falsy(d: &Datum<'_>) -> bool {
+        match d {
+            Datum::Str(s) => !s.is_empty() && super::value::to_number(d) != 0.0,
+            Datum::Num(n) => *n != 0.0 && !n.is_nan(),
+            Datum::Bool(b) => *b,
+            _ => false,
+        }
+    }
+    let bit = |s: u16| 1u64 << s;
+    match expr {
+        Expr::And(items) => items.iter().fold(0, |mask, e| mask | required_slots(e)),
+        Expr::Or(items) if !items.is_empty() => items.iter().fold(u64::MAX, |mask, e| mask & required_slots(e)),
+        Expr::Truthy(inner) => required_slots(inner),
+        Expr::InSet { needle, set } => match slot_of(needle) {
+            Some(s) if set.iter().all(unmatched_by_falsy) => bit(s),
+            _ => 0,
+        },
+        Expr::Equals { negate: false, left, right, .. } => match (slot_of(left), &**right, &**left, slot_of(right)) {
+            (Some(s), Expr::Lit(lit), _, _) | (_, _, Expr::Lit(lit), Some(s)) if unmatched_by_falsy(lit) => bit(s),
+            _ => 0,
+        },
+        // A falsy fact is 0 (or NaN) as a number: `x > n` needs it when n >= 0.
+        Expr::Compare { op, args } if args.len() == 2 => match (slot_of(&args[0]), &args[1]) {
+            (Some(s), Expr::Lit(Datum::Num(n))) if (*op == CompareOp::Gt && *n >= 0.0) || (*op == CompareOp::Ge && *n > 0.0) => bit(s),
+            _ => 0,
+        },
+        Expr::Iterate { kind: IterKind::Some | IterKind::All, list, .. } => slot_of(list).map_or(0, bit),
+        Expr::Var { .. } => slot_of(expr).map_or(0, bit),
+        _ => 0,
+    }
+}

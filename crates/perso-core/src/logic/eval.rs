@@ -66,12 +66,25 @@ fn walk<'a>(mut data: &'a Datum<'a>, keys: &[Box<str>]) -> Option<&'a Datum<'a>>
 }
 
 impl Expr {
+    /// Whether the expression is truthy. Boolean operators answer directly, without
+    /// building a value: this is the hot path of every decision.
     pub fn truthy<'a>(&'a self, env: &Env<'a>) -> bool {
         match self {
             Expr::And(items) => items.iter().all(|e| e.truthy(env)),
             Expr::Or(items) => items.iter().any(|e| e.truthy(env)),
             Expr::Not(inner) => !inner.truthy(env),
+            Expr::Truthy(inner) => inner.truthy(env),
             Expr::Segment(index) => env.hooks.segment(*index),
+            Expr::Equals { strict, negate, left, right } => equals(*strict, left, right, env) != *negate,
+            Expr::Compare { op, args } => compare_chain(*op, args, env),
+            Expr::InSet { needle, set } => {
+                let needle = needle.eval(env);
+                set.iter().any(|candidate| strict_equals(&needle, candidate))
+            }
+            Expr::Iterate { kind: kind @ (IterKind::All | IterKind::Some | IterKind::None), list, body } => {
+                test_items(*kind, &list.eval(env), body, env)
+            }
+            Expr::Lit(d) => d.truthy(),
             _ => self.eval(env).truthy(),
         }
     }
@@ -185,27 +198,7 @@ impl Expr {
             }
             Expr::Not(inner) => boolean(!inner.truthy(env)),
             Expr::Truthy(inner) => boolean(inner.truthy(env)),
-            Expr::Equals { strict, negate, left, right } => {
-                let equal = match (&**left, &**right) {
-                    (Expr::Undefined, Expr::Undefined) => true,
-                    // Data never holds `undefined`: only `null == undefined` holds.
-                    (Expr::Undefined, other) | (other, Expr::Undefined) => !*strict && other.eval(env).is_null(),
-                    _ => {
-                        let (a, b) = (left.eval(env), right.eval(env));
-                        match (&a, &b) {
-                            // Arrays and objects are equal only to themselves (identity).
-                            (Cow::Borrowed(x), Cow::Borrowed(y))
-                                if matches!(x, Datum::List(_) | Datum::Map(_)) && std::ptr::eq(*x, *y) =>
-                            {
-                                true
-                            }
-                            _ if *strict => strict_equals(&a, &b),
-                            _ => loose_equals(&a, &b),
-                        }
-                    }
-                };
-                boolean(equal != *negate)
-            }
+            Expr::Equals { strict, negate, left, right } => boolean(equals(*strict, left, right, env) != *negate),
             Expr::Compare { op, args } => boolean(compare_chain(*op, args, env)),
             Expr::InSet { needle, set } => {
                 let needle = needle.eval(env);
@@ -291,6 +284,39 @@ impl Expr {
             }
             Expr::Log(inner) => inner.eval(env),
         }
+    }
+}
+
+fn equals<'a>(strict: bool, left: &'a Expr, right: &'a Expr, env: &Env<'a>) -> bool {
+    match (left, right) {
+        (Expr::Undefined, Expr::Undefined) => true,
+        // Data never holds `undefined`: only `null == undefined` holds.
+        (Expr::Undefined, other) | (other, Expr::Undefined) => !strict && other.eval(env).is_null(),
+        _ => {
+            let (a, b) = (left.eval(env), right.eval(env));
+            match (&a, &b) {
+                // Arrays and objects are equal only to themselves (identity).
+                (Cow::Borrowed(x), Cow::Borrowed(y)) if matches!(x, Datum::List(_) | Datum::Map(_)) && std::ptr::eq(*x, *y) => true,
+                _ if strict => strict_equals(&a, &b),
+                _ => loose_equals(&a, &b),
+            }
+        }
+    }
+}
+
+/// `all`, `some`, `none` over a list, without building the filtered list.
+fn test_items<'a>(kind: IterKind, list: &Datum<'a>, body: &'a Expr, env: &Env<'a>) -> bool {
+    let Datum::List(items) = list else { return kind == IterKind::None };
+    // Items may be computed (owned by `list`), so the body sees them through a
+    // shorter-lived environment; only a bool comes out.
+    let test = |item: &Datum<'_>| {
+        let inner = Env { slots: env.slots, derived: env.derived, root: env.root, scope: item, hooks: env.hooks };
+        body.truthy(&inner)
+    };
+    match kind {
+        IterKind::All => !items.is_empty() && items.iter().all(test),
+        IterKind::None => !items.iter().any(test),
+        _ => items.iter().any(test),
     }
 }
 
