@@ -1,0 +1,141 @@
+// Test harness: the fixture origin on 127.0.0.1, a freshly generated Ed25519 bundle
+// key, and the worker running in workerd through Miniflare (the exact version the
+// team pins), with a cookie jar per simulated visitor.
+
+import { Miniflare } from "miniflare";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { startOrigin } from "./fixtures/origin.js";
+
+export const REPO = fileURLToPath(new URL("../../", import.meta.url));
+export const BUNDLE_TEXT = readFileSync(new URL("www/bundle.json", `file://${REPO}`), "utf8");
+export const STATE_KEY = "test-state-key-0123456789abcdef";
+export const CUSTOMER_KEY = "test-store-key-fedcba9876543210";
+export const T0 = Date.parse("2026-11-25T10:00:00Z");
+
+process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
+
+export async function generateSigner(kid = "test-1") {
+  const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"]);
+  const raw = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
+  const publicKey = Buffer.from(raw).toString("base64");
+  return {
+    kid,
+    publicKey,
+    async sign(text) {
+      const sig = await crypto.subtle.sign({ name: "Ed25519" }, pair.privateKey, new TextEncoder().encode(text));
+      return JSON.stringify({ alg: "Ed25519", kid, sig: Buffer.from(sig).toString("base64") });
+    },
+  };
+}
+
+/**
+ * Starts origin + worker. `bindings` override the defaults (signed inline bundle).
+ * Returns { origin, mf, url, logs, visitor(), close() }.
+ */
+export async function startEdge({ bindings = {}, originFiles } = {}) {
+  const signer = await generateSigner();
+  const signature = await signer.sign(BUNDLE_TEXT);
+  const origin = await startOrigin(originFiles ?? { bundle: BUNDLE_TEXT, signature });
+  const logs = [];
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: fileURLToPath(new URL("./worker-under-test.js", import.meta.url)),
+    modulesRoot: REPO,
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    compatibilityDate: "2025-09-01",
+    host: "127.0.0.1",
+    bindings: {
+      PERSO_PUBLIC_KEYS: signer.publicKey,
+      PERSO_BUNDLE: BUNDLE_TEXT,
+      PERSO_BUNDLE_SIG: signature,
+      PERSO_STATE_KEY: STATE_KEY,
+      PERSO_CUSTOMER_KEY: CUSTOMER_KEY,
+      PERSO_ORIGIN: origin.url,
+      PERSO_TEST_VECTORS: readFileSync(`${REPO}tests/vectors/gizmos.json`, "utf8"),
+      ...bindings,
+    },
+    handleRuntimeStdio(stdout, stderr) {
+      const collect = (chunk) => {
+        for (const line of String(chunk).split("\n")) if (line.trim()) logs.push(line);
+      };
+      stdout.on("data", collect);
+      stderr.on("data", collect);
+    },
+  });
+  const url = await mf.ready;
+  return {
+    origin,
+    mf,
+    url,
+    signer,
+    logs,
+    /** perso log lines (parsed) whose code matches. */
+    logged(code) {
+      return logs.filter((line) => line.includes('"perso":"edge"')).map((line) => JSON.parse(line.slice(line.indexOf("{")))).filter((entry) => entry.code === code);
+    },
+    visitor(defaults = {}) {
+      return new Visitor(url, defaults);
+    },
+    async close() {
+      await mf.dispose();
+      await origin.close();
+    },
+  };
+}
+
+/** A browser without JavaScript: keeps cookies, sends real HTTP to the worker. */
+export class Visitor {
+  constructor(base, { headers = {} } = {}) {
+    this.base = base;
+    this.headers = headers;
+    this.jar = new Map();
+  }
+
+  cookieHeader() {
+    return [...this.jar].map(([name, value]) => `${name}=${value}`).join("; ");
+  }
+
+  async get(path, { at, headers = {}, method = "GET", body } = {}) {
+    const all = { ...this.headers, ...headers };
+    if (at !== undefined) all["x-test-now"] = String(at);
+    const cookie = this.cookieHeader();
+    if (cookie && !("cookie" in all)) all.cookie = cookie;
+    const response = await fetch(new URL(path, this.base), { method, headers: all, body, redirect: "manual" });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair, ...attributes] = line.split(";");
+      const eq = pair.indexOf("=");
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      if (attributes.some((a) => /^\s*max-age=0\s*$/i.test(a)) || value === "") this.jar.delete(name);
+      else this.jar.set(name, value);
+    }
+    const text = await response.text();
+    return { response, status: response.status, headers: response.headers, text };
+  }
+}
+
+/** The HTML inside the first element carrying `data-perso-slot="name"` (nesting-aware). */
+export function slot(html, name) {
+  const open = new RegExp(`<(\\w+)([^>]*data-perso-slot="${name}"[^>]*)>`).exec(html);
+  if (!open) return null;
+  const tag = open[1];
+  const start = open.index + open[0].length;
+  const tags = new RegExp(`<(/?)${tag}\\b[^>]*>`, "g");
+  tags.lastIndex = start;
+  let depth = 1;
+  for (let match; (match = tags.exec(html)); ) {
+    depth += match[1] ? -1 : 1;
+    if (depth === 0) return { attributes: open[2], inner: html.slice(start, match.index) };
+  }
+  return { attributes: open[2], inner: html.slice(start) };
+}
+
+export function renderedCampaign(html, name) {
+  const found = slot(html, name);
+  const match = found && /data-perso-rendered="([^"]*)"/.exec(found.attributes);
+  return match ? match[1] : null;
+}
