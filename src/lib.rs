@@ -238,3 +238,14 @@ pub fn apply_rule(rule: JsValue, data: JsValue) -> Result<JsValue, JsValue> {
     let result = perso_core::logic::apply(&rule, &data).map_err(IntoJs::into_js)?;
     from_json(&result)
 }
+
+/// Verifies a detached signature (see docs/api.md) with the Rust verifier; throws
+/// `signature_invalid` naming why. Only in builds with the `verify` feature:
+/// browsers and workers use WebCrypto instead.
+#[cfg(feature = "verify")]
+#[wasm_bindgen(js_name = verifyBundle)]
+pub fn verify_bundle(bundle: &[u8], signature_file: &[u8], trusted_keys: &str) -> Result<(), JsValue> {
+    use perso_core::signature::{parse_trusted_keys, verify_detached};
+    let keys = parse_trusted_keys(trusted_keys).map_err(|e| js_error("signature_invalid", &e.to_string(), None))?;
+    verify_detached(bundle, signature_file, &keys).map_err(|e| js_error("signature_invalid", &e.to_string(), None))
+}

@@ -22,6 +22,8 @@ pub mod decide;
 pub mod decision;
 mod engine;
 pub mod logic;
+#[cfg(feature = "verify")]
+pub mod signature;
 pub mod state;
 pub mod time;
 

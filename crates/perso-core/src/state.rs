@@ -163,18 +163,21 @@ impl VisitorState {
 
     /// Parses stored state, enforcing the version and the bounds.
     pub fn from_json(bytes: &[u8]) -> Result<VisitorState, StateError> {
-        #[derive(Deserialize)]
-        struct Version {
-            v: u32,
+        match serde_json::from_slice::<VisitorState>(bytes) {
+            Ok(state) if state.v == STATE_VERSION => Ok(state.bounded()),
+            Ok(state) => Err(StateError::UnsupportedVersion { found: state.v }),
+            Err(error) => {
+                // Another version's fields may not parse; its version is the news.
+                #[derive(Deserialize)]
+                struct Version {
+                    v: u32,
+                }
+                match serde_json::from_slice::<Version>(bytes) {
+                    Ok(Version { v }) if v != STATE_VERSION => Err(StateError::UnsupportedVersion { found: v }),
+                    _ => Err(StateError::Malformed(error.to_string())),
+                }
+            }
         }
-        let version: Version =
-            serde_json::from_slice(bytes).map_err(|e| StateError::Malformed(e.to_string()))?;
-        if version.v != STATE_VERSION {
-            return Err(StateError::UnsupportedVersion { found: version.v });
-        }
-        let state: VisitorState =
-            serde_json::from_slice(bytes).map_err(|e| StateError::Malformed(e.to_string()))?;
-        Ok(state.bounded())
     }
 
     pub fn to_json(&self) -> String {

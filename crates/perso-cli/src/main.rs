@@ -1,0 +1,36 @@
+//! `perso`: the marketers' command-line toolkit. One module per subcommand; the
+//! engine is perso-core, the very code the browser runtime and the edge worker run.
+//!
+//! Exit codes: 0 success, 1 the input was refused (invalid bundle, bad signature,
+//! bad CSV in `--strict` mode, lint errors with `--deny-warnings`), 2 usage errors
+//! (clap's own).
+
+mod authoring;
+mod cli;
+mod clock;
+mod compile_cmd;
+mod error;
+mod explain_cmd;
+mod json_order;
+mod keys;
+mod profiles;
+mod publish_cmd;
+mod sample;
+mod signature;
+mod sign_cmd;
+mod validate_cmd;
+mod verify_cmd;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cli::run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(1)
+        }
+    }
+}
