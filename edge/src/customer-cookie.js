@@ -34,7 +34,7 @@ export async function readCustomerCookie(text, secret, nowMs) {
   return customerFromProfile(verified.value, nowMs);
 }
 
-const text = (value) => typeof value === "string" && value.length > 0 && value.length <= MAX_TEXT;
+const text = (value) => typeof value === "string" && value.length <= MAX_TEXT;
 const number = (value) => typeof value === "number" && Number.isFinite(value);
 
 function customerFromProfile(profile, nowMs) {
@@ -44,7 +44,7 @@ function customerFromProfile(profile, nowMs) {
   if (profile.known !== true) return { error: `${COOKIE.customer}: known must be true` };
   const customer = { known: true };
   if (profile.first_name !== undefined) {
-    if (!text(profile.first_name)) return { error: `${COOKIE.customer}: first_name must be text of 1-${MAX_TEXT} characters` };
+    if (!text(profile.first_name)) return { error: `${COOKIE.customer}: first_name must be text of at most ${MAX_TEXT} characters` };
     customer.first_name = profile.first_name;
   }
   if (profile.ltv_band !== undefined) {
