@@ -13,6 +13,7 @@ mod error;
 mod explain_cmd;
 mod json_order;
 mod keys;
+mod lint;
 mod profiles;
 mod publish_cmd;
 mod sample;

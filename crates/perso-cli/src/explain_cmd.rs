@@ -1,0 +1,252 @@
+//! `perso explain`: what each placement shows for a given visitor, and why every other
+//! campaign did not win — decided by perso-core, the engine the browser runs. The
+//! context comes from a JSON file and/or flags; the visitor state from a file or is
+//! built from the flags (`--referrer` enters the session from there, `--time-on-site`
+//! starts it that long ago, `--interests` registers the answers).
+
+use crate::clock::Clock;
+use crate::error::{read_file, CliError, Result};
+use clap::Args;
+use perso_core::decision::{Exclusion, Outcome};
+use perso_core::state::Utm;
+use perso_core::{PageView, VisitorState};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A bundle JSON or an authoring file.
+    pub bundle: PathBuf,
+    /// Context JSON (docs/api.md); flags below override its fields.
+    #[arg(long)]
+    pub context: Option<PathBuf>,
+    /// Visitor state JSON (as a host stores it); default: a new visitor built from the flags.
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// The referring page's URL (or host): sets page.referrer(_host) and the session's entry referrer.
+    #[arg(long)]
+    pub referrer: Option<String>,
+    #[arg(long)]
+    pub utm_source: Option<String>,
+    #[arg(long)]
+    pub utm_campaign: Option<String>,
+    /// Cart lines `SKU[:QTY]`, comma-separated; category and price come from the bundle's products.
+    #[arg(long)]
+    pub cart: Option<String>,
+    /// Seconds since the session started.
+    #[arg(long)]
+    pub time_on_site: Option<u32>,
+    /// Pages viewed this session (default 1).
+    #[arg(long)]
+    pub pages: Option<u32>,
+    /// Zero-party interests the visitor registered, comma-separated.
+    #[arg(long)]
+    pub interests: Option<String>,
+    /// A known customer: their line in a `perso profiles --customers-out` file ...
+    #[arg(long, requires = "customer_id")]
+    pub customers: Option<PathBuf>,
+    /// ... for this customer id.
+    #[arg(long)]
+    pub customer_id: Option<String>,
+    /// A known customer with this first name.
+    #[arg(long)]
+    pub first_name: Option<String>,
+    /// A known customer in this lifetime-value band.
+    #[arg(long)]
+    pub ltv_band: Option<String>,
+    /// A known customer with this RFM score (3..15).
+    #[arg(long)]
+    pub rfm_score: Option<u8>,
+    /// Page type: home, category, product, cart, checkout, other.
+    #[arg(long)]
+    pub page_type: Option<String>,
+    /// Consent to personalization denied.
+    #[arg(long)]
+    pub no_consent: bool,
+    /// Global Privacy Control on.
+    #[arg(long)]
+    pub gpc: bool,
+    /// The visitor id (experiment bucketing).
+    #[arg(long, default_value = "preview-visitor")]
+    pub visitor_id: String,
+    /// Print the decision and the explanation as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub clock: Clock,
+}
+
+pub fn run(args: ExplainArgs) -> Result<()> {
+    let now_ms = args.clock.now_ms()?;
+    let (bytes, origin) = crate::compile_cmd::bundle_bytes_with_origin(&args.bundle, None)?;
+    let engine = crate::validate_cmd::load_from(&args.bundle, &bytes, &origin)?;
+    let bundle: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let context = build_context(&args, &bundle)?;
+    let state = build_state(&args, now_ms)?;
+    let ctx = engine.read_context_value(&context).map_err(|e| CliError::Usage(format!("context: {e}")))?;
+    let decision = engine.decide(&ctx, &state, now_ms);
+    let explanation = engine.explain(&ctx, &state, now_ms);
+    if args.json {
+        let out = json!({ "context": context, "decision": decision, "explanation": explanation });
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        return Ok(());
+    }
+    println!("bundle serial {} at {}", decision.serial, crate::clock::format_rfc3339(now_ms));
+    for placed in &decision.placements {
+        let action = serde_json::to_value(&placed.action).unwrap_or(Value::Null);
+        let headline = ["title", "text", "message"].iter().find_map(|k| action.get(*k).and_then(|v| v.as_str())).unwrap_or("");
+        println!(
+            "{}: {} shows {} \"{}\"{} — why: {}",
+            placed.placement,
+            placed.campaign,
+            action.get("kind").and_then(|k| k.as_str()).unwrap_or("?"),
+            headline,
+            placed.variant.as_ref().map(|v| format!(" (variant {v})")).unwrap_or_default(),
+            placed.why
+        );
+        if let Some(items) = action.get("items").and_then(|i| i.as_array()) {
+            let skus: Vec<&str> = items.iter().filter_map(|i| i.get("sku").and_then(|s| s.as_str())).collect();
+            println!("    items: {}", skus.join(", "));
+        }
+    }
+    if decision.placements.is_empty() {
+        println!("(nothing shows)");
+    }
+    println!("campaigns:");
+    for verdict in &explanation.campaigns {
+        let outcome = match &verdict.outcome {
+            Outcome::Won { variant } => format!("won{}", variant.as_ref().map(|v| format!(" (variant {v})")).unwrap_or_default()),
+            Outcome::Lost { to } => format!("lost to {to}"),
+            Outcome::Excluded { reason } => format!("excluded: {}", describe(reason)),
+        };
+        println!("  {:<24} {:<12} priority {:>4}  {}", verdict.campaign, verdict.placement, verdict.priority, outcome);
+    }
+    Ok(())
+}
+
+fn describe(reason: &Exclusion) -> String {
+    match reason {
+        Exclusion::Disabled => "disabled".into(),
+        Exclusion::Consent => "needs consent (denied, or Global Privacy Control on)".into(),
+        Exclusion::Schedule { detail } => format!("schedule: {detail}"),
+        Exclusion::Segment { segment, failed } => format!("segment `{segment}` did not match: {} is false (at {})", failed.rule, failed.path),
+        Exclusion::Condition { failed } => format!("condition {} is false (at {})", failed.rule, failed.path),
+        Exclusion::Cap { detail } => format!("cap: {detail}"),
+        Exclusion::Guardrail { detail } => format!("guardrail: {detail}"),
+        Exclusion::Holdout => "experiment holdout".into(),
+        Exclusion::NothingToShow { detail } => format!("nothing to show: {detail}"),
+    }
+}
+
+fn referrer_host(referrer: &str) -> String {
+    let rest = referrer.split_once("://").map_or(referrer, |(_, rest)| rest);
+    rest.split(['/', '?', '#', ':']).next().unwrap_or("").to_ascii_lowercase()
+}
+
+fn build_context(args: &ExplainArgs, bundle: &Value) -> Result<Value> {
+    let mut context = match &args.context {
+        Some(path) => serde_json::from_slice(&read_file(path)?).map_err(|e| CliError::input(path, format!("not JSON: {e}")))?,
+        None => json!({}),
+    };
+    if !context.is_object() {
+        return Err(CliError::Usage("the context must be a JSON object".into()));
+    }
+    let set = |context: &mut Value, path: &[&str], value: Value| {
+        let mut node = context;
+        for key in &path[..path.len() - 1] {
+            if !node.get(*key).is_some_and(|v| v.is_object()) {
+                node[*key] = json!({});
+            }
+            node = &mut node[*key];
+        }
+        node[path[path.len() - 1]] = value;
+    };
+    if let Some(referrer) = &args.referrer {
+        set(&mut context, &["page", "referrer"], referrer.clone().into());
+        set(&mut context, &["page", "referrer_host"], referrer_host(referrer).into());
+    }
+    if let Some(source) = &args.utm_source {
+        set(&mut context, &["page", "utm", "source"], source.clone().into());
+    }
+    if let Some(campaign) = &args.utm_campaign {
+        set(&mut context, &["page", "utm", "campaign"], campaign.clone().into());
+    }
+    if let Some(page_type) = &args.page_type {
+        set(&mut context, &["page", "type"], page_type.clone().into());
+    }
+    if let Some(cart) = &args.cart {
+        set(&mut context, &["cart", "items"], cart_items(cart, bundle)?);
+    }
+    if let (Some(file), Some(id)) = (&args.customers, &args.customer_id) {
+        let text = String::from_utf8_lossy(&read_file(file)?).into_owned();
+        let customer = text
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .find(|line| line.get("customer_id").and_then(|c| c.as_str()) == Some(id.as_str()))
+            .and_then(|line| line.get("customer").cloned())
+            .ok_or_else(|| CliError::input(file, format!("no line for customer_id `{id}`")))?;
+        set(&mut context, &["customer"], customer);
+    }
+    if let Some(name) = &args.first_name {
+        set(&mut context, &["customer", "known"], true.into());
+        set(&mut context, &["customer", "first_name"], name.clone().into());
+    }
+    if let Some(band) = &args.ltv_band {
+        set(&mut context, &["customer", "known"], true.into());
+        set(&mut context, &["customer", "ltv_band"], band.clone().into());
+    }
+    if let Some(score) = args.rfm_score {
+        set(&mut context, &["customer", "known"], true.into());
+        set(&mut context, &["customer", "rfm", "score"], score.into());
+    }
+    if args.no_consent {
+        set(&mut context, &["consent", "personalization"], false.into());
+    }
+    if args.gpc {
+        set(&mut context, &["consent", "gpc"], true.into());
+    }
+    Ok(context)
+}
+
+fn cart_items(spec: &str, bundle: &Value) -> Result<Value> {
+    let mut items = Vec::new();
+    for entry in spec.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (sku, qty) = match entry.split_once(':') {
+            Some((sku, qty)) => (sku, qty.parse::<u32>().ok().filter(|q| *q > 0).ok_or_else(|| CliError::Usage(format!("--cart `{entry}`: the quantity after `:` must be a positive whole number")))?),
+            None => (entry, 1),
+        };
+        let product = bundle.get("products").and_then(|p| p.get(sku)).ok_or_else(|| {
+            CliError::Usage(format!("--cart: `{sku}` is not in the bundle's products"))
+        })?;
+        let mut item = json!({ "sku": sku, "qty": qty });
+        if let Some(category) = product.get("category") {
+            item["category"] = category.clone();
+        }
+        if let Some(price) = product.get("price") {
+            item["price"] = price.clone();
+        }
+        items.push(item);
+    }
+    Ok(Value::Array(items))
+}
+
+fn build_state(args: &ExplainArgs, now_ms: i64) -> Result<VisitorState> {
+    if let Some(path) = &args.state {
+        let state = VisitorState::from_json(&read_file(path)?).map_err(|e| CliError::input(path, e.to_string()))?;
+        return Ok(state);
+    }
+    let start_ms = now_ms - i64::from(args.time_on_site.unwrap_or(0)) * 1000;
+    let page = PageView {
+        referrer_host: args.referrer.as_deref().map(referrer_host),
+        utm: Utm { source: args.utm_source.clone(), campaign: args.utm_campaign.clone(), ..Utm::default() },
+    };
+    let mut state = VisitorState::new(&args.visitor_id, start_ms).page_view(&page, start_ms);
+    for _ in 1..args.pages.unwrap_or(1) {
+        state = state.page_view(&PageView::default(), now_ms);
+    }
+    if let Some(interests) = &args.interests {
+        let list: Vec<String> = interests.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+        state = state.register(&list, start_ms);
+    }
+    Ok(state.touch(now_ms))
+}

@@ -1,0 +1,134 @@
+//! `perso validate`: every check the engine makes at load (the same code: perso-core's
+//! `Engine::from_bundle`), then the lints a marketer needs ([`crate::lint`]). Problems
+//! name the JSON path and, where the campaign or segment can be found in the file, its
+//! line.
+
+use crate::clock::Clock;
+use crate::compile_cmd::Origin;
+use crate::error::{CliError, Result};
+use crate::lint::{self, Lint};
+use clap::Args;
+use perso_core::{BundleError, Engine};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// A bundle JSON or an authoring file (`.yaml`/`.yml`).
+    pub input: PathBuf,
+    /// Print a JSON report.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit with status 1 when there are warnings, too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    #[command(flatten)]
+    pub clock: Clock,
+}
+
+/// Loads a bundle as every host does; on failure prints every problem (with file lines)
+/// to stderr and returns a short error.
+pub fn load(path: &Path, bytes: &[u8]) -> Result<Engine> {
+    load_from(path, bytes, &Origin::Json)
+}
+
+/// [`load`], pointing problems at the lines of the file the marketer wrote.
+pub fn load_from(path: &Path, bytes: &[u8], origin: &Origin) -> Result<Engine> {
+    Engine::from_bundle(bytes).map_err(|error| {
+        for problem in problems(path, bytes, origin, &error) {
+            eprintln!("{problem}");
+        }
+        CliError::Failed(format!("{}: the bundle is invalid ({})", path.display(), summary(&error)))
+    })
+}
+
+fn summary(error: &BundleError) -> String {
+    match error {
+        BundleError::Invalid(issues) => format!("{} problem(s)", issues.len()),
+        other => other.to_string(),
+    }
+}
+
+/// `file:line: path: message` lines for every problem of a refused bundle.
+fn problems(path: &Path, bytes: &[u8], origin: &Origin, error: &BundleError) -> Vec<String> {
+    let at = |json_path: &str| -> String {
+        match lint::line_of_in(origin, bytes, json_path) {
+            Some(line) => format!("{}:{line}", path.display()),
+            None => path.display().to_string(),
+        }
+    };
+    match error {
+        BundleError::Invalid(issues) => issues.iter().map(|i| format!("{}: error: {}: {}", at(&i.path), i.path, i.problem)).collect(),
+        BundleError::Json { path: json_path, message } => vec![format!("{}: error: {json_path}: {message}", at(json_path))],
+        other => vec![format!("{}: error: {other}", path.display())],
+    }
+}
+
+pub fn run(args: ValidateArgs) -> Result<()> {
+    let now_ms = args.clock.now_ms()?;
+    let (bytes, origin) = crate::compile_cmd::bundle_bytes_with_origin(&args.input, None)?;
+    let report = match Engine::from_bundle(&bytes) {
+        Ok(engine) => Report::loaded(&engine, lint::lint(&bytes, now_ms).unwrap_or_default()),
+        Err(error) => Report::refused(problems(&args.input, &bytes, &origin, &error)),
+    };
+    let lines = |l: &Lint| {
+        let line = lint::line_of_in(&origin, &bytes, &l.path);
+        format!("{}{}: warning[{}]: {}: {}", args.input.display(), line.map(|n| format!(":{n}")).unwrap_or_default(), l.code, l.path, l.message)
+    };
+    if args.json {
+        let warnings: Vec<serde_json::Value> = report
+            .warnings
+            .iter()
+            .map(|l| {
+                serde_json::json!({ "code": l.code, "path": l.path, "campaign": l.campaign, "message": l.message,
+                                    "line": lint::line_of_in(&origin, &bytes, &l.path) })
+            })
+            .collect();
+        let json = serde_json::json!({ "ok": report.errors.is_empty(), "serial": report.serial, "errors": report.errors, "warnings": warnings });
+        println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+    } else {
+        for error in &report.errors {
+            println!("{error}");
+        }
+        for warning in &report.warnings {
+            println!("{}", lines(warning));
+        }
+        if report.errors.is_empty() {
+            println!(
+                "{}: valid (serial {}), {} warning(s)",
+                args.input.display(),
+                report.serial.unwrap_or(0),
+                report.warnings.len()
+            );
+        }
+    }
+    if !report.errors.is_empty() {
+        return Err(CliError::Failed(format!("{}: {} error(s)", args.input.display(), report.errors.len())));
+    }
+    if args.deny_warnings && !report.warnings.is_empty() {
+        return Err(CliError::Failed(format!("{}: {} warning(s) (--deny-warnings)", args.input.display(), report.warnings.len())));
+    }
+    Ok(())
+}
+
+struct Report {
+    serial: Option<u64>,
+    errors: Vec<String>,
+    warnings: Vec<Lint>,
+}
+
+impl Report {
+    fn loaded(engine: &Engine, mut lints: Vec<Lint>) -> Report {
+        let engine_warnings = engine.warnings().iter().map(|w| Lint {
+            code: "engine",
+            path: w.path.clone(),
+            campaign: None,
+            message: w.problem.to_string(),
+        });
+        lints.splice(0..0, engine_warnings);
+        Report { serial: Some(engine.serial()), errors: Vec::new(), warnings: lints }
+    }
+
+    fn refused(errors: Vec<String>) -> Report {
+        Report { serial: None, errors, warnings: Vec::new() }
+    }
+}
