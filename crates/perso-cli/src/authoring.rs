@@ -72,15 +72,51 @@ pub struct Segment {
     pub condition: Value,
 }
 
-/// One entry of `campaigns`: a plain campaign or a template.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// One entry of `campaigns`: a plain campaign or a template, written as a map with
+/// one key naming which (`campaign:`, `affiliate_offer:`, ...).
+#[derive(Debug)]
 pub enum CampaignEntry {
     Campaign(Campaign),
     AffiliateOffer(AffiliateOffer),
     FreeShipping(FreeShipping),
     CartChat(CartChat),
     CrossSell(CrossSell),
+}
+
+const ENTRY_KINDS: &[&str] = &["campaign", "affiliate_offer", "free_shipping", "cart_chat", "cross_sell"];
+
+// By hand rather than serde's externally tagged enum, which serde_norway reads only
+// from YAML tags (`!campaign`); this reads `campaign:` keys, streaming, so errors
+// inside keep their line and column.
+impl<'de> Deserialize<'de> for CampaignEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entry;
+        impl<'de> serde::de::Visitor<'de> for Entry {
+            type Value = CampaignEntry;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(f, "a map with one key, one of: {}", ENTRY_KINDS.join(", "))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<CampaignEntry, A::Error> {
+                use serde::de::Error;
+                let kind: String = map.next_key()?.ok_or_else(|| A::Error::custom(format!("empty entry: {}", ENTRY_KINDS.join(", "))))?;
+                let entry = match kind.as_str() {
+                    "campaign" => CampaignEntry::Campaign(map.next_value()?),
+                    "affiliate_offer" => CampaignEntry::AffiliateOffer(map.next_value()?),
+                    "free_shipping" => CampaignEntry::FreeShipping(map.next_value()?),
+                    "cart_chat" => CampaignEntry::CartChat(map.next_value()?),
+                    "cross_sell" => CampaignEntry::CrossSell(map.next_value()?),
+                    other => return Err(A::Error::unknown_variant(other, ENTRY_KINDS)),
+                };
+                if let Some(extra) = map.next_key::<String>()? {
+                    return Err(A::Error::custom(format!(
+                        "`{extra}` next to `{kind}`: each campaigns entry has one key; indent the campaign's fields under `{kind}:`"
+                    )));
+                }
+                Ok(entry)
+            }
+        }
+        deserializer.deserialize_map(Entry)
+    }
 }
 
 /// A campaign as in the bundle (docs/bundle-format.md); only what is written is emitted.

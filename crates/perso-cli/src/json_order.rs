@@ -29,6 +29,16 @@ impl OrderedObject {
         Ok(())
     }
 
+    /// Replaces (or appends) a member with JSON text as given.
+    pub fn set_raw(&mut self, key: &str, text: String) -> Result<(), String> {
+        let raw = RawValue::from_string(text).map_err(|e| e.to_string())?;
+        match self.members.iter_mut().find(|(k, _)| k == key) {
+            Some(member) => member.1 = raw,
+            None => self.members.push((key.to_owned(), raw)),
+        }
+        Ok(())
+    }
+
     /// `{`, one member per line with its original text, `}`.
     pub fn to_json(&self) -> String {
         let members: Vec<String> = self

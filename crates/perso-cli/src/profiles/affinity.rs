@@ -146,6 +146,26 @@ pub fn to_bundle_json(affinity: &Affinity, catalogue: Option<&std::collections::
     serde_json::json!({ "items": table(&affinity.items, true), "categories": table(&affinity.categories, false) })
 }
 
+/// The affinity object as text, one line per sku or category (`"HP-100": [["CS-020", 0.62], ...]`),
+/// so a table stays readable and diffs well.
+pub fn to_text(table: &serde_json::Value) -> String {
+    let section = |name: &str| {
+        let rows: Vec<String> = table
+            .get(name)
+            .and_then(|v| v.as_object())
+            .into_iter()
+            .flatten()
+            .map(|(key, list)| format!("    {}: {}", serde_json::Value::String(key.clone()), serde_json::to_string(list).unwrap_or_default()))
+            .collect();
+        if rows.is_empty() {
+            format!("  \"{name}\": {{}}")
+        } else {
+            format!("  \"{name}\": {{\n{}\n  }}", rows.join(",\n"))
+        }
+    };
+    format!("{{\n{},\n{}\n}}", section("items"), section("categories"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ pub fn write_all(args: &ProfilesArgs, history: &History, scores: &[CustomerScore
     }
     if let Some(path) = &args.affinity_out {
         let json = affinity::to_bundle_json(affinity, None);
-        write_file(path, pretty(&json).as_bytes())?;
+        write_file(path, format!("{}\n", affinity::to_text(&json)).as_bytes())?;
         eprintln!("wrote {}", path.display());
     }
     if let Some(path) = &args.bundle {
@@ -30,12 +30,6 @@ pub fn write_all(args: &ProfilesArgs, history: &History, scores: &[CustomerScore
         eprintln!("wrote customer_scores.csv, item_affinity.csv, category_affinity.csv in {}", dir.display());
     }
     Ok(())
-}
-
-fn pretty(value: &serde_json::Value) -> String {
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
-    text.push('\n');
-    text
 }
 
 /// One line per customer, sorted by id: `{"customer_id": .., "customer": {known, ltv_band, rfm}}`;
@@ -66,7 +60,7 @@ fn splice_into_bundle(path: &Path, affinity: &Affinity) -> Result<()> {
         .and_then(|raw| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(raw.get()).ok())
         .map(|products| products.keys().cloned().collect::<std::collections::BTreeSet<_>>());
     let table = affinity::to_bundle_json(affinity, catalogue.as_ref());
-    bundle.set("affinity", &table).map_err(|e| CliError::input(path, e))?;
+    bundle.set_raw("affinity", affinity::to_text(&table).replace('\n', "\n  ")).map_err(|e| CliError::input(path, e))?;
     write_file(path, bundle.to_json().as_bytes())
 }
 
