@@ -1,0 +1,248 @@
+//! End-to-end tests of `perso compile`, `validate` and `explain`, through the binary.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn perso() -> Command {
+    let mut cmd = Command::cargo_bin("perso").unwrap();
+    cmd.current_dir(repo());
+    cmd
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn sorted_segments(mut bundle: Value) -> Value {
+    if let Some(segments) = bundle.get_mut("segments").and_then(|s| s.as_array_mut()) {
+        segments.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    }
+    bundle
+}
+
+#[test]
+fn gizmos_authoring_file_compiles_to_the_default_bundle() {
+    let out = perso().args(["compile", "data/gizmos.perso.yaml"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut compiled: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut www = read_json(&repo().join("www/bundle.json"));
+    // The affinity table is data (perso profiles), not authoring: it comes from its file.
+    let affinity = compiled.as_object_mut().unwrap().remove("affinity").unwrap();
+    assert_eq!(affinity, read_json(&repo().join("data/gizmos.affinity.json")));
+    www.as_object_mut().unwrap().remove("affinity");
+    // Template-implied segments (from_gadgets) are appended; order of segments is free.
+    assert_eq!(sorted_segments(compiled), sorted_segments(www));
+}
+
+#[test]
+fn affinity_override_and_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let affinity = dir.path().join("aff.json");
+    std::fs::write(&affinity, r#"{"items": {"HP-100": [["CS-020", 0.9]]}, "categories": {}}"#).unwrap();
+    let out = dir.path().join("bundle.json");
+    perso()
+        .args(["compile", "data/gizmos.perso.yaml", "--affinity"])
+        .arg(&affinity)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(read_json(&out)["affinity"]["items"]["HP-100"], json!([["CS-020", 0.9]]));
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const HEAD: &str = "expires_at: 2030-01-01T00:00:00Z\nplacements:\n  - id: popup\n  - id: hero\ncampaigns:\n";
+
+#[test]
+fn yaml_errors_name_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = write(
+        dir.path(),
+        "typo.yaml",
+        &format!("{HEAD}  - campaign:\n      id: a\n      placement: hero\n      prority: 5\n      action: {{kind: banner, title: Hi}}\n"),
+    );
+    perso()
+        .arg("compile")
+        .arg(&typo)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("typo.yaml: line 9, column 7: campaigns[0].campaign: unknown field `prority`, expected one of"));
+    let template = write(dir.path(), "template.yaml", &format!("{HEAD}  - coupon:\n      id: a\n"));
+    perso()
+        .arg("compile")
+        .arg(&template)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("unknown variant `coupon`, expected one of `campaign`, `affiliate_offer`"));
+    // Problems the engine finds at load point at the campaign's line in the YAML.
+    let engine = write(
+        dir.path(),
+        "engine.yaml",
+        &format!("{HEAD}  - campaign:\n      id: a\n      placement: sidebar\n      action: {{kind: banner, title: Hi}}\n  - cart_chat:\n      id: chat\n      placement: popup\n      min_items: 2\n"),
+    );
+    perso()
+        .arg("compile")
+        .arg(&engine)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("engine.yaml:8: error: campaigns[0].placement: unknown placement \"sidebar\""));
+}
+
+/// A bundle with one instance of each lint.
+fn lint_bundle() -> Value {
+    json!({
+        "version": 1, "serial": 7, "expires_at": "2030-01-01T00:00:00Z",
+        "placements": [{"id": "hero"}, {"id": "popup"}, {"id": "side"}],
+        "segments": [
+            {"id": "from_partner", "condition": {"==": [{"var": "session.entry_referrer_host"}, "partner.com"]}},
+            {"id": "unused", "condition": true}
+        ],
+        "campaigns": [
+            {"id": "always", "placement": "hero", "priority": 10, "action": {"kind": "banner", "title": "A"}},
+            {"id": "shadowed", "placement": "hero", "priority": 5, "condition": {">": [{"var": "cart.total"}, 10]},
+             "action": {"kind": "banner", "title": "B"}},
+            {"id": "never", "placement": "popup", "priority": 1,
+             "condition": {"and": [{">=": [{"var": "cart.count"}, 3]}, {"<": [{"var": "cart.count"}, 2]}]},
+             "action": {"kind": "offer", "title": "C", "code": "X", "expires_in_s": 60, "single_use": true}},
+            {"id": "ended", "placement": "popup", "priority": 2, "schedule": {"end": "2026-01-01"},
+             "action": {"kind": "offer", "title": "D", "code": "Y", "single_use": true, "expires_in_s": 60}},
+            {"id": "fakeable", "placement": "popup", "priority": 3, "segments": ["from_partner"],
+             "action": {"kind": "offer", "title": "E", "code": "PARTNER20"}}
+        ]
+    })
+}
+
+#[test]
+fn validate_reports_every_lint_with_its_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lints.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&lint_bundle()).unwrap()).unwrap();
+    let out = perso().arg("validate").arg(&path).args(["--json", "--now", "2026-11-25"]).output().unwrap();
+    assert!(out.status.success());
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ok"], true);
+    let codes: Vec<(String, Option<String>)> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["code"].as_str().unwrap().to_owned(), w["campaign"].as_str().map(str::to_owned)))
+        .collect();
+    let has = |code: &str, campaign: Option<&str>| codes.contains(&(code.to_owned(), campaign.map(str::to_owned)));
+    assert!(has("shadowed", Some("shadowed")), "{codes:?}");
+    assert!(has("never-matches", Some("never")), "{codes:?}");
+    assert!(has("expired-schedule", Some("ended")), "{codes:?}");
+    assert!(has("offer-no-expiry", Some("fakeable")), "{codes:?}");
+    assert!(has("offer-fakeable", Some("fakeable")), "{codes:?}");
+    assert!(has("unused-segment", None), "{codes:?}");
+    assert!(has("empty-placement", None), "{codes:?}");
+    assert!(!has("shadowed", Some("always")) && !has("offer-fakeable", Some("never")), "{codes:?}");
+    // Warnings carry the line in the file: "never" is the third campaign.
+    let never = report["warnings"].as_array().unwrap().iter().find(|w| w["campaign"] == "never").unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let line = text.lines().position(|l| l.contains("\"id\": \"never\"")).unwrap() + 1;
+    assert_eq!(never["line"], json!(line));
+    // Text mode, and --deny-warnings turns warnings into a failure.
+    perso()
+        .arg("validate")
+        .arg(&path)
+        .args(["--now", "2026-11-25", "--deny-warnings"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("warning[offer-fakeable]: campaigns[4].action.single_use"));
+}
+
+#[test]
+fn validate_refuses_what_the_engine_refuses_with_every_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bundle = lint_bundle();
+    bundle["campaigns"][0]["placement"] = json!("nowhere");
+    bundle["campaigns"][1]["prority"] = json!(3);
+    let path = dir.path().join("bad.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&bundle).unwrap()).unwrap();
+    perso()
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("campaigns[0].placement: unknown placement \"nowhere\""))
+        .stdout(predicate::str::contains("campaigns[1].prority: unknown field (did you mean \"priority\"?)"));
+    perso().args(["validate", "no/such/file.json"]).assert().code(1).stderr(predicate::str::contains("no/such/file.json"));
+    perso().args(["validate", "www/bundle.json", "--now", "2026-11-25"]).assert().success().stdout(predicate::str::contains("0 warning(s)"));
+}
+
+#[test]
+fn explain_the_affiliate_visitor() {
+    let out = perso()
+        .args(["explain", "www/bundle.json", "--referrer", "https://gadgets.com/review", "--time-on-site", "20"])
+        .args(["--cart", "HP-100,EB-300", "--now", "2026-11-25T12:00:00Z", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let shown: Vec<(&str, &str)> = report["decision"]["placements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["placement"].as_str().unwrap(), p["campaign"].as_str().unwrap()))
+        .collect();
+    assert_eq!(shown, [("hero", "aff-hero"), ("popup", "aff-offer"), ("cross_sell", "aff-cross-sell")]);
+    let verdicts = report["explanation"]["campaigns"].as_array().unwrap();
+    let verdict = |id: &str| verdicts.iter().find(|v| v["campaign"] == id).unwrap().clone();
+    assert_eq!(verdict("cart-cross-sell")["outcome"], "lost");
+    assert_eq!(verdict("cart-cross-sell")["to"], "aff-cross-sell");
+    assert_eq!(verdict("hv-welcome")["reason"]["kind"], "condition");
+    // Before 15 s on the site the offer is not due yet.
+    perso()
+        .args(["explain", "www/bundle.json", "--referrer", "gadgets.com", "--time-on-site", "5", "--now", "2026-11-25T12:00:00Z"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("hero: aff-hero shows banner"))
+        .stdout(predicate::str::contains("aff-offer").and(predicate::str::contains("session.time_on_site_s")));
+}
+
+#[test]
+fn explain_a_known_customer_from_the_profiles_file() {
+    // C00003 is in the top LTV band of the sample history (data/customers.jsonl).
+    perso()
+        .args(["explain", "data/gizmos.perso.yaml", "--customers", "data/customers.jsonl", "--customer-id", "C00003"])
+        .args(["--first-name", "Ada", "--cart", "HP-100", "--now", "2026-11-25T12:00:00Z"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("greeting: hv-welcome shows welcome \"Welcome back, Ada!\""))
+        .stdout(predicate::str::contains("popup: hv-free-shipping shows offer"));
+}
+
+#[test]
+fn explain_rejects_bad_flags_and_contexts() {
+    perso()
+        .args(["explain", "www/bundle.json", "--cart", "NOPE-1"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("`NOPE-1` is not in the bundle's products"));
+    perso()
+        .args(["explain", "www/bundle.json", "--cart", "HP-100:zero"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("positive whole number"));
+    let dir = tempfile::tempdir().unwrap();
+    let context = dir.path().join("ctx.json");
+    std::fs::write(&context, r#"{"cart": {"items": "many"}}"#).unwrap();
+    perso()
+        .args(["explain", "www/bundle.json", "--context"])
+        .arg(&context)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cart.items"));
+    perso().args(["explain", "www/bundle.json", "--now", "yesterday"]).assert().code(1).stderr(predicate::str::contains("--now"));
+}
