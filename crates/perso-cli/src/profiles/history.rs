@@ -61,25 +61,23 @@ pub struct BasketView<'a> {
 impl History {
     /// Adds a valid line. An order id seen before under another customer is refused.
     pub fn add(&mut self, line: &OrderLine, line_number: u64) -> Result<(), RowError> {
+        // Checked before anything is recorded, so a refused row leaves no trace.
+        if let Some(id) = self.order_ids.get(&line.order_id) {
+            let owner = &self.customers.names[self.baskets[*id as usize].customer as usize];
+            if *owner != line.customer_id {
+                return Err(RowError {
+                    line: line_number,
+                    field: "order_id".into(),
+                    message: format!("order `{}` already belongs to customer `{owner}`, not `{}`", line.order_id, line.customer_id),
+                });
+            }
+        }
         let customer = self.customers.intern(&line.customer_id);
         if customer as usize == self.totals.len() {
             self.totals.push(CustomerTotals { last_day: line.day, ..CustomerTotals::default() });
         }
         let basket_id = match self.order_ids.get(&line.order_id) {
-            Some(id) => {
-                let owner = self.baskets[*id as usize].customer;
-                if owner != customer {
-                    return Err(RowError {
-                        line: line_number,
-                        field: "order_id".into(),
-                        message: format!(
-                            "order `{}` already belongs to customer `{}`, not `{}`",
-                            line.order_id, self.customers.names[owner as usize], line.customer_id
-                        ),
-                    });
-                }
-                *id
-            }
+            Some(id) => *id,
             None => {
                 let id = self.baskets.len() as u32;
                 self.order_ids.insert(line.order_id.clone(), id);
