@@ -75,7 +75,7 @@ pub fn keygen(args: KeygenArgs) -> Result<()> {
         return Err(CliError::Usage(format!("{} exists already; a key id names one key forever, choose a new kid", path.display())));
     }
     let mut seed = [0u8; 32];
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut seed);
+    getrandom::fill(&mut seed).map_err(|e| CliError::Failed(format!("the system's random source failed: {e}")))?;
     let key = PrivateKey { kid: args.kid.clone(), signing: SigningKey::from_bytes(&seed) };
     let json = serde_json::json!({
         "alg": "Ed25519", "kid": key.kid, "secret": BASE64.encode(seed), "public": key.public_base64(),

@@ -17,7 +17,6 @@ mod lint;
 mod profiles;
 mod publish_cmd;
 mod sample;
-mod signature;
 mod sign_cmd;
 mod validate_cmd;
 mod verify_cmd;
