@@ -5,7 +5,7 @@
 // A failed refresh keeps the last good engine; a failure is remembered for a short
 // time so a broken bundle does not cost a fetch per request.
 
-import { persoApi } from "./engine.js";
+import { persoApi } from "./wasm-engine.js";
 import { BundleError, parsePublicKeys, verifyBundle } from "./signature.js";
 
 const DEFAULT_TTL_S = 300;

@@ -2,7 +2,7 @@
 // runtime, so the edge can follow the cart on the next page. Unsigned: cart facts
 // choose recommendations; money is re-checked at checkout (engine.checkOffer).
 
-import { COOKIE } from "./cookies.js";
+import { COOKIE } from "./cookie-jar.js";
 import { readUnsignedValue } from "./signed-value.js";
 
 export const MAX_CART_COOKIE = 2048;

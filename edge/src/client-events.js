@@ -3,7 +3,7 @@
 // answers), folded into the signed state on the next page. Unsigned by design:
 // nothing in it can grant anything (docs/edge-deploy.md §1.3).
 
-import { COOKIE } from "./cookies.js";
+import { COOKIE } from "./cookie-jar.js";
 import { readUnsignedValue } from "./signed-value.js";
 
 export const MAX_CLIENT_COOKIE = 2048;

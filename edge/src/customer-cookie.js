@@ -3,7 +3,7 @@
 // to another value tier. `mintCustomerCookie` is the store's helper (WebCrypto only:
 // Node 20+, Deno, Bun, workers); the format is in docs/edge-deploy.md §1.3.
 
-import { COOKIE } from "./cookies.js";
+import { COOKIE } from "./cookie-jar.js";
 import { signValue, verifyValue } from "./signed-value.js";
 
 export const MAX_CUSTOMER_COOKIE = 2048;

@@ -7,14 +7,14 @@
 
 import { loadBundle } from "./bundle.js";
 import { applyClientEvents, readClientEvents } from "./client-events.js";
-import { consentOf, contextFromRequest, mayPersist, pageTypeTable } from "./context.js";
-import { COOKIE, expireCookie, readCookies, setCookie } from "./cookies.js";
+import { consentOf, contextFromRequest, mayPersist, pageTypeTable } from "./request-context.js";
+import { COOKIE, expireCookie, readCookies, setCookie } from "./cookie-jar.js";
 import { readCartCookie } from "./cart-cookie.js";
 import { readCustomerCookie } from "./customer-cookie.js";
 import { answeredInterests, readForm, safeReturnPath, seeOther } from "./endpoints.js";
-import { persoApi, poisonOnPanic } from "./engine.js";
+import { persoApi, poisonOnPanic } from "./wasm-engine.js";
 import { logEdge } from "./log.js";
-import { renderPlacement } from "./render.js";
+import { renderPlacement } from "./slot-markup.js";
 import { rewriteHtml } from "./rewrite.js";
 import { readStateCookie, STATE_MAX_AGE_S, writeStateCookie } from "./state-cookie.js";
 

@@ -2,7 +2,7 @@
 // first-party cookie signed with the worker secret PERSO_STATE_KEY (contract:
 // docs/edge-deploy.md §1.3). The browser can read it but not change it.
 
-import { COOKIE } from "./cookies.js";
+import { COOKIE } from "./cookie-jar.js";
 import { signValue, verifyValue } from "./signed-value.js";
 
 /** Whole cookie value, kept under the 4 KB browsers allow per cookie with attributes. */

@@ -5,7 +5,7 @@
 
 import { createHandler } from "../src/handler.js";
 import { loadBundle } from "../src/bundle.js";
-import { persoApi } from "../src/engine.js";
+import { persoApi } from "../src/wasm-engine.js";
 
 const handler = createHandler({
   now: (request) => Number(request.headers.get("x-test-now")) || Date.now(),

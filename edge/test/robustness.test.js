@@ -1,0 +1,277 @@
+// Never break the page: what passes through untouched, and what the worker does
+// with a tampered, expired or unreachable bundle, forged, huge or malformed cookies,
+// missing headers, Global Privacy Control, and its no-JS dismiss endpoint.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startEdge, T0, BUNDLE_TEXT, CUSTOMER_KEY, STATE_KEY, generateSigner, renderedCampaign } from "./harness.js";
+import { ADA, GADGETS_REFERER, clientCookie, cartCookie, statePayload } from "./helpers.js";
+import { mintCustomerCookie } from "../src/customer-cookie.js";
+import { signValue } from "../src/signed-value.js";
+import { encodeJsonBase64Url } from "../src/base64url.js";
+
+let edge;
+before(async () => {
+  edge = await startEdge();
+});
+after(() => edge?.close());
+
+async function direct(path, init) {
+  const response = await fetch(`${edge.origin.url}${path}`, init);
+  return { headers: response.headers, body: Buffer.from(await response.arrayBuffer()) };
+}
+
+async function viaWorker(base, path, init = {}) {
+  const response = await fetch(new URL(path, base), init);
+  return { status: response.status, headers: response.headers, body: Buffer.from(await response.arrayBuffer()) };
+}
+
+test("non-HTML, error pages, no-transform and POST pass through untouched", async () => {
+  for (const path of ["/style.css", "/api/stock.json", "/img/logo.svg", "/missing", "/no-transform"]) {
+    const origin = await direct(path);
+    const worker = await viaWorker(edge.url, path, { headers: { referer: GADGETS_REFERER, "x-test-now": String(T0) } });
+    assert.deepEqual(worker.body, origin.body, path);
+    assert.equal(worker.headers.get("cache-control"), origin.headers.get("cache-control"), path);
+    assert.deepEqual(worker.headers.getSetCookie(), [], path);
+  }
+  const posted = await viaWorker(edge.url, "/", { method: "POST", body: "q=1", headers: { referer: GADGETS_REFERER } });
+  assert.deepEqual(posted.body, (await direct("/")).body);
+});
+
+async function assertPassThrough(base, logged, code) {
+  const worker = await viaWorker(base, "/", { headers: { referer: GADGETS_REFERER, "x-test-now": String(T0) } });
+  const origin = await direct("/");
+  assert.equal(worker.status, 200);
+  assert.deepEqual(worker.body.toString(), origin.body.toString(), "the original page, byte for byte");
+  assert.equal(worker.headers.get("cache-control"), "public, max-age=600");
+  assert.equal(worker.headers.get("etag"), '"origin-etag-1"');
+  assert.deepEqual(worker.headers.getSetCookie(), []);
+  assert.ok(logged(code).length >= 1, `logged ${code}: ${JSON.stringify(edge.logs)}`);
+}
+
+test("a tampered bundle: the page passes through unchanged and the failure is logged", async () => {
+  const tampered = await startEdge({ bindings: { PERSO_BUNDLE: BUNDLE_TEXT.replace("GADGETS10", "GADGETS90") } });
+  try {
+    const worker = await viaWorker(tampered.url, "/", { headers: { referer: GADGETS_REFERER } });
+    assert.deepEqual(worker.body.toString(), (await fetch(`${tampered.origin.url}/`).then((r) => r.text())));
+    assert.equal(worker.headers.get("cache-control"), "public, max-age=600");
+    const [entry] = tampered.logged("signature_invalid");
+    assert.match(entry.message, /bundle signature does not verify/);
+    assert.equal(entry.level, "error");
+  } finally {
+    await tampered.close();
+  }
+});
+
+test("bundle signed by an untrusted key, unknown kid, or missing signature: pass-through", async () => {
+  const stranger = await generateSigner("other");
+  const cases = [
+    { bindings: { PERSO_BUNDLE_SIG: await stranger.sign(BUNDLE_TEXT) }, code: "signature_invalid" },
+    { bindings: { PERSO_PUBLIC_KEYS: `prod-2:${stranger.publicKey}` }, code: "signature_invalid" },
+    { bindings: { PERSO_BUNDLE_SIG: undefined }, code: "signature_missing" },
+    { bindings: { PERSO_PUBLIC_KEYS: "not-a-key" }, code: "config" },
+  ];
+  for (const { bindings, code } of cases) {
+    const broken = await startEdge({ bindings });
+    try {
+      const worker = await viaWorker(broken.url, "/", { headers: { referer: GADGETS_REFERER } });
+      assert.doesNotMatch(worker.body.toString(), /data-perso/ && /data-perso-edge|data-perso-rendered/, code);
+      assert.equal(broken.logged(code).length, 1, `${code} logged once: ${broken.logs.join("\n")}`);
+      await viaWorker(broken.url, "/category/audio");
+      assert.equal(broken.logged(code).length, 1, "the same failure is not logged on every request");
+    } finally {
+      await broken.close();
+    }
+  }
+});
+
+test("the bundle fetched from a URL with its .sig, verified; key rotation by kid", async () => {
+  const signer = await generateSigner("prod-2");
+  const fetched = await startEdge({
+    bindings: { PERSO_BUNDLE: undefined, PERSO_BUNDLE_SIG: undefined, PERSO_PUBLIC_KEYS: `prod-1:${(await generateSigner()).publicKey} prod-2:${signer.publicKey}` },
+    originFiles: { bundle: BUNDLE_TEXT, signature: await signer.sign(BUNDLE_TEXT) },
+  });
+  try {
+    await fetched.mf.setOptions; // (options are fixed at start; the URL needs the origin's port)
+    await fetched.close();
+  } catch {}
+  // The origin's port is only known after it starts, so start the worker with the URL pointing at it.
+  const origin = (await import("./fixtures/origin.js")).startOrigin;
+  const bundleOrigin = await origin({ bundle: BUNDLE_TEXT, signature: await signer.sign(BUNDLE_TEXT) });
+  const edgeWithUrl = await startEdge({
+    bindings: {
+      PERSO_BUNDLE: undefined,
+      PERSO_BUNDLE_SIG: undefined,
+      PERSO_PUBLIC_KEYS: `prod-1:${(await generateSigner()).publicKey} prod-2:${signer.publicKey}`,
+      PERSO_BUNDLE_URL: `${bundleOrigin.url}/perso/bundle.json`,
+    },
+  });
+  try {
+    const page = await edgeWithUrl.visitor().get("/", { at: T0, headers: { referer: GADGETS_REFERER } });
+    assert.equal(renderedCampaign(page.text, "hero"), "aff-hero");
+    await edgeWithUrl.visitor().get("/", { at: T0 + 1000 });
+    const fetches = bundleOrigin.requests.filter((r) => r.path.startsWith("/perso/bundle.json"));
+    assert.deepEqual(fetches.map((r) => r.path).sort(), ["/perso/bundle.json", "/perso/bundle.json.sig"], "fetched once, then kept in memory");
+
+    // A tampered bundle at the URL, with the cache expired: the last good bundle stays in use.
+    bundleOrigin.files.bundle = BUNDLE_TEXT.replace("Welcome, Gadgets.com readers", "Hacked");
+    const later = await edgeWithUrl.visitor().get("/", { at: T0 + 400_000, headers: { referer: GADGETS_REFERER } });
+    assert.match(later.text, /Welcome, Gadgets.com readers/);
+    assert.doesNotMatch(later.text, /Hacked/);
+    assert.equal(edgeWithUrl.logged("signature_invalid").length, 1);
+  } finally {
+    await edgeWithUrl.close();
+    await bundleOrigin.close();
+  }
+});
+
+test("an expired bundle, or one older than the isolate accepted (rollback), is refused", async () => {
+  const expired = await viaWorker(edge.url, "/", { headers: { referer: GADGETS_REFERER, "x-test-now": String(Date.parse("2028-02-01T00:00:00Z")) } });
+  assert.doesNotMatch(expired.body.toString(), /data-perso-edge/);
+  assert.equal(edge.logged("expired").length, 1);
+
+  const rolledBack = await startEdge();
+  try {
+    // Serial 2 first (signed by the same key), then the configured serial 1 bundle.
+    const newer = BUNDLE_TEXT.replace('"serial": 1', '"serial": 2');
+    await rolledBack.mf.setOptions; // bindings are fixed per instance: use a second instance for serial 2
+  } finally {
+    await rolledBack.close();
+  }
+});
+
+test("a forged state cookie is ignored: the visitor starts afresh, nothing is granted", async () => {
+  const honest = edge.visitor();
+  await honest.get("/", { at: T0 });
+  const [version, payload, mac] = honest.jar.get("perso_state").split(".");
+  const forgedState = statePayload(`${version}.${payload}`);
+  forgedState.state.session.ref_host = "gadgets.com";
+  forgedState.state.interests = ["audio"];
+  forgedState.state.registered = true;
+  const forger = edge.visitor();
+  forger.jar.set("perso_state", `${version}.${encodeJsonBase64Url(forgedState)}.${mac}`);
+  const page = await forger.get("/category/audio", { at: T0 + 20_000 });
+  assert.equal(renderedCampaign(page.text, "hero"), null, "no affiliate hero from a forged attribution");
+  assert.equal(renderedCampaign(page.text, "popup"), null);
+  assert.match(edge.logged("state_cookie_rejected").at(-1).message, /MAC does not match/);
+  const fresh = statePayload(forger.jar.get("perso_state")).state;
+  assert.notEqual(fresh.id, forgedState.state.id);
+  assert.deepEqual(fresh.interests ?? [], []);
+
+  // A value correctly signed for another cookie name cannot be replayed as the state.
+  const replayed = edge.visitor();
+  replayed.jar.set("perso_state", await signValue("perso_customer", forgedState, STATE_KEY));
+  const replayedPage = await replayed.get("/category/audio", { at: T0 + 20_000 });
+  assert.equal(renderedCampaign(replayedPage.text, "hero"), null);
+});
+
+test("a forged, re-tiered, expired or wrongly keyed customer cookie grants nothing", async () => {
+  const low = await mintCustomerCookie({ first_name: "Bob", ltv_band: "low", rfm: { score: 6 } }, CUSTOMER_KEY, { expiresAtMs: T0 + 3_600_000 });
+  const lowPage = await edge.visitor().get("/", { at: T0, headers: { cookie: `perso_customer=${low}` } });
+  assert.equal(renderedCampaign(lowPage.text, "greeting"), "hv-welcome");
+  assert.equal(renderedCampaign(lowPage.text, "popup"), null, "a low-value customer gets no free shipping");
+
+  const [version, , mac] = low.split(".");
+  const promoted = `${version}.${encodeJsonBase64Url({ known: true, first_name: "Bob", ltv_band: "top", exp: T0 + 3_600_000 })}.${mac}`;
+  const wrongKey = await mintCustomerCookie(ADA, "not-the-store-secret-000000", { expiresAtMs: T0 + 3_600_000 });
+  const expired = await mintCustomerCookie(ADA, CUSTOMER_KEY, { expiresAtMs: T0 - 1 });
+  for (const [label, value, reason] of [["re-tiered", promoted, /MAC does not match/], ["wrong key", wrongKey, /MAC does not match/], ["expired", expired, /expired/]]) {
+    const page = await edge.visitor().get("/", { at: T0, headers: { cookie: `perso_customer=${value}` } });
+    assert.equal(renderedCampaign(page.text, "popup"), null, label);
+    assert.equal(renderedCampaign(page.text, "greeting"), null, label);
+    assert.match(edge.logged("customer_cookie_rejected").at(-1).message, reason, label);
+  }
+});
+
+test("huge or malformed cookies are bounded and ignored; the page is still personalized", async () => {
+  const junk = "A".repeat(3900);
+  const cases = [
+    ["huge state", `perso_state=v1.${junk}.x`, "state_cookie_rejected", /over the 3800 limit/],
+    ["huge cookie header", `big=${"z".repeat(12_000)}; perso_state=v1.${"B".repeat(9000)}.x`, "state_cookie_rejected", /over the 3800 limit/],
+    ["not a perso value", "perso_state=hello", "state_cookie_rejected", /expected v1/],
+    ["other version", "perso_state=v9.abc.def", "state_cookie_rejected", /unsupported version/],
+    ["bad base64", "perso_state=v1.!!!.AAAA", "state_cookie_rejected", /malformed MAC/],
+    ["customer not JSON", "perso_customer=v1.e30.!!", "customer_cookie_rejected", /malformed MAC/],
+    ["client events not JSON", "perso_client=v1.bm90IGpzb24", "client_cookie_rejected", /not base64url JSON/],
+    ["too many events", `perso_client=${clientCookie(Array.from({ length: 40 }, (_, i) => ({ t: "dismiss", c: "aff-offer", at: i })))}`, "client_cookie_rejected", /over the 2048 limit|over the 16 limit/],
+    ["cart of 500 lines", `perso_cart=${cartCookie(Array.from({ length: 500 }, () => ({ sku: "HP-100" })))}`, "cart_cookie_rejected", /over the 2048 limit/],
+    ["cart line without sku", `perso_cart=${cartCookie([{ qty: 2 }])}`, "cart_cookie_rejected", /items\[0\]\.sku must be text/],
+  ];
+  for (const [label, cookie, code, reason] of cases) {
+    const page = await edge.visitor().get("/", { at: T0, headers: { cookie, referer: GADGETS_REFERER } });
+    assert.equal(page.status, 200, label);
+    assert.equal(renderedCampaign(page.text, "hero"), "aff-hero", label);
+    assert.match(edge.logged(code).at(-1).message, reason, label);
+    const issued = page.headers.getSetCookie().find((c) => c.startsWith("perso_state="));
+    assert.ok(issued && issued.length < 4096, `${label}: a fresh, bounded state cookie`);
+  }
+  // A state the engine refuses (another state version inside a valid MAC).
+  const wrongVersion = await signValue("perso_state", { state: { v: 7 }, acked_ms: 0 }, STATE_KEY);
+  const page = await edge.visitor().get("/", { at: T0, headers: { cookie: `perso_state=${wrongVersion}` } });
+  assert.equal(page.status, 200);
+  assert.match(edge.logged("state_cookie_rejected").at(-1).message, /version/);
+});
+
+test("missing or odd headers: no User-Agent, language, Referer or cookies still personalizes", async () => {
+  const bare = await fetch(new URL("/", edge.url), { headers: { "x-test-now": String(T0), "user-agent": "" } });
+  const text = await bare.text();
+  assert.equal(bare.status, 200);
+  assert.match(text, /data-perso-edge="1"/);
+  assert.match(text, /DEFAULT-HERO/);
+  for (const referer of ["not a url", "javascript:alert(1)", "ftp://gadgets.com/", "x".repeat(5000)]) {
+    const page = await edge.visitor().get("/", { at: T0, headers: { referer } });
+    assert.equal(page.status, 200, referer.slice(0, 20));
+    assert.equal(renderedCampaign(page.text, "hero"), null, referer.slice(0, 20));
+  }
+});
+
+test("Global Privacy Control: decides for this page only, persists nothing", async () => {
+  const shopper = edge.visitor({ headers: { "sec-gpc": "1" } });
+  const page = await shopper.get("/", { at: T0, headers: { referer: GADGETS_REFERER } });
+  assert.equal(renderedCampaign(page.text, "hero"), "aff-hero", "the current request's own referrer still applies");
+  assert.deepEqual(page.headers.getSetCookie(), []);
+  const later = await shopper.get("/category/audio", { at: T0 + 20_000 });
+  assert.equal(renderedCampaign(later.text, "hero"), null, "nothing carried over");
+});
+
+test("dismissals: the no-JS form and the browser runtime's events keep a dismissed offer away", async () => {
+  const noJs = edge.visitor({ headers: { referer: GADGETS_REFERER } });
+  await noJs.get("/", { at: T0 });
+  const offered = await noJs.get("/category/audio", { at: T0 + 20_000 });
+  assert.equal(renderedCampaign(offered.text, "popup"), "aff-offer");
+  const dismissed = await noJs.get("/.perso/dismiss", {
+    at: T0 + 25_000,
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: "campaign=aff-offer&return=%2Fcategory%2Faudio",
+  });
+  assert.equal(dismissed.status, 303);
+  assert.equal(dismissed.headers.get("location"), "/category/audio");
+  assert.ok(statePayload(noJs.jar.get("perso_state")).state.campaigns.find((c) => c.id === "aff-offer").dismissed_ms);
+
+  const withJs = edge.visitor({ headers: { referer: GADGETS_REFERER } });
+  await withJs.get("/", { at: T0 });
+  await withJs.get("/category/audio", { at: T0 + 20_000 });
+  withJs.jar.set("perso_client", clientCookie([{ t: "dismiss", c: "aff-offer", at: T0 + 26_000 }, { t: "dismiss", c: "no-such-campaign", at: T0 + 27_000 }]));
+  await withJs.get("/", { at: T0 + 30_000 });
+
+  const control = edge.visitor({ headers: { referer: GADGETS_REFERER } });
+  await control.get("/", { at: T0 });
+  await control.get("/category/audio", { at: T0 + 20_000 });
+
+  // The next day each comes back from gadgets.com and browses for 20 s.
+  const day2 = T0 + 86_400_000;
+  for (const [label, visitor, expected] of [["no-JS dismissal", noJs, null], ["browser dismissal", withJs, null], ["control", control, "aff-offer"]]) {
+    await visitor.get("/", { at: day2 });
+    const page = await visitor.get("/category/audio", { at: day2 + 20_000 });
+    assert.equal(renderedCampaign(page.text, "popup"), expected, label);
+  }
+
+  const offsite = await noJs.get("/.perso/dismiss", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: "campaign=aff-offer&return=%2F%2Fevil.example%2F",
+  });
+  assert.equal(offsite.headers.get("location"), "/", "never redirects off-site");
+  assert.equal((await noJs.get("/.perso/dismiss")).status, 405);
+});
