@@ -5,6 +5,7 @@
 // A failed refresh keeps the last good engine; a failure is remembered for a short
 // time so a broken bundle does not cost a fetch per request.
 
+import { logEdge } from "./log.js";
 import { persoApi } from "./wasm-engine.js";
 import { BundleError, parsePublicKeys, verifyBundle } from "./signature.js";
 
@@ -24,9 +25,9 @@ export async function loadBundle(env, nowMs) {
   if (!source) throw new BundleError("config", "neither PERSO_BUNDLE nor PERSO_BUNDLE_URL is set");
   const ttlMs = (Number(env.PERSO_BUNDLE_TTL_S) || DEFAULT_TTL_S) * 1000;
   const fresh = current && current.source === source && (!url || nowMs - current.loadedAtMs < ttlMs);
-  if (fresh) return current;
+  if (fresh) return usable(current, nowMs);
   if (failure && failure.source === source && nowMs - failure.atMs < FAILURE_RETRY_MS) {
-    if (current && current.source === source) return current;
+    if (current && current.source === source) return usable(current, nowMs);
     throw failure.error;
   }
   if (!inFlight) {
@@ -39,9 +40,19 @@ export async function loadBundle(env, nowMs) {
   } catch (error) {
     failure = { source, error, atMs: nowMs };
     // Keep serving the last good bundle from the same place when a refresh fails.
-    if (current && current.source === source) return current;
+    if (current && current.source === source) {
+      logEdge("error", error.code ?? "bundle_error", `bundle refresh failed, serial ${current.engine.serial} stays in use: ${error.message}`);
+      return usable(current, nowMs);
+    }
     throw error;
   }
+}
+
+/** The loaded bundle unless it expired while in memory (one error object, logged once). */
+function usable(loaded, nowMs) {
+  if (nowMs < loaded.engine.expiresAtMs) return loaded;
+  loaded.expired ??= new BundleError("expired", `bundle serial ${loaded.engine.serial} expired at ${new Date(loaded.engine.expiresAtMs).toISOString()}`);
+  throw loaded.expired;
 }
 
 async function load(env, source, nowMs) {

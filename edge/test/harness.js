@@ -48,7 +48,7 @@ export async function startEdge({ bindings = {}, originFiles } = {}) {
     ],
     compatibilityDate: "2025-09-01",
     host: "127.0.0.1",
-    bindings: {
+    bindings: withoutUndefined({
       PERSO_PUBLIC_KEYS: signer.publicKey,
       PERSO_BUNDLE: BUNDLE_TEXT,
       PERSO_BUNDLE_SIG: signature,
@@ -57,7 +57,7 @@ export async function startEdge({ bindings = {}, originFiles } = {}) {
       PERSO_ORIGIN: origin.url,
       PERSO_TEST_VECTORS: readFileSync(`${REPO}tests/vectors/gizmos.json`, "utf8"),
       ...bindings,
-    },
+    }),
     handleRuntimeStdio(stdout, stderr) {
       const collect = (chunk) => {
         for (const line of String(chunk).split("\n")) if (line.trim()) logs.push(line);
@@ -86,6 +86,8 @@ export async function startEdge({ bindings = {}, originFiles } = {}) {
     },
   };
 }
+
+const withoutUndefined = (object) => Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined));
 
 /** A browser without JavaScript: keeps cookies, sends real HTTP to the worker. */
 export class Visitor {
