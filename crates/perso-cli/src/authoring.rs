@@ -98,7 +98,9 @@ impl<'de> Deserialize<'de> for CampaignEntry {
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<CampaignEntry, A::Error> {
                 use serde::de::Error;
-                let kind: String = map.next_key()?.ok_or_else(|| A::Error::custom(format!("empty entry: {}", ENTRY_KINDS.join(", "))))?;
+                let kind: String = map
+                    .next_key()?
+                    .ok_or_else(|| A::Error::custom(format!("empty entry: {}", ENTRY_KINDS.join(", "))))?;
                 let entry = match kind.as_str() {
                     "campaign" => CampaignEntry::Campaign(map.next_value()?),
                     "affiliate_offer" => CampaignEntry::AffiliateOffer(map.next_value()?),
@@ -388,10 +390,18 @@ impl CampaignEntry {
                 eligible.push(json!({ ">": [{ "var": "cart.total" }, threshold] }));
                 let mut action = Map::new();
                 action.insert("kind".into(), "offer".into());
-                let amount = if t.threshold.fract() == 0.0 { format!("{}", t.threshold as i64) } else { format!("{:.2}", t.threshold) };
+                let amount = if t.threshold.fract() == 0.0 {
+                    format!("{}", t.threshold as i64)
+                } else {
+                    format!("{:.2}", t.threshold)
+                };
                 action.insert(
                     "title".into(),
-                    t.title.unwrap_or_else(|| format!("Free shipping on your next purchase over {}{amount}", t.currency_symbol)).into(),
+                    t.title
+                        .unwrap_or_else(|| {
+                            format!("Free shipping on your next purchase over {}{amount}", t.currency_symbol)
+                        })
+                        .into(),
                 );
                 insert(&mut action, "body", t.body);
                 insert(&mut action, "code", t.code);
@@ -405,7 +415,17 @@ impl CampaignEntry {
                 (Value::Object(c), None)
             }
             CampaignEntry::CartChat(t) => {
-                let mut c = common(&t.id, &t.name, &t.placement, t.priority, t.enabled, &t.segments, &t.schedule, t.requires_consent, "chat");
+                let mut c = common(
+                    &t.id,
+                    &t.name,
+                    &t.placement,
+                    t.priority,
+                    t.enabled,
+                    &t.segments,
+                    &t.schedule,
+                    t.requires_consent,
+                    "chat",
+                );
                 c.insert("condition".into(), at_least("cart.count", t.min_items));
                 c.insert("caps".into(), t.caps.clone().unwrap_or_else(|| json!({ "per_session": 1 })));
                 let mut action = Map::new();
@@ -415,12 +435,24 @@ impl CampaignEntry {
                 c.insert("action".into(), Value::Object(action));
                 c.insert(
                     "why".into(),
-                    t.why.unwrap_or_else(|| "You have items in your cart; our team is here if you need help.".into()).into(),
+                    t.why
+                        .unwrap_or_else(|| "You have items in your cart; our team is here if you need help.".into())
+                        .into(),
                 );
                 (Value::Object(c), None)
             }
             CampaignEntry::CrossSell(t) => {
-                let mut c = common(&t.id, &t.name, &t.placement, t.priority, t.enabled, &t.segments, &t.schedule, t.requires_consent, "cross_sell");
+                let mut c = common(
+                    &t.id,
+                    &t.name,
+                    &t.placement,
+                    t.priority,
+                    t.enabled,
+                    &t.segments,
+                    &t.schedule,
+                    t.requires_consent,
+                    "cross_sell",
+                );
                 c.insert("condition".into(), at_least("cart.count", t.min_items));
                 insert(&mut c, "caps", t.caps.clone());
                 let mut action = json!({ "kind": "recommend", "title": t.title, "count": t.count });

@@ -5,7 +5,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(name = "perso", version, about = "perso marketers' toolkit: author, validate, explain, sign and publish bundles; build profiles from order history")]
+#[command(
+    name = "perso",
+    version,
+    about = "perso marketers' toolkit: author, validate, explain, sign and publish bundles; build profiles from order history"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

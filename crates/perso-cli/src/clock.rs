@@ -14,8 +14,9 @@ pub struct Clock {
 impl Clock {
     pub fn now_ms(&self) -> Result<i64> {
         match &self.now {
-            Some(text) => perso_core::time::parse_rfc3339(text)
-                .ok_or_else(|| CliError::Usage(format!("--now `{text}` is not an RFC 3339 instant or YYYY-MM-DD date"))),
+            Some(text) => perso_core::time::parse_rfc3339(text).ok_or_else(|| {
+                CliError::Usage(format!("--now `{text}` is not an RFC 3339 instant or YYYY-MM-DD date"))
+            }),
             None => Ok(system_now_ms()),
         }
     }

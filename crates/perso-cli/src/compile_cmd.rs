@@ -93,9 +93,17 @@ fn strip_location(message: &str) -> String {
     }
 }
 
-fn one_of(path: &Path, base: &Path, field: &str, inline: Option<serde_json::Value>, file: Option<&str>) -> Result<Option<serde_json::Value>> {
+fn one_of(
+    path: &Path,
+    base: &Path,
+    field: &str,
+    inline: Option<serde_json::Value>,
+    file: Option<&str>,
+) -> Result<Option<serde_json::Value>> {
     match (inline, file) {
-        (Some(_), Some(_)) => Err(CliError::input(path, format!("{field} and {field}_file: give one of them, not both"))),
+        (Some(_), Some(_)) => {
+            Err(CliError::input(path, format!("{field} and {field}_file: give one of them, not both")))
+        }
         (Some(value), None) => Ok(Some(value)),
         (None, Some(file)) => read_json(&base.join(file)).map(Some),
         (None, None) => Ok(None),
@@ -107,7 +115,8 @@ fn read_json(path: &Path) -> Result<serde_json::Value> {
 }
 
 pub fn run(args: CompileArgs) -> Result<()> {
-    let text = String::from_utf8(read_file(&args.input)?).map_err(|_| CliError::input(&args.input, "not UTF-8 text"))?;
+    let text =
+        String::from_utf8(read_file(&args.input)?).map_err(|_| CliError::input(&args.input, "not UTF-8 text"))?;
     let bytes = compile(&text, &args.input, args.affinity.as_deref())?;
     // Engine problems are printed with the authoring file's lines where found.
     crate::validate_cmd::load_from(&args.input, &bytes, &Origin::Authoring(text.clone()))?;

@@ -94,7 +94,8 @@ pub fn run(args: ExplainArgs) -> Result<()> {
     println!("bundle serial {} at {}", decision.serial, crate::clock::format_rfc3339(now_ms));
     for placed in &decision.placements {
         let action = serde_json::to_value(&placed.action).unwrap_or(Value::Null);
-        let headline = ["title", "text", "message"].iter().find_map(|k| action.get(*k).and_then(|v| v.as_str())).unwrap_or("");
+        let headline =
+            ["title", "text", "message"].iter().find_map(|k| action.get(*k).and_then(|v| v.as_str())).unwrap_or("");
         println!(
             "{}: {} shows {} \"{}\"{} — why: {}",
             placed.placement,
@@ -115,7 +116,9 @@ pub fn run(args: ExplainArgs) -> Result<()> {
     println!("campaigns:");
     for verdict in &explanation.campaigns {
         let outcome = match &verdict.outcome {
-            Outcome::Won { variant } => format!("won{}", variant.as_ref().map(|v| format!(" (variant {v})")).unwrap_or_default()),
+            Outcome::Won { variant } => {
+                format!("won{}", variant.as_ref().map(|v| format!(" (variant {v})")).unwrap_or_default())
+            }
             Outcome::Lost { to } => format!("lost to {to}"),
             Outcome::Excluded { reason } => format!("excluded: {}", describe(reason)),
         };
@@ -129,7 +132,9 @@ fn describe(reason: &Exclusion) -> String {
         Exclusion::Disabled => "disabled".into(),
         Exclusion::Consent => "needs consent (denied, or Global Privacy Control on)".into(),
         Exclusion::Schedule { detail } => format!("schedule: {detail}"),
-        Exclusion::Segment { segment, failed } => format!("segment `{segment}` did not match: {} is false (at {})", failed.rule, failed.path),
+        Exclusion::Segment { segment, failed } => {
+            format!("segment `{segment}` did not match: {} is false (at {})", failed.rule, failed.path)
+        }
         Exclusion::Condition { failed } => format!("condition {} is false (at {})", failed.rule, failed.path),
         Exclusion::Cap { detail } => format!("cap: {detail}"),
         Exclusion::Guardrail { detail } => format!("guardrail: {detail}"),
@@ -145,7 +150,9 @@ fn referrer_host(referrer: &str) -> String {
 
 fn build_context(args: &ExplainArgs, bundle: &Value) -> Result<Value> {
     let mut context = match &args.context {
-        Some(path) => serde_json::from_slice(&read_file(path)?).map_err(|e| CliError::input(path, format!("not JSON: {e}")))?,
+        Some(path) => {
+            serde_json::from_slice(&read_file(path)?).map_err(|e| CliError::input(path, format!("not JSON: {e}")))?
+        }
         None => json!({}),
     };
     if !context.is_object() {
@@ -212,12 +219,18 @@ fn cart_items(spec: &str, bundle: &Value) -> Result<Value> {
     let mut items = Vec::new();
     for entry in spec.split(',').map(str::trim).filter(|e| !e.is_empty()) {
         let (sku, qty) = match entry.split_once(':') {
-            Some((sku, qty)) => (sku, qty.parse::<u32>().ok().filter(|q| *q > 0).ok_or_else(|| CliError::Usage(format!("--cart `{entry}`: the quantity after `:` must be a positive whole number")))?),
+            Some((sku, qty)) => (
+                sku,
+                qty.parse::<u32>().ok().filter(|q| *q > 0).ok_or_else(|| {
+                    CliError::Usage(format!("--cart `{entry}`: the quantity after `:` must be a positive whole number"))
+                })?,
+            ),
             None => (entry, 1),
         };
-        let product = bundle.get("products").and_then(|p| p.get(sku)).ok_or_else(|| {
-            CliError::Usage(format!("--cart: `{sku}` is not in the bundle's products"))
-        })?;
+        let product = bundle
+            .get("products")
+            .and_then(|p| p.get(sku))
+            .ok_or_else(|| CliError::Usage(format!("--cart: `{sku}` is not in the bundle's products")))?;
         let mut item = json!({ "sku": sku, "qty": qty });
         if let Some(category) = product.get("category") {
             item["category"] = category.clone();

@@ -37,13 +37,17 @@ impl PrivateKey {
 
     pub fn load(path: &Path) -> Result<PrivateKey> {
         let bytes = read_file(path)?;
-        let value: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|e| CliError::input(path, format!("not a perso key file (JSON): {e}")))?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| CliError::input(path, format!("not a perso key file (JSON): {e}")))?;
         let field = |name: &str| {
-            value.get(name).and_then(|v| v.as_str()).ok_or_else(|| CliError::input(path, format!("{name}: missing, or not a string")))
+            value
+                .get(name)
+                .and_then(|v| v.as_str())
+                .ok_or_else(|| CliError::input(path, format!("{name}: missing, or not a string")))
         };
         let kid = field("kid")?.to_owned();
-        let secret = BASE64.decode(field("secret")?).map_err(|e| CliError::input(path, format!("secret: not base64: {e}")))?;
+        let secret =
+            BASE64.decode(field("secret")?).map_err(|e| CliError::input(path, format!("secret: not base64: {e}")))?;
         let seed: [u8; 32] = secret.try_into().map_err(|_| CliError::input(path, "secret: must be 32 bytes"))?;
         Ok(PrivateKey { kid, signing: SigningKey::from_bytes(&seed) })
     }
@@ -72,7 +76,10 @@ pub fn keygen(args: KeygenArgs) -> Result<()> {
     }
     let path = args.dir.join(format!("{}.key", args.kid));
     if path.exists() {
-        return Err(CliError::Usage(format!("{} exists already; a key id names one key forever, choose a new kid", path.display())));
+        return Err(CliError::Usage(format!(
+            "{} exists already; a key id names one key forever, choose a new kid",
+            path.display()
+        )));
     }
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| CliError::Failed(format!("the system's random source failed: {e}")))?;

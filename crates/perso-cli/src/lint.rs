@@ -42,12 +42,21 @@ pub fn lint(bytes: &[u8], now_ms: i64) -> Option<Vec<Lint>> {
             code: "bundle-expired",
             path: "expires_at".into(),
             campaign: None,
-            message: format!("the bundle expired at {}: every host will refuse it (publish with --expires-in-days)", bundle.expires_at),
+            message: format!(
+                "the bundle expired at {}: every host will refuse it (publish with --expires-in-days)",
+                bundle.expires_at
+            ),
         });
     }
     let required: Vec<Vec<Value>> = bundle.campaigns.iter().map(requirements).collect();
     for (index, campaign) in bundle.campaigns.iter().enumerate() {
-        let at = |field: &str| if field.is_empty() { format!("campaigns[{index}]") } else { format!("campaigns[{index}].{field}") };
+        let at = |field: &str| {
+            if field.is_empty() {
+                format!("campaigns[{index}]")
+            } else {
+                format!("campaigns[{index}].{field}")
+            }
+        };
         let mut warn = |code: &'static str, field: &str, message: String| {
             lints.push(Lint { code, path: at(field), campaign: Some(campaign.id.clone()), message })
         };
@@ -62,12 +71,20 @@ pub fn lint(bytes: &[u8], now_ms: i64) -> Option<Vec<Lint>> {
         }
         if let Some(experiment) = &campaign.experiment {
             if experiment.variants.iter().all(|v| v.weight == 0) && experiment.holdout > 0 {
-                warn("never-matches", "experiment", format!("campaign `{}` holds every visitor out (all variant weights are 0)", campaign.id));
+                warn(
+                    "never-matches",
+                    "experiment",
+                    format!("campaign `{}` holds every visitor out (all variant weights are 0)", campaign.id),
+                );
             }
         }
         if let Some(end) = campaign.schedule.as_ref().and_then(|s| s.end.as_deref()) {
             if perso_core::time::parse_rfc3339(end).is_some_and(|t| t <= now_ms) {
-                warn("expired-schedule", "schedule.end", format!("campaign `{}` ended at {end}; remove it or move its end", campaign.id));
+                warn(
+                    "expired-schedule",
+                    "schedule.end",
+                    format!("campaign `{}` ended at {end}; remove it or move its end", campaign.id),
+                );
             }
         }
         if let Some(winner) = shadowing(&bundle, &required, index) {
@@ -84,14 +101,19 @@ pub fn lint(bytes: &[u8], now_ms: i64) -> Option<Vec<Lint>> {
             match action {
                 ActionSource::Offer(offer) => {
                     if offer.expires_in_s.is_none() {
-                        warn("offer-no-expiry", &format!("{field}.expires_in_s"), format!("offer `{}` has no expiry: a claim that never ends", campaign.id));
+                        warn(
+                            "offer-no-expiry",
+                            &format!("{field}.expires_in_s"),
+                            format!("offer `{}` has no expiry: a claim that never ends", campaign.id),
+                        );
                     }
                     if !offer.single_use {
                         let rule_paths = match &offer.eligibility {
-                            Some(eligibility) => paths_of(&[eligibility.clone()], &segments),
+                            Some(eligibility) => paths_of(std::slice::from_ref(eligibility), &segments),
                             None => paths_of(&required[index], &segments),
                         };
-                        let server_known = rule_paths.iter().any(|p| SERVER_KNOWN_PREFIXES.iter().any(|s| p.starts_with(s)));
+                        let server_known =
+                            rule_paths.iter().any(|p| SERVER_KNOWN_PREFIXES.iter().any(|s| p.starts_with(s)));
                         if !rule_paths.is_empty() && !server_known {
                             warn(
                                 "offer-fakeable",
@@ -105,10 +127,12 @@ pub fn lint(bytes: &[u8], now_ms: i64) -> Option<Vec<Lint>> {
                         }
                     }
                 }
-                ActionSource::Recommend(recommend) => {
-                    if recommend.fallback.is_empty() && bundle.affinity.items.is_empty() && bundle.affinity.categories.is_empty() {
-                        warn("recommend-nothing", &field, format!("campaign `{}` recommends from an empty affinity table and has no fallback: it never shows (run `perso profiles`)", campaign.id));
-                    }
+                ActionSource::Recommend(recommend)
+                    if recommend.fallback.is_empty()
+                        && bundle.affinity.items.is_empty()
+                        && bundle.affinity.categories.is_empty() =>
+                {
+                    warn("recommend-nothing", &field, format!("campaign `{}` recommends from an empty affinity table and has no fallback: it never shows (run `perso profiles`)", campaign.id));
                 }
                 _ => {}
             }
@@ -123,12 +147,22 @@ pub fn lint(bytes: &[u8], now_ms: i64) -> Option<Vec<Lint>> {
         .collect();
     for (i, segment) in bundle.segments.iter().enumerate() {
         if !used.contains(&segment.id) {
-            lints.push(Lint { code: "unused-segment", path: format!("segments[{i}]"), campaign: None, message: format!("segment `{}` is not used by any campaign", segment.id) });
+            lints.push(Lint {
+                code: "unused-segment",
+                path: format!("segments[{i}]"),
+                campaign: None,
+                message: format!("segment `{}` is not used by any campaign", segment.id),
+            });
         }
     }
     for (i, placement) in bundle.placements.iter().enumerate() {
         if !bundle.campaigns.iter().any(|c| c.placement == placement.id && c.enabled) {
-            lints.push(Lint { code: "empty-placement", path: format!("placements[{i}]"), campaign: None, message: format!("placement `{}` has no enabled campaign", placement.id) });
+            lints.push(Lint {
+                code: "empty-placement",
+                path: format!("placements[{i}]"),
+                campaign: None,
+                message: format!("placement `{}` has no enabled campaign", placement.id),
+            });
         }
     }
     Some(lints)
@@ -170,7 +204,8 @@ fn expanded_atoms(atoms: &[Value], segments: &HashMap<&str, &Value>) -> Vec<Valu
     let mut out = Vec::new();
     let mut queue: Vec<(Value, u8)> = atoms.iter().map(|a| (a.clone(), 0)).collect();
     while let Some((atom, depth)) = queue.pop() {
-        let referenced = atom.get("segment").and_then(|s| s.as_str()).and_then(|s| segments.get(s)).filter(|_| depth < 16);
+        let referenced =
+            atom.get("segment").and_then(|s| s.as_str()).and_then(|s| segments.get(s)).filter(|_| depth < 16);
         match referenced {
             Some(condition) => {
                 let mut inner = Vec::new();
@@ -257,7 +292,9 @@ fn contradiction(atoms: &[Value]) -> Option<String> {
                 }
                 equal.insert(path, constant);
             }
-            "in" if constant.as_array().is_some_and(|a| a.is_empty()) => return Some(format!("`{path}` cannot be in an empty list")),
+            "in" if constant.as_array().is_some_and(|a| a.is_empty()) => {
+                return Some(format!("`{path}` cannot be in an empty list"))
+            }
             ">" | ">=" | "<" | "<=" => {
                 let Some(n) = constant.as_f64() else { continue };
                 let inclusive = op.ends_with('=');
@@ -273,7 +310,11 @@ fn contradiction(atoms: &[Value]) -> Option<String> {
     for (path, (lo, lo_inclusive)) in &low {
         if let Some((hi, hi_inclusive)) = high.get(path) {
             if lo > hi || (lo == hi && !(*lo_inclusive && *hi_inclusive)) {
-                return Some(format!("`{path}` cannot be both {} {lo} and {} {hi}", if *lo_inclusive { "≥" } else { ">" }, if *hi_inclusive { "≤" } else { "<" }));
+                return Some(format!(
+                    "`{path}` cannot be both {} {lo} and {} {hi}",
+                    if *lo_inclusive { "≥" } else { ">" },
+                    if *hi_inclusive { "≤" } else { "<" }
+                ));
             }
         }
     }
@@ -350,7 +391,10 @@ fn shadowing<'a>(bundle: &'a BundleSource, requirements: &[Vec<Value>], index: u
     let campaign = &bundle.campaigns[index];
     bundle.campaigns.iter().enumerate().find_map(|(i, other)| {
         let ranks_higher = other.priority > campaign.priority || (other.priority == campaign.priority && i < index);
-        let always_shows = matches!(other.action, ActionSource::Banner(_) | ActionSource::Offer(_) | ActionSource::Register(_) | ActionSource::Chat(_));
+        let always_shows = matches!(
+            other.action,
+            ActionSource::Banner(_) | ActionSource::Offer(_) | ActionSource::Register(_) | ActionSource::Chat(_)
+        );
         let unrestricted = other.enabled
             && other.schedule.is_none()
             && other.experiment.is_none()
@@ -359,7 +403,8 @@ fn shadowing<'a>(bundle: &'a BundleSource, requirements: &[Vec<Value>], index: u
             && (!other.requires_consent || campaign.requires_consent)
             && other.trigger == campaign.trigger;
         let subset = requirements[i].iter().all(|atom| requirements[index].contains(atom));
-        (i != index && other.placement == campaign.placement && ranks_higher && always_shows && unrestricted && subset).then_some(other)
+        (i != index && other.placement == campaign.placement && ranks_higher && always_shows && unrestricted && subset)
+            .then_some(other)
     })
 }
 
@@ -368,17 +413,24 @@ fn shadowing<'a>(bundle: &'a BundleSource, requirements: &[Vec<Value>], index: u
 /// `segments[i]` and `placements[i]`, or by the top-level key.
 pub fn line_of(text: &str, bundle: &Value, json_path: &str) -> Option<usize> {
     let head = json_path.split(['.', '[']).next()?;
-    let index: Option<usize> = json_path.strip_prefix(head)?.strip_prefix('[').and_then(|rest| rest.split(']').next()?.parse().ok());
+    let index: Option<usize> =
+        json_path.strip_prefix(head)?.strip_prefix('[').and_then(|rest| rest.split(']').next()?.parse().ok());
     let Some(index) = index else {
-        return text.lines().position(|l| {
-            let l = l.trim_start();
-            l.starts_with(&format!("\"{head}\"")) || l.starts_with(&format!("{head}:"))
-        }).map(|n| n + 1);
+        return text
+            .lines()
+            .position(|l| {
+                let l = l.trim_start();
+                l.starts_with(&format!("\"{head}\"")) || l.starts_with(&format!("{head}:"))
+            })
+            .map(|n| n + 1);
     };
     let id = bundle.get(head)?.get(index)?.get("id")?.as_str()?;
     let id_line = text.lines().position(|l| {
         let l = l.trim_start().trim_start_matches("- ");
-        l.contains(&format!("\"id\": \"{id}\"")) || l == format!("id: {id}") || l == format!("id: \"{id}\"") || l.starts_with(&format!("id: {id} "))
+        l.contains(&format!("\"id\": \"{id}\""))
+            || l == format!("id: {id}")
+            || l == format!("id: \"{id}\"")
+            || l.starts_with(&format!("id: {id} "))
     })?;
     // The field right after `[i].`, searched within the next lines of the same object.
     let field = json_path.split_once("].").map(|(_, rest)| rest.split(['.', '[']).next().unwrap_or(""));

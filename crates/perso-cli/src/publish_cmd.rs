@@ -86,9 +86,14 @@ fn published_serial(path: &Path) -> Result<Option<u64>> {
     if !path.exists() {
         return Ok(None);
     }
-    let value: serde_json::Value = serde_json::from_slice(&read_file(path)?)
-        .map_err(|e| CliError::input(path, format!("the published bundle is not JSON ({e}); cannot know its serial")))?;
-    value.get("serial").and_then(|s| s.as_u64()).map(Some).ok_or_else(|| CliError::input(path, "serial: missing in the published bundle"))
+    let value: serde_json::Value = serde_json::from_slice(&read_file(path)?).map_err(|e| {
+        CliError::input(path, format!("the published bundle is not JSON ({e}); cannot know its serial"))
+    })?;
+    value
+        .get("serial")
+        .and_then(|s| s.as_u64())
+        .map(Some)
+        .ok_or_else(|| CliError::input(path, "serial: missing in the published bundle"))
 }
 
 fn switch_campaigns(bundle: &mut OrderedObject, ids: &[String], enabled: bool) -> Result<(), String> {
@@ -96,7 +101,8 @@ fn switch_campaigns(bundle: &mut OrderedObject, ids: &[String], enabled: bool) -
         return Ok(());
     }
     let raw = bundle.get("campaigns").ok_or("campaigns: missing")?;
-    let mut campaigns: Vec<serde_json::Value> = serde_json::from_str(raw.get()).map_err(|e| format!("campaigns: {e}"))?;
+    let mut campaigns: Vec<serde_json::Value> =
+        serde_json::from_str(raw.get()).map_err(|e| format!("campaigns: {e}"))?;
     for id in ids {
         let campaign = campaigns
             .iter_mut()

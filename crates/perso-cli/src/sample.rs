@@ -46,11 +46,12 @@ struct Product {
 }
 
 fn catalogue(args: &SampleArgs) -> Result<Vec<Product>> {
-    let bundle: serde_json::Value =
-        serde_json::from_slice(&read_file(&args.catalog)?).map_err(|e| CliError::input(&args.catalog, format!("not JSON: {e}")))?;
-    let products = bundle.get("products").and_then(|p| p.as_object()).filter(|p| !p.is_empty()).ok_or_else(|| {
-        CliError::input(&args.catalog, "products: missing or empty (the sample needs a catalogue)")
-    })?;
+    let bundle: serde_json::Value = serde_json::from_slice(&read_file(&args.catalog)?)
+        .map_err(|e| CliError::input(&args.catalog, format!("not JSON: {e}")))?;
+    let products =
+        bundle.get("products").and_then(|p| p.as_object()).filter(|p| !p.is_empty()).ok_or_else(|| {
+            CliError::input(&args.catalog, "products: missing or empty (the sample needs a catalogue)")
+        })?;
     let mut list: Vec<Product> = products
         .iter()
         .map(|(sku, p)| {
@@ -140,7 +141,9 @@ pub fn run(args: SampleArgs) -> Result<()> {
             (members, weights)
         })
         .collect();
-    let mut orders: Vec<(i64, usize, Vec<(usize, u32, f64)>)> = Vec::with_capacity(args.orders as usize);
+    // (day, customer, lines of (product, quantity, unit price))
+    type Order = (i64, usize, Vec<(usize, u32, f64)>);
+    let mut orders: Vec<Order> = Vec::with_capacity(args.orders as usize);
     for _ in 0..args.orders {
         let who = pick(&mut rng, &activity);
         let customer = &customers[who];

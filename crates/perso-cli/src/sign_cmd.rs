@@ -56,9 +56,13 @@ mod tests {
     /// conforming verifier (WebCrypto in browsers and workers) accepts what we sign.
     #[test]
     fn rfc8032_test_2() {
-        let seed: [u8; 32] = hex("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb").try_into().unwrap();
+        let seed: [u8; 32] =
+            hex("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb").try_into().unwrap();
         let key = PrivateKey { kid: "rfc".into(), signing: SigningKey::from_bytes(&seed) };
-        assert_eq!(key.public_base64(), BASE64.encode(hex("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c")));
+        assert_eq!(
+            key.public_base64(),
+            BASE64.encode(hex("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c"))
+        );
         let file: serde_json::Value = serde_json::from_str(&signature_json(&[0x72], &key)).unwrap();
         let expected = hex("92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00");
         assert_eq!(file["sig"], BASE64.encode(expected));

@@ -57,8 +57,12 @@ fn problems(path: &Path, bytes: &[u8], origin: &Origin, error: &BundleError) -> 
         }
     };
     match error {
-        BundleError::Invalid(issues) => issues.iter().map(|i| format!("{}: error: {}: {}", at(&i.path), i.path, i.problem)).collect(),
-        BundleError::Json { path: json_path, message } => vec![format!("{}: error: {json_path}: {message}", at(json_path))],
+        BundleError::Invalid(issues) => {
+            issues.iter().map(|i| format!("{}: error: {}: {}", at(&i.path), i.path, i.problem)).collect()
+        }
+        BundleError::Json { path: json_path, message } => {
+            vec![format!("{}: error: {json_path}: {message}", at(json_path))]
+        }
         other => vec![format!("{}: error: {other}", path.display())],
     }
 }
@@ -72,7 +76,14 @@ pub fn run(args: ValidateArgs) -> Result<()> {
     };
     let lines = |l: &Lint| {
         let line = lint::line_of_in(&origin, &bytes, &l.path);
-        format!("{}{}: warning[{}]: {}: {}", args.input.display(), line.map(|n| format!(":{n}")).unwrap_or_default(), l.code, l.path, l.message)
+        format!(
+            "{}{}: warning[{}]: {}: {}",
+            args.input.display(),
+            line.map(|n| format!(":{n}")).unwrap_or_default(),
+            l.code,
+            l.path,
+            l.message
+        )
     };
     if args.json {
         let warnings: Vec<serde_json::Value> = report
@@ -105,7 +116,11 @@ pub fn run(args: ValidateArgs) -> Result<()> {
         return Err(CliError::Failed(format!("{}: {} error(s)", args.input.display(), report.errors.len())));
     }
     if args.deny_warnings && !report.warnings.is_empty() {
-        return Err(CliError::Failed(format!("{}: {} warning(s) (--deny-warnings)", args.input.display(), report.warnings.len())));
+        return Err(CliError::Failed(format!(
+            "{}: {} warning(s) (--deny-warnings)",
+            args.input.display(),
+            report.warnings.len()
+        )));
     }
     Ok(())
 }

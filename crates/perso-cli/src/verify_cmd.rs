@@ -5,8 +5,8 @@
 
 use crate::clock::Clock;
 use crate::error::{read_file, CliError, Result};
-use perso_core::signature::{parse_trusted_keys, verify_detached, SignatureError};
 use clap::Args;
+use perso_core::signature::{parse_trusted_keys, verify_detached, SignatureError};
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -62,7 +62,9 @@ fn explain(error: SignatureError, bundle: &std::path::Path) -> String {
         SignatureError::Mismatch => {
             format!("{}: {error}; re-sign it (perso sign / perso publish) or restore the signed file", bundle.display())
         }
-        SignatureError::UnknownKey(kid) => format!("no trusted key has kid `{kid}`: add its public key to the trusted keys (kid:BASE64)"),
+        SignatureError::UnknownKey(kid) => {
+            format!("no trusted key has kid `{kid}`: add its public key to the trusted keys (kid:BASE64)")
+        }
         other => other.to_string(),
     }
 }

@@ -72,12 +72,9 @@ fn yaml_errors_name_file_line_and_field() {
         "typo.yaml",
         &format!("{HEAD}  - campaign:\n      id: a\n      placement: hero\n      prority: 5\n      action: {{kind: banner, title: Hi}}\n"),
     );
-    perso()
-        .arg("compile")
-        .arg(&typo)
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("typo.yaml: line 9, column 7: campaigns[0].campaign: unknown field `prority`, expected one of"));
+    perso().arg("compile").arg(&typo).assert().code(1).stderr(predicate::str::contains(
+        "typo.yaml: line 9, column 7: campaigns[0].campaign: unknown field `prority`, expected one of",
+    ));
     let template = write(dir.path(), "template.yaml", &format!("{HEAD}  - coupon:\n      id: a\n"));
     perso()
         .arg("compile")
@@ -91,12 +88,9 @@ fn yaml_errors_name_file_line_and_field() {
         "engine.yaml",
         &format!("{HEAD}  - campaign:\n      id: a\n      placement: sidebar\n      action: {{kind: banner, title: Hi}}\n  - cart_chat:\n      id: chat\n      placement: popup\n      min_items: 2\n"),
     );
-    perso()
-        .arg("compile")
-        .arg(&engine)
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("engine.yaml:8: error: campaigns[0].placement: unknown placement \"sidebar\""));
+    perso().arg("compile").arg(&engine).assert().code(1).stderr(predicate::str::contains(
+        "engine.yaml:8: error: campaigns[0].placement: unknown placement \"sidebar\"",
+    ));
 }
 
 /// A bundle with one instance of each lint.
@@ -177,8 +171,16 @@ fn validate_refuses_what_the_engine_refuses_with_every_path() {
         .code(1)
         .stdout(predicate::str::contains("campaigns[0].placement: unknown placement \"nowhere\""))
         .stdout(predicate::str::contains("campaigns[1].prority: unknown field (did you mean \"priority\"?)"));
-    perso().args(["validate", "no/such/file.json"]).assert().code(1).stderr(predicate::str::contains("no/such/file.json"));
-    perso().args(["validate", "www/bundle.json", "--now", "2026-11-25"]).assert().success().stdout(predicate::str::contains("0 warning(s)"));
+    perso()
+        .args(["validate", "no/such/file.json"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no/such/file.json"));
+    perso()
+        .args(["validate", "www/bundle.json", "--now", "2026-11-25"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0 warning(s)"));
 }
 
 #[test]
@@ -204,7 +206,16 @@ fn explain_the_affiliate_visitor() {
     assert_eq!(verdict("hv-welcome")["reason"]["kind"], "condition");
     // Before 15 s on the site the offer is not due yet.
     perso()
-        .args(["explain", "www/bundle.json", "--referrer", "gadgets.com", "--time-on-site", "5", "--now", "2026-11-25T12:00:00Z"])
+        .args([
+            "explain",
+            "www/bundle.json",
+            "--referrer",
+            "gadgets.com",
+            "--time-on-site",
+            "5",
+            "--now",
+            "2026-11-25T12:00:00Z",
+        ])
         .assert()
         .success()
         .stdout(predicate::str::contains("hero: aff-hero shows banner"))
@@ -244,5 +255,9 @@ fn explain_rejects_bad_flags_and_contexts() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("cart.items"));
-    perso().args(["explain", "www/bundle.json", "--now", "yesterday"]).assert().code(1).stderr(predicate::str::contains("--now"));
+    perso()
+        .args(["explain", "www/bundle.json", "--now", "yesterday"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--now"));
 }

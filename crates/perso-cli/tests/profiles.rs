@@ -57,7 +57,9 @@ fn small_history_end_to_end() {
         .success()
         .stderr(predicate::str::contains("line 11, field `date`: `2026-02-30` is not a date"))
         .stderr(predicate::str::contains("line 12, field `quantity`: `one` is not a positive whole number"))
-        .stderr(predicate::str::contains("line 13, field `order_id`: order `O1` already belongs to customer `C1`, not `C9`"))
+        .stderr(predicate::str::contains(
+            "line 13, field `order_id`: order `O1` already belongs to customer `C1`, not `C9`",
+        ))
         .stderr(predicate::str::contains("9 lines (3 skipped), 5 orders, 5 customers"));
     let table: Value = serde_json::from_slice(&std::fs::read(&affinity).unwrap()).unwrap();
     assert_eq!(table["items"]["A"], json!([["C", 0.6667], ["B", 0.6667]]));
@@ -101,10 +103,20 @@ fn bad_inputs_are_refused_clearly() {
         .stderr(predicate::str::contains("missing column `customer_id`"));
     let empty = dir.path().join("empty.csv");
     std::fs::write(&empty, HEADER).unwrap();
-    perso().arg("profiles").arg(&empty).args(["--affinity-out", "/dev/null"]).assert().code(1).stderr(predicate::str::contains("no valid order line"));
+    perso()
+        .arg("profiles")
+        .arg(&empty)
+        .args(["--affinity-out", "/dev/null"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no valid order line"));
     perso().args(["profiles", "data/orders.csv"]).assert().code(1).stderr(predicate::str::contains("nothing to write"));
     perso().args(["profiles", "data/orders.csv", "--min-support", "2", "--affinity-out", "/dev/null"]).assert().code(1);
-    perso().args(["profiles", "data/orders.csv", "--as-of", "soon", "--affinity-out", "/dev/null"]).assert().code(1).stderr(predicate::str::contains("--as-of"));
+    perso()
+        .args(["profiles", "data/orders.csv", "--as-of", "soon", "--affinity-out", "/dev/null"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--as-of"));
 }
 
 #[test]
@@ -118,7 +130,8 @@ fn profiles_go_into_the_bundle_and_keep_the_rest() {
     let cut = |text: &str| text.split("\"affinity\"").next().unwrap().to_owned();
     assert_eq!(cut(&before), cut(&after), "fields before affinity keep their text");
     let value: Value = serde_json::from_str(&after).unwrap();
-    let committed: Value = serde_json::from_slice(&std::fs::read(repo().join("data/gizmos.affinity.json")).unwrap()).unwrap();
+    let committed: Value =
+        serde_json::from_slice(&std::fs::read(repo().join("data/gizmos.affinity.json")).unwrap()).unwrap();
     assert_eq!(value["affinity"], committed);
     perso().arg("validate").arg(&bundle).args(["--now", "2026-11-25"]).assert().success();
 }
@@ -134,7 +147,9 @@ fn committed_sample_outputs_are_current() {
         .arg(dir.path().join("affinity.json"))
         .assert()
         .success();
-    for (made, committed) in [("customers.jsonl", "data/customers.jsonl"), ("affinity.json", "data/gizmos.affinity.json")] {
+    for (made, committed) in
+        [("customers.jsonl", "data/customers.jsonl"), ("affinity.json", "data/gizmos.affinity.json")]
+    {
         assert!(
             std::fs::read(dir.path().join(made)).unwrap() == std::fs::read(repo().join(committed)).unwrap(),
             "{committed} is stale: run `perso profiles data/orders.csv --customers-out data/customers.jsonl --affinity-out data/gizmos.affinity.json --tables-dir data/tables`"
@@ -155,8 +170,16 @@ fn sample_orders_are_seeded() {
     let text = String::from_utf8(first).unwrap();
     assert!(text.starts_with(HEADER));
     let skus: std::collections::BTreeSet<&str> = text.lines().skip(1).map(|l| l.split(',').nth(3).unwrap()).collect();
-    assert!(skus.iter().all(|s| ["HP-100", "SP-200", "EB-300", "CB-010", "CS-020", "CH-030", "WT-400", "WW-500", "ST-050", "PH-600", "PC-610", "SH-700", "SH-710"].contains(s)));
-    perso().args(["sample-orders", "--catalog", "data/orders.csv"]).assert().code(1).stderr(predicate::str::contains("not JSON"));
+    assert!(skus.iter().all(|s| [
+        "HP-100", "SP-200", "EB-300", "CB-010", "CS-020", "CH-030", "WT-400", "WW-500", "ST-050", "PH-600", "PC-610",
+        "SH-700", "SH-710"
+    ]
+    .contains(s)));
+    perso()
+        .args(["sample-orders", "--catalog", "data/orders.csv"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not JSON"));
 }
 
 fn read_csv(path: &Path) -> Vec<Vec<String>> {
@@ -211,5 +234,9 @@ fn emitted_sql_on_duckdb_equals_the_native_tables() {
     );
     assert_same_table(&native.join("customer_scores.csv"), &dir.path().join("perso_customer_scores.csv"), &[]);
     assert_same_table(&native.join("item_affinity.csv"), &dir.path().join("perso_item_affinity.csv"), &[3, 4, 5]);
-    assert_same_table(&native.join("category_affinity.csv"), &dir.path().join("perso_category_affinity.csv"), &[3, 4, 5]);
+    assert_same_table(
+        &native.join("category_affinity.csv"),
+        &dir.path().join("perso_category_affinity.csv"),
+        &[3, 4, 5],
+    );
 }

@@ -40,7 +40,12 @@ fn keys_are_never_written_into_a_repository() {
         assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
     }
     // A kid names one key forever.
-    perso().args(["keygen", "--kid", "2026-11", "--dir"]).arg(dir.path()).assert().code(1).stderr(predicate::str::contains("exists already"));
+    perso()
+        .args(["keygen", "--kid", "2026-11", "--dir"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("exists already"));
     perso().args(["keygen", "--kid", "bad kid", "--dir"]).arg(dir.path()).assert().code(1);
 }
 
@@ -80,7 +85,10 @@ fn sign_and_verify_with_rotating_keys() {
     bytes[at] = b'8';
     std::fs::write(&bundle, &bytes).unwrap();
     verify(&both).assert().code(1).stderr(predicate::str::contains("does not match its signature"));
-    verify("not-base64!").assert().code(1).stderr(predicate::str::contains("trusted key \"not-base64!\" is not a base64 Ed25519 public key"));
+    verify("not-base64!")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("trusted key \"not-base64!\" is not a base64 Ed25519 public key"));
 }
 
 fn serial_of(path: &Path) -> u64 {
@@ -95,11 +103,18 @@ fn publish_always_moves_the_serial_forward() {
     let (key, public) = keygen(keys.path(), "2026-11");
     let publish = |input: &str| {
         let mut cmd = perso();
-        cmd.args(["publish", input, "--key"]).arg(&key).arg("--out-dir").arg(site.path()).args(["--now", "2026-11-25T10:00:00Z"]);
+        cmd.args(["publish", input, "--key"])
+            .arg(&key)
+            .arg("--out-dir")
+            .arg(site.path())
+            .args(["--now", "2026-11-25T10:00:00Z"]);
         cmd
     };
     let published = site.path().join("bundle.json");
-    publish("data/gizmos.perso.yaml").assert().success().stdout(predicate::str::contains("published serial 2 (previous none)"));
+    publish("data/gizmos.perso.yaml")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("published serial 2 (previous none)"));
     assert_eq!(serial_of(&published), 2);
     // Switching a campaign off is one command and a newer serial.
     publish("data/gizmos.perso.yaml").args(["--disable", "aff-offer"]).assert().success();
@@ -137,7 +152,11 @@ fn publish_always_moves_the_serial_forward() {
     let text = std::fs::read_to_string(&published).unwrap();
     assert!(!text.contains(secret["secret"].as_str().unwrap()));
     // Unknown campaign, expired result, missing key: refused with a reason.
-    publish("data/gizmos.perso.yaml").args(["--disable", "nope"]).assert().code(1).stderr(predicate::str::contains("no campaign has id `nope`"));
+    publish("data/gizmos.perso.yaml")
+        .args(["--disable", "nope"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no campaign has id `nope`"));
     perso()
         .args(["publish", "www/bundle.json", "--key"])
         .arg(&key)
@@ -148,5 +167,9 @@ fn publish_always_moves_the_serial_forward() {
         .code(1)
         .stderr(predicate::str::contains("expired"));
     assert_eq!(serial_of(&published), 4, "a refused publish writes nothing");
-    perso().args(["publish", "www/bundle.json", "--key", "/no/such.key", "--out-dir"]).arg(site.path()).assert().code(1);
+    perso()
+        .args(["publish", "www/bundle.json", "--key", "/no/such.key", "--out-dir"])
+        .arg(site.path())
+        .assert()
+        .code(1);
 }

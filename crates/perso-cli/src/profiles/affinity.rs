@@ -72,8 +72,16 @@ pub fn compute(history: &mut History, rules: AffinityRules) -> Affinity {
     }
     let floor = min_pair_orders(rules.min_support, orders);
     let items = rank(&pairs, &count, &count, &history.skus.names, &history.skus.names, orders, floor, rules.top_k);
-    let categories =
-        rank(&category_pairs, &category_count, &count, &history.categories.names, &history.skus.names, orders, floor, rules.top_k);
+    let categories = rank(
+        &category_pairs,
+        &category_count,
+        &count,
+        &history.categories.names,
+        &history.skus.names,
+        orders,
+        floor,
+        rules.top_k,
+    );
     Affinity { items, categories, orders, min_pair_orders: floor }
 }
 
@@ -90,7 +98,8 @@ fn rank(
 ) -> Vec<(String, Vec<Related>)> {
     let mut grouped: HashMap<u32, Vec<(u32, u64)>> = HashMap::new();
     for (&(base, sku), &pair) in pairs {
-        let positive = u128::from(pair) * u128::from(orders) > u128::from(base_count[base as usize]) * u128::from(sku_count[sku as usize]);
+        let positive = u128::from(pair) * u128::from(orders)
+            > u128::from(base_count[base as usize]) * u128::from(sku_count[sku as usize]);
         if pair >= floor && positive {
             grouped.entry(base).or_default().push((sku, pair));
         }
@@ -124,8 +133,11 @@ fn rank(
 
 /// The bundle's `affinity` object: `{"items": {sku: [[sku, score]]}, "categories": {...}}`.
 /// With a catalogue, skus missing from it are left out (the engine would skip them).
-pub fn to_bundle_json(affinity: &Affinity, catalogue: Option<&std::collections::BTreeSet<String>>) -> serde_json::Value {
-    let known = |sku: &str| catalogue.map_or(true, |c| c.contains(sku));
+pub fn to_bundle_json(
+    affinity: &Affinity,
+    catalogue: Option<&std::collections::BTreeSet<String>>,
+) -> serde_json::Value {
+    let known = |sku: &str| catalogue.is_none_or(|c| c.contains(sku));
     let table = |rows: &[(String, Vec<Related>)], base_is_sku: bool| {
         let mut map = serde_json::Map::new();
         for (base, related) in rows {
@@ -155,7 +167,13 @@ pub fn to_text(table: &serde_json::Value) -> String {
             .and_then(|v| v.as_object())
             .into_iter()
             .flatten()
-            .map(|(key, list)| format!("    {}: {}", serde_json::Value::String(key.clone()), serde_json::to_string(list).unwrap_or_default()))
+            .map(|(key, list)| {
+                format!(
+                    "    {}: {}",
+                    serde_json::Value::String(key.clone()),
+                    serde_json::to_string(list).unwrap_or_default()
+                )
+            })
             .collect();
         if rows.is_empty() {
             format!("  \"{name}\": {{}}")
@@ -200,7 +218,13 @@ mod tests {
     #[test]
     fn hand_computed_items() {
         let x = "x";
-        let mut h = history(&[&[("A", x), ("B", x)], &[("A", x), ("B", x), ("C", x)], &[("A", x), ("C", x)], &[("B", x)], &[("D", "y")]]);
+        let mut h = history(&[
+            &[("A", x), ("B", x)],
+            &[("A", x), ("B", x), ("C", x)],
+            &[("A", x), ("C", x)],
+            &[("B", x)],
+            &[("D", "y")],
+        ]);
         let a = compute(&mut h, AffinityRules { min_support: 0.0, top_k: 5 });
         assert_eq!(a.orders, 5);
         let items: HashMap<&str, &Vec<Related>> = a.items.iter().map(|(k, v)| (k.as_str(), v)).collect();
@@ -229,7 +253,13 @@ mod tests {
     #[test]
     fn min_support_and_top_k() {
         let x = "x";
-        let mut h = history(&[&[("A", x), ("B", x)], &[("A", x), ("B", x), ("C", x)], &[("A", x), ("C", x)], &[("B", x)], &[("D", "y")]]);
+        let mut h = history(&[
+            &[("A", x), ("B", x)],
+            &[("A", x), ("B", x), ("C", x)],
+            &[("A", x), ("C", x)],
+            &[("B", x)],
+            &[("D", "y")],
+        ]);
         // ⌈0.3 × 5⌉ = 2 pairs needed.
         let a = compute(&mut h, AffinityRules { min_support: 0.3, top_k: 1 });
         assert_eq!(a.min_pair_orders, 2);

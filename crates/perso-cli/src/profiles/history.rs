@@ -68,7 +68,10 @@ impl History {
                 return Err(RowError {
                     line: line_number,
                     field: "order_id".into(),
-                    message: format!("order `{}` already belongs to customer `{owner}`, not `{}`", line.order_id, line.customer_id),
+                    message: format!(
+                        "order `{}` already belongs to customer `{owner}`, not `{}`",
+                        line.order_id, line.customer_id
+                    ),
                 });
             }
         }

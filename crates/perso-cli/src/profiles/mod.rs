@@ -63,7 +63,9 @@ pub fn run(args: ProfilesArgs) -> Result<()> {
     }
     let as_of_day = match &args.as_of {
         Some(text) => Some(
-            orders::parse_day(text).filter(|_| text.len() == 10).ok_or_else(|| CliError::Usage(format!("--as-of `{text}` is not a YYYY-MM-DD date")))?,
+            orders::parse_day(text)
+                .filter(|_| text.len() == 10)
+                .ok_or_else(|| CliError::Usage(format!("--as-of `{text}` is not a YYYY-MM-DD date")))?,
         ),
         None => None,
     };
@@ -105,7 +107,7 @@ pub fn run(args: ProfilesArgs) -> Result<()> {
                 progress.suspend(|| eprintln!("warning: {}: {error}; row skipped", orders_path.display()));
             }
         }
-        if rows % 65_536 == 0 {
+        if rows.is_multiple_of(65_536) {
             progress.set_position(reader.bytes_read());
         }
     }
@@ -138,9 +140,9 @@ fn progress_bar(forced: bool, size: u64) -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::with_draw_target(Some(size), indicatif::ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{spinner} reading orders [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
-    {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} reading orders [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+    ) {
         bar.set_style(style.progress_chars("=> "));
     }
     bar

@@ -87,7 +87,11 @@ fn parse_record(record: &csv::StringRecord, index: &[usize; 7], line: u64) -> Re
         match record.get(index[i]) {
             Some(value) if !value.is_empty() => Ok(value),
             Some(_) => Err(RowError { line, field: name.into(), message: "empty".into() }),
-            None => Err(RowError { line, field: name.into(), message: format!("missing (the row has {} fields)", record.len()) }),
+            None => Err(RowError {
+                line,
+                field: name.into(),
+                message: format!("missing (the row has {} fields)", record.len()),
+            }),
         }
     };
     let bad = |name: &str, message: String| RowError { line, field: name.into(), message };

@@ -54,13 +54,16 @@ fn write_customers(path: &Path, history: &History, scores: &[CustomerScore]) -> 
 /// order; skus missing from the bundle's `products` are left out.
 fn splice_into_bundle(path: &Path, affinity: &Affinity) -> Result<()> {
     let bytes = crate::error::read_file(path)?;
-    let mut bundle: OrderedObject = serde_json::from_slice(&bytes).map_err(|e| CliError::input(path, format!("not a JSON object: {e}")))?;
+    let mut bundle: OrderedObject =
+        serde_json::from_slice(&bytes).map_err(|e| CliError::input(path, format!("not a JSON object: {e}")))?;
     let catalogue = bundle
         .get("products")
         .and_then(|raw| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(raw.get()).ok())
         .map(|products| products.keys().cloned().collect::<std::collections::BTreeSet<_>>());
     let table = affinity::to_bundle_json(affinity, catalogue.as_ref());
-    bundle.set_raw("affinity", affinity::to_text(&table).replace('\n', "\n  ")).map_err(|e| CliError::input(path, e))?;
+    bundle
+        .set_raw("affinity", affinity::to_text(&table).replace('\n', "\n  "))
+        .map_err(|e| CliError::input(path, e))?;
     write_file(path, bundle.to_json().as_bytes())
 }
 
@@ -71,8 +74,18 @@ fn write_tables(dir: &Path, history: &History, scores: &[CustomerScore], affinit
         scores.iter().enumerate().map(|(i, s)| (history.customers.names[i].as_str(), s)).collect();
     rows.sort_by(|a, b| a.0.cmp(b.0));
     let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(["customer_id", "recency_days", "frequency", "monetary_cents", "r", "f", "m", "rfm_score", "ltv_band"])
-        .map_err(|e| csv_error(&path, e))?;
+    out.write_record([
+        "customer_id",
+        "recency_days",
+        "frequency",
+        "monetary_cents",
+        "r",
+        "f",
+        "m",
+        "rfm_score",
+        "ltv_band",
+    ])
+    .map_err(|e| csv_error(&path, e))?;
     for (id, s) in rows {
         out.write_record([
             id.to_owned(),
