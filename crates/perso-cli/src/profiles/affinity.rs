@@ -56,7 +56,8 @@ pub fn compute(history: &mut History, rules: AffinityRules) -> Affinity {
     let mut category_count = vec![0u64; history.categories.names.len()];
     let mut pairs: HashMap<(u32, u32), u64> = HashMap::new();
     let mut category_pairs: HashMap<(u32, u32), u64> = HashMap::new();
-    for basket in history.baskets() {
+    let mut baskets = history.baskets();
+    while let Some(basket) = baskets.next_basket() {
         for &a in basket.skus {
             count[a as usize] += 1;
             for &b in basket.skus.iter().filter(|b| **b != a) {

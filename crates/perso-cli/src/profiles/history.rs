@@ -1,7 +1,9 @@
 //! Folds order lines, as they stream in, into what the profiles need and nothing
 //! more: per-customer aggregates (last order day, distinct orders, spend) and per-order
-//! baskets of interned sku and category ids. Memory grows with customers and orders,
-//! not with lines; the rows themselves are never kept.
+//! baskets of interned sku and category ids. The rows themselves are never kept: per
+//! line only 12 bytes (order, sku and category ids) stay until the baskets are counted,
+//! because an export need not group an order's lines together; per order, its owner
+//! and its id. (1 M lines: see bench/results/cli.md.)
 
 use super::orders::{OrderLine, RowError};
 use std::collections::HashMap;
@@ -12,13 +14,6 @@ pub struct CustomerTotals {
     /// Distinct order ids.
     pub orders: u32,
     pub monetary_cents: i64,
-}
-
-#[derive(Debug, Default)]
-struct Basket {
-    customer: u32,
-    skus: Vec<u32>,
-    categories: Vec<u32>,
 }
 
 /// Interns strings into dense ids.
@@ -47,7 +42,10 @@ pub struct History {
     pub skus: Interner,
     pub categories: Interner,
     order_ids: HashMap<String, u32>,
-    baskets: Vec<Basket>,
+    /// Owner (customer id) of each order, by order index.
+    order_owner: Vec<u32>,
+    /// (order, sku, category) of each line, sorted into baskets by [`History::baskets`].
+    order_lines: Vec<(u32, u32, u32)>,
     pub lines: u64,
     pub max_day: Option<i64>,
 }
@@ -63,7 +61,7 @@ impl History {
     pub fn add(&mut self, line: &OrderLine, line_number: u64) -> Result<(), RowError> {
         // Checked before anything is recorded, so a refused row leaves no trace.
         if let Some(id) = self.order_ids.get(&line.order_id) {
-            let owner = &self.customers.names[self.baskets[*id as usize].customer as usize];
+            let owner = &self.customers.names[self.order_owner[*id as usize] as usize];
             if *owner != line.customer_id {
                 return Err(RowError {
                     line: line_number,
@@ -82,18 +80,16 @@ impl History {
         let basket_id = match self.order_ids.get(&line.order_id) {
             Some(id) => *id,
             None => {
-                let id = self.baskets.len() as u32;
+                let id = self.order_owner.len() as u32;
                 self.order_ids.insert(line.order_id.clone(), id);
-                self.baskets.push(Basket { customer, ..Basket::default() });
+                self.order_owner.push(customer);
                 self.totals[customer as usize].orders += 1;
                 id
             }
         };
         let sku = self.skus.intern(&line.sku);
         let category = self.categories.intern(&line.category);
-        let basket = &mut self.baskets[basket_id as usize];
-        basket.skus.push(sku);
-        basket.categories.push(category);
+        self.order_lines.push((basket_id, sku, category));
         let totals = &mut self.totals[customer as usize];
         totals.last_day = totals.last_day.max(line.day);
         totals.monetary_cents += line.value_cents;
@@ -103,17 +99,39 @@ impl History {
     }
 
     pub fn order_count(&self) -> u64 {
-        self.baskets.len() as u64
+        self.order_owner.len() as u64
     }
 
-    /// Sorts and de-duplicates every basket, then hands them out.
-    pub fn baskets(&mut self) -> impl Iterator<Item = BasketView<'_>> {
-        for basket in &mut self.baskets {
-            basket.skus.sort_unstable();
-            basket.skus.dedup();
-            basket.categories.sort_unstable();
-            basket.categories.dedup();
-        }
-        self.baskets.iter().map(|b| BasketView { skus: &b.skus, categories: &b.categories })
+    /// Every basket (distinct skus and categories, each sorted), once the lines are in.
+    pub fn baskets(&mut self) -> Baskets<'_> {
+        self.order_lines.sort_unstable();
+        Baskets { lines: &self.order_lines, skus: Vec::new(), categories: Vec::new() }
+    }
+
+}
+
+/// Walks the sorted lines one order at a time (a lending iterator: each basket
+/// borrows the walker's buffers).
+pub struct Baskets<'a> {
+    lines: &'a [(u32, u32, u32)],
+    skus: Vec<u32>,
+    categories: Vec<u32>,
+}
+
+impl Baskets<'_> {
+    pub fn next_basket(&mut self) -> Option<BasketView<'_>> {
+        let (order, _, _) = *self.lines.first()?;
+        let end = self.lines.partition_point(|(o, _, _)| *o <= order);
+        let (basket, rest) = self.lines.split_at(end);
+        self.lines = rest;
+        self.skus.clear();
+        self.categories.clear();
+        self.skus.extend(basket.iter().map(|(_, sku, _)| *sku));
+        self.categories.extend(basket.iter().map(|(_, _, category)| *category));
+        self.skus.sort_unstable();
+        self.skus.dedup();
+        self.categories.sort_unstable();
+        self.categories.dedup();
+        Some(BasketView { skus: &self.skus, categories: &self.categories })
     }
 }
