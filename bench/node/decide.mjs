@@ -1,121 +1,164 @@
-// Node harness: perso's decide() through the JS boundary versus hand-written
-// JavaScript closures (compiled once per rule, no eval) on the same workload, in the
-// same run. Workload: `cargo run --release -p perso-core --example gen_workload -- target/bench`.
-// Run: node bench/node/decide.mjs [target/bench]
-import { readFileSync } from "node:fs";
+// Node harness: perso's decide() through the JS boundary (the nodejs wasm package)
+// versus hand-written JavaScript closures compiled once per rule (./rules.mjs), on the
+// same workload, in the same Node run. Checks first that all three decide the same
+// winner per placement on every context (exits 1 if not), then times them.
+//
+// Workload: cargo run --release -p perso-core --example gen_workload -- target/bench
+// Package:  bash scripts/build-wasm.sh   (builds pkg-node/)
+// Run:      node bench/node/decide.mjs [workload dir, default target/bench]
+//           [--sizes 200,1000] [--runs 7] [--json results.json]
+//           [--pkg DIR]  another nodejs build of the package (default pkg-node/), to
+//                        compare builds (e.g. opt-level 3 against the shipped "z")
+import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { closureData, compileBundle } from "./rules.mjs";
 
-const require = createRequire(import.meta.url);
+const { values: options, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    sizes: { type: "string", default: "200,1000,5000,10000" },
+    runs: { type: "string", default: "7" },
+    json: { type: "string" },
+    pkg: { type: "string" },
+  },
+});
 const root = new URL("../../", import.meta.url);
-const perso = require(new URL("pkg-node/perso.js", root).pathname);
-const dir = new URL(`${process.argv[2] ?? "target/bench"}/`, root);
+const dir = new URL(`${positionals[0] ?? "target/bench"}/`, root);
+const sizes = options.sizes.split(",").map(Number);
+const RUNS = Number(options.runs);
+const pkg = options.pkg ? new URL(`file://${resolve(options.pkg)}/`) : new URL("pkg-node/", root);
+const perso = createRequire(import.meta.url)(new URL("perso.js", pkg).pathname);
 
-// JsonLogic subset -> closures, for exactly the operators the workload uses. Reads the
-// context object directly (the JS baseline gets the context for free).
-function compile(rule) {
-  if (rule === null || typeof rule !== "object" || Array.isArray(rule)) return () => rule;
-  const [op] = Object.keys(rule);
-  const args = Array.isArray(rule[op]) ? rule[op] : [rule[op]];
-  switch (op) {
-    case "var": {
-      const path = String(args[0]).split(".");
-      return (data) => {
-        let v = data;
-        for (const key of path) {
-          if (v == null) return null;
-          v = v[key];
-        }
-        return v === undefined ? null : v;
-      };
-    }
-    case "and": { const fs = args.map(compile); return (d) => fs.every((f) => f(d)); }
-    case "or": { const fs = args.map(compile); return (d) => fs.some((f) => f(d)); }
-    case "==": { const [a, b] = args.map(compile); return (d) => a(d) == b(d); }
-    case ">": { const [a, b] = args.map(compile); return (d) => a(d) > b(d); }
-    case ">=": { const [a, b] = args.map(compile); return (d) => a(d) >= b(d); }
-    case "<=": {
-      const [a, b, c] = args.map(compile);
-      return (d) => { const m = b(d); return a(d) <= m && m <= c(d); };
-    }
-    case "in": {
-      const needle = compile(args[0]);
-      const set = args[1];
-      return (d) => set.includes(needle(d));
-    }
-    case "some": {
-      const list = compile(args[0]);
-      const body = compile(args[1]);
-      return (d) => { const xs = list(d); return Array.isArray(xs) && xs.some((x) => body(x)); };
-    }
-    default: throw new Error(`operator ${op} not in the baseline`);
-  }
-}
+/** Results must be used, or the JIT may drop the work. */
+let sink = 0;
 
-function baseline(bundle) {
-  const placements = bundle.placements.map((p) => ({
-    id: p.id,
-    rules: bundle.campaigns
-      .map((c, index) => ({ id: c.id, index, priority: c.priority, test: compile(c.condition), placement: c.placement }))
-      .filter((c) => c.placement === p.id)
-      .sort((a, b) => b.priority - a.priority || a.index - b.index),
-  }));
-  const all = placements.flatMap((p) => p.rules);
-  return {
-    // Classic per-rule evaluation: every rule, every time.
-    everyRule(data) {
-      const matched = new Set();
-      for (const rule of all) if (rule.test(data)) matched.add(rule.id);
-      return placements.map((p) => p.rules.find((r) => matched.has(r.id))?.id ?? null);
-    },
-    // The same early exit perso uses.
-    earlyExit(data) {
-      return placements.map((p) => p.rules.find((r) => r.test(data))?.id ?? null);
-    },
-    rules: all.length,
-  };
-}
-
-function time(label, iterations, fn) {
-  for (let i = 0; i < Math.min(iterations, 2000); i++) fn(i); // warm-up
-  const runs = [];
-  for (let r = 0; r < 5; r++) {
+/**
+ * Median over RUNS timed runs of ns per call of `fn(input)`, each run a whole number of
+ * passes over `inputs` lasting at least ~100 ms, after a warm-up of at least ~300 ms.
+ */
+function measure(inputs, fn) {
+  const pass = () => {
     const start = process.hrtime.bigint();
-    for (let i = 0; i < iterations; i++) fn(i);
-    runs.push(Number(process.hrtime.bigint() - start) / iterations);
+    for (let i = 0; i < inputs.length; i++) sink += fn(inputs[i]) ? 1 : 0;
+    return Number(process.hrtime.bigint() - start);
+  };
+  let warm = 0;
+  let passes = 0;
+  while (warm < 300e6 || passes < 3) {
+    warm += pass();
+    passes++;
+  }
+  const perRun = Math.max(1, Math.ceil(100e6 / (warm / passes)));
+  const runs = [];
+  for (let r = 0; r < RUNS; r++) {
+    let ns = 0;
+    for (let p = 0; p < perRun; p++) ns += pass();
+    runs.push(ns / (perRun * inputs.length));
   }
   runs.sort((a, b) => a - b);
-  return runs[2]; // median of 5, ns per call
+  return runs[Math.floor(runs.length / 2)];
+}
+
+/** Median time of `fn()` over a few calls, in ms (for compiling bundles). */
+function timeOnce(fn, times = 5) {
+  const ms = [];
+  for (let i = 0; i < times; i++) {
+    const start = process.hrtime.bigint();
+    sink += fn() ? 1 : 0;
+    ms.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  ms.sort((a, b) => a - b);
+  return ms[Math.floor(ms.length / 2)];
 }
 
 const rows = [];
-for (const n of [200, 1000, 5000, 10000]) {
-  const workload = JSON.parse(readFileSync(new URL(`workload-${n}.json`, dir)));
-  const engine = perso.Engine.fromBundle(JSON.stringify(workload.bundle));
-  const js = baseline(workload.bundle);
+for (const n of sizes) {
+  const workload = JSON.parse(readFileSync(new URL(`workload-${n}.json`, dir), "utf8"));
+  const bundleText = JSON.stringify(workload.bundle);
   const now = workload.now_ms;
-  // The JS baseline reads a context with the derived facts already filled in: time on
-  // site from the state, cart total and count from the lines (as the engine derives them).
-  const inputs = workload.contexts.map(({ context, state }) => {
-    const items = context.cart?.items ?? [];
-    const cart = { ...context.cart, total: items.reduce((t, i) => t + i.price * (i.qty ?? 1), 0), count: items.reduce((t, i) => t + (i.qty ?? 1), 0) };
-    return { context, state, data: { ...context, cart, session: { time_on_site_s: Math.floor((now - state.session.start_ms) / 1000) } } };
-  });
-  for (const input of inputs) {
-    const winners = engine.decide(input.context, input.state, now).placements;
-    const perso_ = workload.bundle.placements.map((p) => winners.find((w) => w.placement === p.id)?.campaign ?? null);
-    const a = js.everyRule(input.data), b = js.earlyExit(input.data);
-    if (JSON.stringify(perso_) !== JSON.stringify(a) || JSON.stringify(a) !== JSON.stringify(b)) {
-      throw new Error(`decisions differ at ${n} campaigns: perso ${perso_}, js ${a} / ${b}`);
+  const engine = perso.Engine.fromBundle(bundleText);
+  const js = compileBundle(workload.bundle);
+  const inputs = workload.contexts.map(({ context, state }) => ({ context, state }));
+
+  // 1. Same decisions, every context, before any timing.
+  let evaluations = 0;
+  let matches = 0;
+  let earlyExitEvaluations = 0;
+  let winners = 0;
+  inputs.forEach(({ context, state }, i) => {
+    const decision = engine.decide(context, state, now);
+    const persoWinners = js.placementIds.map((p) => decision.placements.find((w) => w.placement === p)?.campaign ?? null);
+    const data = closureData(context, state, now);
+    const every = js.everyRule(data);
+    const early = js.earlyExit(data);
+    for (const [name, got] of [["every-rule", every], ["early-exit", early]]) {
+      if (JSON.stringify(got) !== JSON.stringify(persoWinners)) {
+        console.error(`DECISIONS DIFFER at ${n} campaigns, context #${i}: perso ${JSON.stringify(persoWinners)}, JS ${name} ${JSON.stringify(got)}`);
+        console.error(JSON.stringify({ context, state }));
+        process.exit(1);
+      }
     }
-  }
-  const k = inputs.length;
-  const iterations = n >= 5000 ? 2000 : 20000;
-  const persoNs = time("perso", iterations, (i) => { const x = inputs[i % k]; engine.decide(x.context, x.state, now); });
-  const everyNs = time("every", Math.max(200, iterations / 10), (i) => js.everyRule(inputs[i % k].data));
-  const earlyNs = time("early", iterations, (i) => js.earlyExit(inputs[i % k].data));
-  rows.push({ campaigns: n, perso_us: persoNs / 1000, js_every_rule_us: everyNs / 1000, js_ns_per_rule: everyNs / js.rules,
-    js_early_exit_us: earlyNs / 1000, speedup_vs_every_rule: everyNs / persoNs, speedup_vs_early_exit: earlyNs / persoNs });
+    evaluations += js.rules;
+    matches += js.matchCount(data);
+    earlyExitEvaluations += js.earlyExitEvaluations(data);
+    winners += persoWinners.filter((w) => w !== null).length;
+  });
+
+  // 2. Times, per decision.
+  const persoNs = measure(inputs, ({ context, state }) => engine.decide(context, state, now));
+  // What the facade's JSON round trip costs on the JS side, for the split.
+  const stringifyNs = measure(inputs, ({ context, state }) => JSON.stringify(context).length + JSON.stringify(state).length);
+  const everyNs = measure(inputs, ({ context, state }) => js.everyRule(closureData(context, state, now)));
+  const earlyNs = measure(inputs, ({ context, state }) => js.earlyExit(closureData(context, state, now)));
+  const wasmCompileMs = timeOnce(() => perso.Engine.fromBundle(bundleText).free() ?? 1);
+  const jsCompileMs = timeOnce(() => compileBundle(JSON.parse(bundleText)).rules);
+
+  rows.push({
+    campaigns: n,
+    contexts: inputs.length,
+    match_rate: matches / evaluations,
+    winner_rate: winners / (inputs.length * js.placementIds.length),
+    early_exit_rules_per_decision: earlyExitEvaluations / inputs.length,
+    perso_us: persoNs / 1e3,
+    stringify_context_state_us: stringifyNs / 1e3,
+    js_every_rule_us: everyNs / 1e3,
+    js_ns_per_rule: everyNs / js.rules,
+    js_early_exit_us: earlyNs / 1e3,
+    x_vs_every_rule: everyNs / persoNs,
+    x_vs_early_exit: earlyNs / persoNs,
+    wasm_compile_ms: wasmCompileMs,
+    js_compile_ms: jsCompileMs,
+  });
   engine.free();
 }
-console.log("decisions agree (perso, JS every-rule, JS early-exit) on every context");
-console.table(rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === "number" && k !== "campaigns" ? Number(v.toFixed(k.startsWith("speedup") ? 1 : 2)) : v]))));
+
+console.log(`decisions agree (perso through wasm, JS every-rule, JS early-exit) on every context`);
+console.log(`package ${pkg.pathname}; node ${process.version}; median of ${RUNS} runs`);
+const round = (v, digits) => Number(v.toFixed(digits));
+console.table(
+  rows.map((r) => ({
+    campaigns: r.campaigns,
+    "match %": round(100 * r.match_rate, 1),
+    "winner %": round(100 * r.winner_rate, 1),
+    "rules to winners": round(r.early_exit_rules_per_decision, 1),
+    "perso µs": round(r.perso_us, 2),
+    "(stringify µs)": round(r.stringify_context_state_us, 2),
+    "JS every µs": round(r.js_every_rule_us, 1),
+    "JS ns/rule": round(r.js_ns_per_rule, 1),
+    "JS early µs": round(r.js_early_exit_us, 2),
+    "x every": round(r.x_vs_every_rule, 1),
+    "x early": round(r.x_vs_early_exit, 2),
+    "wasm compile ms": round(r.wasm_compile_ms, 2),
+    "JS compile ms": round(r.js_compile_ms, 2),
+  })),
+);
+const at1000 = rows.find((r) => r.campaigns === 1000);
+if (at1000) {
+  const verdict = (ok) => (ok ? "met" : "MISSED");
+  console.log(`target: decide() at 1,000 campaigns through the JS boundary < 6 µs: ${at1000.perso_us.toFixed(2)} µs, ${verdict(at1000.perso_us < 6)}`);
+  console.log(`target: > 15x faster than JS closures evaluating every rule: ${at1000.x_vs_every_rule.toFixed(1)}x, ${verdict(at1000.x_vs_every_rule > 15)}`);
+}
+if (options.json) writeFileSync(options.json, JSON.stringify({ node: process.version, runs: RUNS, rows }, null, 2));
+if (sink < 0) console.log(sink);

@@ -29,6 +29,10 @@ impl Rng {
     pub fn chance(&mut self, p: f64) -> bool {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
     }
+    /// Uniform in (0, 1].
+    pub fn unit(&mut self) -> f64 {
+        ((self.next() >> 11) + 1) as f64 / (1u64 << 53) as f64
+    }
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }
@@ -56,9 +60,9 @@ fn clause(rng: &mut Rng) -> Value {
             json!({"in": [{"var": "page.referrer_host"}, hosts]})
         }
         1 => json!({"==": [{"var": "page.utm.source"}, rng.pick(&SOURCES)]}),
-        2 => json!({">": [{"var": "cart.total"}, rng.pick(&[0, 25, 50, 100, 200])]}),
+        2 => json!({">": [{"var": "cart.total"}, rng.pick(&[0, 50, 100, 150, 250])]}),
         3 => json!({"some": [{"var": "cart.items"}, {"==": [{"var": "category"}, rng.pick(&CATEGORIES)]}]}),
-        4 => json!({">=": [{"var": "session.time_on_site_s"}, rng.pick(&[10, 30, 60, 120, 300])]}),
+        4 => json!({">=": [{"var": "session.time_on_site_s"}, rng.pick(&[15, 30, 60, 120, 300])]}),
         5 => {
             let a = rng.below(5);
             let b = (a + 1 + rng.below(4)) % 5;
@@ -103,7 +107,8 @@ pub fn bundle(campaigns: usize, seed: u64) -> String {
     .to_string()
 }
 
-/// A realistic host context (JSON value) and the time on site it implies.
+/// A realistic host context (JSON value) and the time on site it implies. The cart
+/// carries its total and count, as a store's page reports them.
 pub fn context(rng: &mut Rng) -> (Value, u64) {
     let lines = rng.below(7);
     let items: Vec<Value> = (0..lines)
@@ -112,6 +117,8 @@ pub fn context(rng: &mut Rng) -> (Value, u64) {
             json!({"sku": format!("SKU-{}", rng.below(500)), "category": rng.pick(&CATEGORIES), "price": price, "qty": 1 + (i % 2)})
         })
         .collect();
+    let total: f64 = items.iter().map(|i| i["price"].as_f64().unwrap_or(0.0) * i["qty"].as_f64().unwrap_or(1.0)).sum();
+    let count: u64 = items.iter().map(|i| i["qty"].as_u64().unwrap_or(1)).sum();
     let mut page = json!({"url": "https://shop.test/p", "path": "/p", "type": "product"});
     if rng.chance(0.8) {
         page["referrer_host"] = json!(rng.pick(&HOSTS));
@@ -119,26 +126,31 @@ pub fn context(rng: &mut Rng) -> (Value, u64) {
     if rng.chance(0.6) {
         page["utm"] = json!({"source": rng.pick(&SOURCES), "medium": "email"});
     }
-    let mut context = json!({"page": page, "cart": {"items": items}, "device": {"type": "desktop", "language": "en-US"},
+    let mut context = json!({"page": page, "cart": {"items": items, "total": total, "count": count},
+                             "device": {"type": "desktop", "language": "en-US"},
                              "time": {"hour": rng.below(24), "weekday": 1 + rng.below(7)}, "consent": {"personalization": true}});
     if rng.chance(0.5) {
         context["customer"] = json!({"known": true, "first_name": "Alex", "ltv_band": rng.pick(&BANDS)});
     }
-    (context, rng.below(600) as u64)
+    // Time on site: most sessions are short (exponential, mean 90 s, capped at 30 min).
+    let time_on_site = (-rng.unit().ln() * 90.0).min(1800.0) as u64;
+    (context, time_on_site)
 }
 
+/// The decision time of every context: 2026-11-25T10:00:00Z.
 pub const NOW_MS: i64 = 1_795_600_800_000;
 
-/// `count` contexts with their visitor states (JSON text each).
+/// `count` contexts with their visitor states (JSON text each). Each state is a new
+/// visitor whose session started `time on site` seconds before [`NOW_MS`], so the
+/// engine derives `session.time_on_site_s` from it.
 pub fn contexts(count: usize, seed: u64) -> Vec<(String, String)> {
     let mut rng = Rng::new(seed ^ 0x5eed);
     (0..count)
         .map(|i| {
             let (context, time_on_site) = context(&mut rng);
             let start = NOW_MS - (time_on_site as i64) * 1000;
-            let state = json!({"v": 1, "id": format!("visitor-{i}"), "visits": 1,
-                               "session": {"start_ms": start, "last_ms": start, "pages": 1, "interruptions": 0}});
-            (context.to_string(), state.to_string())
+            let state = perso_core::VisitorState::new(&format!("visitor-{i}"), start);
+            (context.to_string(), state.to_json())
         })
         .collect()
 }
