@@ -37,6 +37,13 @@ impl PrivateKey {
 
     pub fn load(path: &Path) -> Result<PrivateKey> {
         let bytes = read_file(path)?;
+        if let Some(tree) = enclosing_git_tree(path.parent().unwrap_or(Path::new("."))) {
+            eprintln!(
+                "warning: the private key {} is inside the git work tree {}: move it out and rotate it if it was ever committed",
+                path.display(),
+                tree.display()
+            );
+        }
         let value: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|e| CliError::input(path, format!("not a perso key file (JSON): {e}")))?;
         let field = |name: &str| {
