@@ -112,7 +112,11 @@ function stateKey(env) {
 /** The request to the origin: unchanged, or re-addressed to PERSO_ORIGIN. */
 function toOrigin(request, url, env) {
   if (!env.PERSO_ORIGIN) return request;
-  return new Request(new URL(url.pathname + url.search, env.PERSO_ORIGIN), request);
+  // Set the path on the origin's URL: resolving "//host/x" against it would change host.
+  const target = new URL(env.PERSO_ORIGIN);
+  target.pathname = url.pathname;
+  target.search = url.search;
+  return new Request(target, request);
 }
 
 function isPersonalizable(response) {

@@ -5,17 +5,19 @@
 import wasmModule from "../../pkg/perso_bg.wasm";
 import * as perso from "../../pkg/perso.js";
 
-let instantiated = false;
+let exports = null;
 let poisoned = null;
 
 /** The wasm-bindgen exports, ready to call; throws once the instance has panicked. */
 export function persoApi() {
   if (poisoned) throw poisoned;
-  if (!instantiated) {
-    perso.initSync({ module: wasmModule });
-    instantiated = true;
-  }
+  if (!exports) exports = perso.initSync({ module: wasmModule });
   return perso;
+}
+
+/** Size of the engine's linear memory (it only grows): the bench watches it. */
+export function wasmMemoryBytes() {
+  return exports ? exports.memory.buffer.byteLength : 0;
 }
 
 /**

@@ -35,6 +35,10 @@ test("non-HTML, error pages, no-transform and POST pass through untouched", asyn
     assert.equal(worker.headers.get("cache-control"), origin.headers.get("cache-control"), path);
     assert.deepEqual(worker.headers.getSetCookie(), [], path);
   }
+  // A path that looks like a host stays a path on the origin (no open proxy).
+  const sneaky = await fetch(`${edge.url.origin}//evil.example/style.css`);
+  assert.equal(sneaky.status, 404);
+  assert.equal(edge.origin.requests.at(-1).path, "//evil.example/style.css");
   const posted = await viaWorker(edge.url, "/", { method: "POST", body: "q=1", headers: { referer: GADGETS_REFERER } });
   assert.deepEqual(posted.body, (await direct("/")).body);
 });

@@ -5,7 +5,7 @@
 
 import { createHandler } from "../src/handler.js";
 import { loadBundle } from "../src/bundle.js";
-import { persoApi } from "../src/wasm-engine.js";
+import { persoApi, wasmMemoryBytes } from "../src/wasm-engine.js";
 
 const handler = createHandler({
   now: (request) => Number(request.headers.get("x-test-now")) || Date.now(),
@@ -34,7 +34,9 @@ async function replayVectors(env) {
 
 export default {
   async fetch(request, env, ctx) {
-    if (new URL(request.url).pathname === "/__test/vectors") return replayVectors(env);
+    const path = new URL(request.url).pathname;
+    if (path === "/__test/vectors") return replayVectors(env);
+    if (path === "/__test/memory") return Response.json({ wasm_bytes: wasmMemoryBytes() });
     return handler.fetch(request, env, ctx);
   },
 };
