@@ -15,8 +15,13 @@
 //! actions are checked by the engine itself, whose JSON paths `perso` maps back to the
 //! campaign's lines.
 
+use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::json;
+
+/// YAML values keep the order the marketer wrote (serde_json's maps would sort keys),
+/// so the compiled bundle reads like its source.
+type Value = serde_norway::Value;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -323,13 +328,62 @@ fn four() -> u8 {
     4
 }
 
-fn insert(map: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>) {
-    if let Some(value) = value {
-        map.insert(key.to_owned(), value.into());
+/// A JSON object built in order (templates' output).
+#[derive(Debug, Default)]
+pub struct Map(Vec<(String, Out)>);
+
+/// A value of the compiled bundle: written by the marketer (YAML), generated, or an object.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Out {
+    Yaml(Value),
+    Json(serde_json::Value),
+    Map(Map),
+}
+
+impl Map {
+    fn insert(&mut self, key: &str, value: impl Into<Out>) {
+        self.0.push((key.to_owned(), value.into()));
     }
 }
 
-fn at_least(path: &str, n: impl Into<Value>) -> Value {
+impl Serialize for Map {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+impl From<Value> for Out {
+    fn from(value: Value) -> Out {
+        Out::Yaml(value)
+    }
+}
+impl From<serde_json::Value> for Out {
+    fn from(value: serde_json::Value) -> Out {
+        Out::Json(value)
+    }
+}
+impl From<Map> for Out {
+    fn from(value: Map) -> Out {
+        Out::Map(value)
+    }
+}
+macro_rules! out_from_json {
+    ($($t:ty),*) => { $(impl From<$t> for Out { fn from(v: $t) -> Out { Out::Json(v.into()) } })* };
+}
+out_from_json!(String, &str, bool, i64, u64, u32, u8, Vec<String>);
+
+fn insert(map: &mut Map, key: &str, value: Option<impl Into<Out>>) {
+    if let Some(value) = value {
+        map.insert(key, value);
+    }
+}
+
+fn at_least(path: &str, n: impl Into<serde_json::Value>) -> serde_json::Value {
     json!({ ">=": [{ "var": path }, n.into()] })
 }
 
@@ -341,78 +395,80 @@ pub fn affiliate_segment_id(host: &str) -> String {
 
 impl CampaignEntry {
     /// The bundle campaign, and the segment the template implies (if any).
-    pub fn expand(self) -> (Value, Option<Segment>) {
+    pub fn expand(self) -> (CampaignOut, Option<Segment>) {
         match self {
-            CampaignEntry::Campaign(campaign) => (serde_json::to_value(campaign).unwrap_or(Value::Null), None),
+            CampaignEntry::Campaign(campaign) => (CampaignOut::Written(Box::new(campaign)), None),
             CampaignEntry::AffiliateOffer(t) => {
                 let segment_id = t.segment.clone().unwrap_or_else(|| affiliate_segment_id(&t.affiliate));
                 let segment = Segment {
                     id: segment_id.clone(),
                     description: Some(format!("Session entered from the {} affiliate", t.affiliate)),
-                    condition: json!({ "==": [{ "var": "session.entry_referrer_host" }, t.affiliate] }),
+                    condition: serde_norway::to_value(
+                        json!({ "==": [{ "var": "session.entry_referrer_host" }, t.affiliate] }),
+                    )
+                    .unwrap_or(Value::Null),
                 };
-                let mut c = Map::new();
-                c.insert("id".into(), t.id.into());
+                let mut c = Map::default();
+                c.insert("id", t.id);
                 insert(&mut c, "name", t.name);
-                c.insert("placement".into(), t.placement.unwrap_or_else(|| "popup".into()).into());
+                c.insert("placement", t.placement.unwrap_or_else(|| "popup".into()));
                 insert(&mut c, "priority", t.priority);
                 insert(&mut c, "enabled", t.enabled);
-                c.insert("segments".into(), json!([segment_id]));
+                c.insert("segments", json!([segment_id]));
                 insert(&mut c, "condition", t.after_seconds.map(|s| at_least("session.time_on_site_s", s)));
                 insert(&mut c, "schedule", t.schedule);
-                c.insert("caps".into(), t.caps.unwrap_or_else(|| json!({ "per_session": 1 })));
-                let mut action = Map::new();
-                action.insert("kind".into(), "offer".into());
-                action.insert("title".into(), t.title.into());
+                c.insert("caps", caps_or_once(t.caps));
+                let mut action = Map::default();
+                action.insert("kind", "offer");
+                action.insert("title", t.title);
                 insert(&mut action, "body", t.body);
-                action.insert("code".into(), t.code.into());
-                action.insert("single_use".into(), true.into());
-                action.insert("display".into(), t.display.unwrap_or_else(|| "toast".into()).into());
-                action.insert("expires_in_s".into(), t.expires_in_s.into());
+                action.insert("code", t.code);
+                action.insert("single_use", true);
+                action.insert("display", t.display.unwrap_or_else(|| "toast".into()));
+                action.insert("expires_in_s", t.expires_in_s);
                 insert(&mut action, "terms", t.terms);
-                c.insert("action".into(), Value::Object(action));
-                c.insert("why".into(), t.why.unwrap_or_else(|| format!("You came from {}.", t.affiliate)).into());
-                (Value::Object(c), Some(segment))
+                c.insert("action", action);
+                c.insert("why", t.why.unwrap_or_else(|| format!("You came from {}.", t.affiliate)));
+                (CampaignOut::Template(c), Some(segment))
             }
             CampaignEntry::FreeShipping(t) => {
                 let threshold = number(t.threshold);
-                let mut c = Map::new();
-                c.insert("id".into(), t.id.into());
+                let mut c = Map::default();
+                c.insert("id", t.id);
                 insert(&mut c, "name", t.name);
-                c.insert("placement".into(), t.placement.unwrap_or_else(|| "popup".into()).into());
+                c.insert("placement", t.placement.unwrap_or_else(|| "popup".into()));
                 insert(&mut c, "priority", t.priority);
                 insert(&mut c, "enabled", t.enabled);
                 insert(&mut c, "segments", t.segments);
                 insert(&mut c, "condition", t.condition);
                 insert(&mut c, "schedule", t.schedule);
-                c.insert("caps".into(), t.caps.unwrap_or_else(|| json!({ "per_session": 1 })));
-                let mut eligible = t.eligible_when;
+                c.insert("caps", caps_or_once(t.caps));
+                let mut eligible: Vec<serde_json::Value> =
+                    t.eligible_when.iter().map(|v| serde_json::to_value(v).unwrap_or_default()).collect();
                 eligible.push(json!({ ">": [{ "var": "cart.total" }, threshold] }));
-                let mut action = Map::new();
-                action.insert("kind".into(), "offer".into());
+                let mut action = Map::default();
+                action.insert("kind", "offer");
                 let amount = if t.threshold.fract() == 0.0 {
                     format!("{}", t.threshold as i64)
                 } else {
                     format!("{:.2}", t.threshold)
                 };
                 action.insert(
-                    "title".into(),
-                    t.title
-                        .unwrap_or_else(|| {
-                            format!("Free shipping on your next purchase over {}{amount}", t.currency_symbol)
-                        })
-                        .into(),
+                    "title",
+                    t.title.unwrap_or_else(|| {
+                        format!("Free shipping on your next purchase over {}{amount}", t.currency_symbol)
+                    }),
                 );
                 insert(&mut action, "body", t.body);
                 insert(&mut action, "code", t.code);
                 insert(&mut action, "single_use", t.single_use);
-                action.insert("display".into(), t.display.unwrap_or_else(|| "toast".into()).into());
-                action.insert("expires_in_s".into(), t.expires_in_s.into());
+                action.insert("display", t.display.unwrap_or_else(|| "toast".into()));
+                action.insert("expires_in_s", t.expires_in_s);
                 insert(&mut action, "terms", t.terms);
-                action.insert("eligibility".into(), json!({ "and": eligible }));
-                c.insert("action".into(), Value::Object(action));
+                action.insert("eligibility", json!({ "and": eligible }));
+                c.insert("action", action);
                 insert(&mut c, "why", t.why);
-                (Value::Object(c), None)
+                (CampaignOut::Template(c), None)
             }
             CampaignEntry::CartChat(t) => {
                 let mut c = common(
@@ -426,20 +482,18 @@ impl CampaignEntry {
                     t.requires_consent,
                     "chat",
                 );
-                c.insert("condition".into(), at_least("cart.count", t.min_items));
-                c.insert("caps".into(), t.caps.clone().unwrap_or_else(|| json!({ "per_session": 1 })));
-                let mut action = Map::new();
-                action.insert("kind".into(), "chat".into());
+                c.insert("condition", at_least("cart.count", t.min_items));
+                c.insert("caps", caps_or_once(t.caps.clone()));
+                let mut action = Map::default();
+                action.insert("kind", "chat");
                 insert(&mut action, "message", t.message);
                 insert(&mut action, "topic", t.topic);
-                c.insert("action".into(), Value::Object(action));
+                c.insert("action", action);
                 c.insert(
-                    "why".into(),
-                    t.why
-                        .unwrap_or_else(|| "You have items in your cart; our team is here if you need help.".into())
-                        .into(),
+                    "why",
+                    t.why.unwrap_or_else(|| "You have items in your cart; our team is here if you need help.".into()),
                 );
-                (Value::Object(c), None)
+                (CampaignOut::Template(c), None)
             }
             CampaignEntry::CrossSell(t) => {
                 let mut c = common(
@@ -453,15 +507,18 @@ impl CampaignEntry {
                     t.requires_consent,
                     "cross_sell",
                 );
-                c.insert("condition".into(), at_least("cart.count", t.min_items));
+                c.insert("condition", at_least("cart.count", t.min_items));
                 insert(&mut c, "caps", t.caps.clone());
-                let mut action = json!({ "kind": "recommend", "title": t.title, "count": t.count });
+                let mut action = Map::default();
+                action.insert("kind", "recommend");
+                action.insert("title", t.title);
+                action.insert("count", t.count);
                 if !t.fallback.is_empty() {
-                    action["fallback"] = json!(t.fallback);
+                    action.insert("fallback", t.fallback);
                 }
-                c.insert("action".into(), action);
-                c.insert("why".into(), t.why.unwrap_or_else(|| "Based on the items in your cart.".into()).into());
-                (Value::Object(c), None)
+                c.insert("action", action);
+                c.insert("why", t.why.unwrap_or_else(|| "Based on the items in your cart.".into()));
+                (CampaignOut::Template(c), None)
             }
         }
     }
@@ -479,11 +536,11 @@ fn common(
     schedule: &Option<Value>,
     requires_consent: Option<bool>,
     default_placement: &str,
-) -> Map<String, Value> {
-    let mut c = Map::new();
-    c.insert("id".into(), id.into());
+) -> Map {
+    let mut c = Map::default();
+    c.insert("id", id);
     insert(&mut c, "name", name.clone());
-    c.insert("placement".into(), placement.clone().unwrap_or_else(|| default_placement.into()).into());
+    c.insert("placement", placement.clone().unwrap_or_else(|| default_placement.into()));
     insert(&mut c, "priority", priority);
     insert(&mut c, "enabled", enabled);
     insert(&mut c, "segments", segments.clone());
@@ -493,12 +550,24 @@ fn common(
 }
 
 /// Whole numbers as integers (`100`, not `100.0`), as a marketer wrote them.
-fn number(n: f64) -> Value {
+fn caps_or_once(caps: Option<Value>) -> Out {
+    caps.map_or_else(|| Out::Json(json!({ "per_session": 1 })), Out::Yaml)
+}
+
+fn number(n: f64) -> serde_json::Value {
     if n.fract() == 0.0 && n.abs() < 1e15 {
         json!(n as i64)
     } else {
         json!(n)
     }
+}
+
+/// A compiled campaign: as written, or expanded from a template.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum CampaignOut {
+    Written(Box<Campaign>),
+    Template(Map),
 }
 
 /// The bundle's top level, in the order the format documents.
@@ -515,11 +584,11 @@ pub struct BundleOut {
     pub utc_offset_minutes: Option<i32>,
     pub placements: Vec<Placement>,
     pub segments: Vec<Segment>,
-    pub campaigns: Vec<Value>,
+    pub campaigns: Vec<CampaignOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guardrails: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub products: Option<Value>,
+    pub products: Option<Out>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub affinity: Option<Value>,
+    pub affinity: Option<Out>,
 }

@@ -2,7 +2,7 @@
 //! JSON, checked by the engine before it is written. Other commands accept either form
 //! through [`bundle_bytes`].
 
-use crate::authoring::{AuthoringFile, BundleOut};
+use crate::authoring::{AuthoringFile, BundleOut, Out};
 use crate::error::{read_file, write_file, CliError, Result};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -63,7 +63,7 @@ pub fn compile(text: &str, path: &Path, affinity_override: Option<&Path>) -> Res
     }
     let products = one_of(path, base, "products", file.products, file.products_file.as_deref())?;
     let affinity = match affinity_override {
-        Some(file) => Some(read_json(file)?),
+        Some(file) => Some(Out::Json(read_json(file)?)),
         None => one_of(path, base, "affinity", file.affinity, file.affinity_file.as_deref())?,
     };
     let bundle = BundleOut {
@@ -97,15 +97,15 @@ fn one_of(
     path: &Path,
     base: &Path,
     field: &str,
-    inline: Option<serde_json::Value>,
+    inline: Option<serde_norway::Value>,
     file: Option<&str>,
-) -> Result<Option<serde_json::Value>> {
+) -> Result<Option<Out>> {
     match (inline, file) {
         (Some(_), Some(_)) => {
             Err(CliError::input(path, format!("{field} and {field}_file: give one of them, not both")))
         }
-        (Some(value), None) => Ok(Some(value)),
-        (None, Some(file)) => read_json(&base.join(file)).map(Some),
+        (Some(value), None) => Ok(Some(Out::Yaml(value))),
+        (None, Some(file)) => read_json(&base.join(file)).map(|v| Some(Out::Json(v))),
         (None, None) => Ok(None),
     }
 }

@@ -107,7 +107,6 @@ impl History {
         self.order_lines.sort_unstable();
         Baskets { lines: &self.order_lines, skus: Vec::new(), categories: Vec::new() }
     }
-
 }
 
 /// Walks the sorted lines one order at a time (a lending iterator: each basket
