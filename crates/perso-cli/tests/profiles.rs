@@ -136,6 +136,31 @@ fn profiles_go_into_the_bundle_and_keep_the_rest() {
     perso().arg("validate").arg(&bundle).args(["--now", "2026-11-25"]).assert().success();
 }
 
+#[test]
+fn emit_sql_alone_writes_the_script_with_its_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let sql = dir.path().join("p.sql");
+    perso()
+        .args(["profiles", "--emit-sql"])
+        .arg(&sql)
+        .args(["--as-of", "2026-11-25", "--top-k", "3", "--min-support", "0.01"])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&sql).unwrap();
+    for needle in [
+        "CREATE TABLE perso_customer_scores AS",
+        "CREATE TABLE perso_item_affinity AS",
+        "CREATE TABLE perso_category_affinity AS",
+        "DATE '2026-11-25'",
+        "WHERE rank <= 3",
+        "CEIL(0.01 * COUNT(DISTINCT order_id))",
+    ] {
+        assert!(text.contains(needle), "missing {needle}");
+    }
+    // Neither DuckDB's `//` nor Spark's `div`: only the shared subset.
+    assert!(!text.contains("//") && !text.to_lowercase().contains(" div "));
+}
+
 /// The committed outputs in data/ are what the current code computes from data/orders.csv.
 #[test]
 fn committed_sample_outputs_are_current() {

@@ -85,6 +85,18 @@ fn sign_and_verify_with_rotating_keys() {
     bytes[at] = b'8';
     std::fs::write(&bundle, &bytes).unwrap();
     verify(&both).assert().code(1).stderr(predicate::str::contains("does not match its signature"));
+    // Nothing that would not load is signed.
+    let broken = work.path().join("broken.json");
+    std::fs::write(&broken, r#"{"version": 1}"#).unwrap();
+    perso()
+        .arg("sign")
+        .arg(&broken)
+        .arg("--key")
+        .arg(&new_key)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("invalid"));
+    assert!(!work.path().join("broken.json.sig").exists());
     verify("not-base64!")
         .assert()
         .code(1)
