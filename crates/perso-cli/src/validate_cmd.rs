@@ -34,8 +34,8 @@ pub fn load(path: &Path, bytes: &[u8]) -> Result<Engine> {
 /// [`load`], pointing problems at the lines of the file the marketer wrote.
 pub fn load_from(path: &Path, bytes: &[u8], origin: &Origin) -> Result<Engine> {
     Engine::from_bundle(bytes).map_err(|error| {
-        for problem in problems(path, bytes, origin, &error) {
-            eprintln!("{problem}");
+        for problem in problems(bytes, origin, &error) {
+            eprintln!("{}", problem.render(path));
         }
         CliError::Failed(format!("{}: the bundle is invalid ({})", path.display(), summary(&error)))
     })
@@ -48,22 +48,34 @@ fn summary(error: &BundleError) -> String {
     }
 }
 
-/// `file:line: path: message` lines for every problem of a refused bundle.
-fn problems(path: &Path, bytes: &[u8], origin: &Origin, error: &BundleError) -> Vec<String> {
-    let at = |json_path: &str| -> String {
-        match lint::line_of_in(origin, bytes, json_path) {
-            Some(line) => format!("{}:{line}", path.display()),
-            None => path.display().to_string(),
-        }
+/// One reason a bundle was refused: its JSON path, the line in the file the marketer
+/// wrote (when the object can be found there), and the engine's message.
+#[derive(Debug, serde::Serialize)]
+struct Problem {
+    path: Option<String>,
+    line: Option<usize>,
+    message: String,
+}
+
+impl Problem {
+    /// `file:line: error: path: message`.
+    fn render(&self, file: &Path) -> String {
+        let line = self.line.map(|n| format!(":{n}")).unwrap_or_default();
+        let path = self.path.as_ref().map(|p| format!("{p}: ")).unwrap_or_default();
+        format!("{}{line}: error: {path}{}", file.display(), self.message)
+    }
+}
+
+fn problems(bytes: &[u8], origin: &Origin, error: &BundleError) -> Vec<Problem> {
+    let at = |path: &str, message: String| Problem {
+        path: Some(path.to_owned()),
+        line: lint::line_of_in(origin, bytes, path),
+        message,
     };
     match error {
-        BundleError::Invalid(issues) => {
-            issues.iter().map(|i| format!("{}: error: {}: {}", at(&i.path), i.path, i.problem)).collect()
-        }
-        BundleError::Json { path: json_path, message } => {
-            vec![format!("{}: error: {json_path}: {message}", at(json_path))]
-        }
-        other => vec![format!("{}: error: {other}", path.display())],
+        BundleError::Invalid(issues) => issues.iter().map(|i| at(&i.path, i.problem.to_string())).collect(),
+        BundleError::Json { path, message } => vec![at(path, message.clone())],
+        other => vec![Problem { path: other.path().map(str::to_owned), line: None, message: other.to_string() }],
     }
 }
 
@@ -72,9 +84,9 @@ pub fn run(args: ValidateArgs) -> Result<()> {
     let (bytes, origin) = crate::compile_cmd::bundle_bytes_with_origin(&args.input, None)?;
     let report = match Engine::from_bundle(&bytes) {
         Ok(engine) => Report::loaded(&engine, lint::lint(&bytes, now_ms).unwrap_or_default()),
-        Err(error) => Report::refused(problems(&args.input, &bytes, &origin, &error)),
+        Err(error) => Report::refused(problems(&bytes, &origin, &error)),
     };
-    let lines = |l: &Lint| {
+    let render_warning = |l: &Lint| {
         let line = lint::line_of_in(&origin, &bytes, &l.path);
         format!(
             "{}{}: warning[{}]: {}: {}",
@@ -98,10 +110,10 @@ pub fn run(args: ValidateArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
     } else {
         for error in &report.errors {
-            println!("{error}");
+            println!("{}", error.render(&args.input));
         }
         for warning in &report.warnings {
-            println!("{}", lines(warning));
+            println!("{}", render_warning(warning));
         }
         if report.errors.is_empty() {
             println!(
@@ -127,7 +139,7 @@ pub fn run(args: ValidateArgs) -> Result<()> {
 
 struct Report {
     serial: Option<u64>,
-    errors: Vec<String>,
+    errors: Vec<Problem>,
     warnings: Vec<Lint>,
 }
 
@@ -143,7 +155,7 @@ impl Report {
         Report { serial: Some(engine.serial()), errors: Vec::new(), warnings: lints }
     }
 
-    fn refused(errors: Vec<String>) -> Report {
+    fn refused(errors: Vec<Problem>) -> Report {
         Report { serial: None, errors, warnings: Vec::new() }
     }
 }
