@@ -425,13 +425,19 @@ pub fn line_of(text: &str, bundle: &Value, json_path: &str) -> Option<usize> {
             .map(|n| n + 1);
     };
     let id = bundle.get(head)?.get(index)?.get("id")?.as_str()?;
-    let id_line = text.lines().position(|l| {
-        let l = l.trim_start().trim_start_matches("- ");
-        l.contains(&format!("\"id\": \"{id}\""))
-            || l == format!("id: {id}")
-            || l == format!("id: \"{id}\"")
-            || l.starts_with(&format!("id: {id} "))
-    })?;
+    // Searched from the section's key on, so a placement and a campaign may share an id.
+    let section = text
+        .lines()
+        .position(|l| l.starts_with(&format!("{head}:")) || l.trim_start().starts_with(&format!("\"{head}\"")))
+        .unwrap_or(0);
+    let id_line = section
+        + text.lines().skip(section).position(|l| {
+            let l = l.trim_start().trim_start_matches("- ");
+            l.contains(&format!("\"id\": \"{id}\""))
+                || l == format!("id: {id}")
+                || l == format!("id: \"{id}\"")
+                || l.starts_with(&format!("id: {id} "))
+        })?;
     // The field right after `[i].`, searched within the next lines of the same object.
     let field = json_path.split_once("].").map(|(_, rest)| rest.split(['.', '[']).next().unwrap_or(""));
     if let Some(field) = field.filter(|f| !f.is_empty()) {
@@ -459,6 +465,16 @@ pub fn line_of_in(origin: &crate::compile_cmd::Origin, bundle_bytes: &[u8], json
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn lines_are_found_by_section_and_id() {
+        let yaml = "placements:\n  - id: chat\ncampaigns:\n  - campaign:\n      id: chat\n      placement: chat\n      condition: true\n";
+        let bundle = json!({"placements": [{"id": "chat"}], "campaigns": [{"id": "chat"}]});
+        assert_eq!(line_of(yaml, &bundle, "placements[0]"), Some(2));
+        assert_eq!(line_of(yaml, &bundle, "campaigns[0]"), Some(5));
+        assert_eq!(line_of(yaml, &bundle, "campaigns[0].condition.and[1]"), Some(7));
+        assert_eq!(line_of(yaml, &bundle, "campaigns"), Some(3));
+    }
 
     #[test]
     fn contradictions() {
