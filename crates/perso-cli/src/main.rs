@@ -14,6 +14,7 @@ mod explain_cmd;
 mod json_order;
 mod keys;
 mod lint;
+mod locate;
 mod profiles;
 mod publish_cmd;
 mod sample;

@@ -7,6 +7,7 @@ use crate::clock::Clock;
 use crate::compile_cmd::Origin;
 use crate::error::{CliError, Result};
 use crate::lint::{self, Lint};
+use crate::locate;
 use clap::Args;
 use perso_core::{BundleError, Engine};
 use std::path::{Path, PathBuf};
@@ -69,7 +70,7 @@ impl Problem {
 fn problems(bytes: &[u8], origin: &Origin, error: &BundleError) -> Vec<Problem> {
     let at = |path: &str, message: String| Problem {
         path: Some(path.to_owned()),
-        line: lint::line_of_in(origin, bytes, path),
+        line: locate::line_of_in(origin, bytes, path),
         message,
     };
     match error {
@@ -87,7 +88,7 @@ pub fn run(args: ValidateArgs) -> Result<()> {
         Err(error) => Report::refused(problems(&bytes, &origin, &error)),
     };
     let render_warning = |l: &Lint| {
-        let line = lint::line_of_in(&origin, &bytes, &l.path);
+        let line = locate::line_of_in(&origin, &bytes, &l.path);
         format!(
             "{}{}: warning[{}]: {}: {}",
             args.input.display(),
@@ -103,7 +104,7 @@ pub fn run(args: ValidateArgs) -> Result<()> {
             .iter()
             .map(|l| {
                 serde_json::json!({ "code": l.code, "path": l.path, "campaign": l.campaign, "message": l.message,
-                                    "line": lint::line_of_in(&origin, &bytes, &l.path) })
+                                    "line": locate::line_of_in(&origin, &bytes, &l.path) })
             })
             .collect();
         let json = serde_json::json!({ "ok": report.errors.is_empty(), "serial": report.serial, "errors": report.errors, "warnings": warnings });
