@@ -6,7 +6,7 @@
 // Workload: cargo run --release -p perso-core --example gen_workload -- target/bench
 // Package:  bash scripts/build-wasm.sh   (builds pkg-node/)
 // Run:      node bench/node/decide.mjs [workload dir, default target/bench]
-//           [--sizes 200,1000] [--runs 7] [--json results.json]
+//           [--sizes 200,1000] [--runs 9] [--json results.json]
 //           [--pkg DIR]  another nodejs build of the package (default pkg-node/), to
 //                        compare builds (e.g. opt-level 3 against the shipped "z")
 import { readFileSync, writeFileSync } from "node:fs";
@@ -19,7 +19,7 @@ const { values: options, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     sizes: { type: "string", default: "200,1000,5000,10000" },
-    runs: { type: "string", default: "7" },
+    runs: { type: "string", default: "9" },
     json: { type: "string" },
     pkg: { type: "string" },
   },
@@ -34,32 +34,46 @@ const perso = createRequire(import.meta.url)(new URL("perso.js", pkg).pathname);
 /** Results must be used, or the JIT may drop the work. */
 let sink = 0;
 
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
 /**
- * Median over RUNS timed runs of ns per call of `fn(input)`, each run a whole number of
- * passes over `inputs` lasting at least ~100 ms, after a warm-up of at least ~300 ms.
+ * Times several ways of deciding over the same `inputs`, interleaved: each round runs
+ * every contender once (a whole number of passes over `inputs`, at least ~60 ms), so
+ * load from other processes hits all of them alike. Returns, per contender, the median
+ * and the minimum ns per call over RUNS rounds, and the per-round samples (for ratios
+ * taken within a round).
  */
-function measure(inputs, fn) {
-  const pass = () => {
+function measure(inputs, contenders) {
+  const pass = (fn) => {
     const start = process.hrtime.bigint();
     for (let i = 0; i < inputs.length; i++) sink += fn(inputs[i]) ? 1 : 0;
     return Number(process.hrtime.bigint() - start);
   };
-  let warm = 0;
-  let passes = 0;
-  while (warm < 300e6 || passes < 3) {
-    warm += pass();
-    passes++;
+  const passes = {};
+  for (const [name, fn] of Object.entries(contenders)) {
+    let warm = 0;
+    let count = 0;
+    while (warm < 300e6 || count < 3) {
+      warm += pass(fn);
+      count++;
+    }
+    passes[name] = Math.max(1, Math.ceil(60e6 / (warm / count)));
   }
-  const perRun = Math.max(1, Math.ceil(100e6 / (warm / passes)));
-  const runs = [];
+  const samples = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]));
   for (let r = 0; r < RUNS; r++) {
-    let ns = 0;
-    for (let p = 0; p < perRun; p++) ns += pass();
-    runs.push(ns / (perRun * inputs.length));
+    for (const [name, fn] of Object.entries(contenders)) {
+      let ns = 0;
+      for (let p = 0; p < passes[name]; p++) ns += pass(fn);
+      samples[name].push(ns / (passes[name] * inputs.length));
+    }
   }
-  runs.sort((a, b) => a - b);
-  return runs[Math.floor(runs.length / 2)];
+  return Object.fromEntries(
+    Object.entries(samples).map(([name, xs]) => [name, { median: median(xs), min: Math.min(...xs), samples: xs }]),
+  );
 }
+
+/** Median over rounds of the within-round ratio a/b. */
+const ratio = (a, b) => median(a.samples.map((x, i) => x / b.samples[i]));
 
 /** Median time of `fn()` over a few calls, in ms (for compiling bundles). */
 function timeOnce(fn, times = 5) {
@@ -106,12 +120,14 @@ for (const n of sizes) {
     winners += persoWinners.filter((w) => w !== null).length;
   });
 
-  // 2. Times, per decision.
-  const persoNs = measure(inputs, ({ context, state }) => engine.decide(context, state, now));
-  // What the facade's JSON round trip costs on the JS side, for the split.
-  const stringifyNs = measure(inputs, ({ context, state }) => JSON.stringify(context).length + JSON.stringify(state).length);
-  const everyNs = measure(inputs, ({ context, state }) => js.everyRule(closureData(context, state, now)));
-  const earlyNs = measure(inputs, ({ context, state }) => js.earlyExit(closureData(context, state, now)));
+  // 2. Times, per decision. `stringify` is the JS half of the facade's JSON round
+  // trip (it stringifies context and state), timed alone for the split.
+  const t = measure(inputs, {
+    perso: ({ context, state }) => engine.decide(context, state, now),
+    stringify: ({ context, state }) => JSON.stringify(context).length + JSON.stringify(state).length,
+    every: ({ context, state }) => js.everyRule(closureData(context, state, now)),
+    early: ({ context, state }) => js.earlyExit(closureData(context, state, now)),
+  });
   const wasmCompileMs = timeOnce(() => perso.Engine.fromBundle(bundleText).free() ?? 1);
   const jsCompileMs = timeOnce(() => compileBundle(JSON.parse(bundleText)).rules);
 
@@ -121,15 +137,17 @@ for (const n of sizes) {
     match_rate: matches / evaluations,
     winner_rate: winners / (inputs.length * js.placementIds.length),
     early_exit_rules_per_decision: earlyExitEvaluations / inputs.length,
-    perso_us: persoNs / 1e3,
-    stringify_context_state_us: stringifyNs / 1e3,
-    js_every_rule_us: everyNs / 1e3,
-    js_ns_per_rule: everyNs / js.rules,
-    js_early_exit_us: earlyNs / 1e3,
-    x_vs_every_rule: everyNs / persoNs,
-    x_vs_early_exit: earlyNs / persoNs,
+    perso_us: t.perso.median / 1e3,
+    perso_min_us: t.perso.min / 1e3,
+    stringify_context_state_us: t.stringify.median / 1e3,
+    js_every_rule_us: t.every.median / 1e3,
+    js_ns_per_rule: t.every.median / js.rules,
+    js_early_exit_us: t.early.median / 1e3,
+    x_vs_every_rule: ratio(t.every, t.perso),
+    x_vs_early_exit: ratio(t.early, t.perso),
     wasm_compile_ms: wasmCompileMs,
     js_compile_ms: jsCompileMs,
+    samples_ns: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.samples.map((x) => Math.round(x))])),
   });
   engine.free();
 }
@@ -137,21 +155,28 @@ for (const n of sizes) {
 console.log(`decisions agree (perso through wasm, JS every-rule, JS early-exit) on every context`);
 console.log(`package ${pkg.pathname}; node ${process.version}; median of ${RUNS} runs`);
 const round = (v, digits) => Number(v.toFixed(digits));
+console.log("per decision (µs: median of rounds, min in brackets); x = within-round ratio JS / perso, median");
 console.table(
   rows.map((r) => ({
     campaigns: r.campaigns,
     "match %": round(100 * r.match_rate, 1),
     "winner %": round(100 * r.winner_rate, 1),
     "rules to winners": round(r.early_exit_rules_per_decision, 1),
-    "perso µs": round(r.perso_us, 2),
-    "(stringify µs)": round(r.stringify_context_state_us, 2),
+    "perso µs": `${r.perso_us.toFixed(2)} [${r.perso_min_us.toFixed(2)}]`,
     "JS every µs": round(r.js_every_rule_us, 1),
     "JS ns/rule": round(r.js_ns_per_rule, 1),
     "JS early µs": round(r.js_early_exit_us, 2),
     "x every": round(r.x_vs_every_rule, 1),
     "x early": round(r.x_vs_early_exit, 2),
-    "wasm compile ms": round(r.wasm_compile_ms, 2),
-    "JS compile ms": round(r.js_compile_ms, 2),
+  })),
+);
+console.log("split and compile (ms: median of 5)");
+console.table(
+  rows.map((r) => ({
+    campaigns: r.campaigns,
+    "stringify context+state µs": round(r.stringify_context_state_us, 2),
+    "wasm Engine.fromBundle ms": round(r.wasm_compile_ms, 2),
+    "JS closures compile ms": round(r.js_compile_ms, 2),
   })),
 );
 const at1000 = rows.find((r) => r.campaigns === 1000);
