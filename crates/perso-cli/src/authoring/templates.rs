@@ -1,161 +1,9 @@
-//! The authoring format: YAML that a marketer edits, compiled to the bundle JSON
-//! (docs/authoring.md has the full reference and example). It is the bundle's own
-//! shape with three conveniences:
-//!
-//! - **campaign templates** for the common cases — `affiliate_offer`, `free_shipping`,
-//!   `cart_chat`, `cross_sell` — each a one-key map in `campaigns` next to plain
-//!   `campaign` entries, expanded into ordinary campaigns with sensible defaults;
-//! - segments a template implies (`affiliate: gadgets.com` creates `from_gadgets`
-//!   unless it is defined);
-//! - `products_file` / `affinity_file`: the catalogue and the affinity table (written by
-//!   `perso profiles --affinity-out`) kept in their own JSON files.
-//!
-//! The structure is typed with unknown fields refused, so a typo is reported with the
-//! file, line, column and field path (serde_norway's error position); conditions and
-//! actions are checked by the engine itself, whose JSON paths `perso` maps back to the
-//! campaign's lines.
+//! Campaign templates for the common cases, and their expansion into ordinary
+//! campaigns (docs/authoring.md lists every field and default).
 
-use serde::ser::SerializeMap;
-use serde::{Deserialize, Serialize};
+use super::{CampaignEntry, CampaignOut, Map, Out, Segment, Value};
+use serde::Deserialize;
 use serde_json::json;
-
-/// YAML values keep the order the marketer wrote (serde_json's maps would sort keys),
-/// so the compiled bundle reads like its source.
-type Value = serde_norway::Value;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuthoringFile {
-    #[serde(default = "one")]
-    pub version: u64,
-    /// Left at 0 in the source: `perso publish` stamps the serial.
-    #[serde(default)]
-    pub serial: u64,
-    #[serde(default)]
-    pub issued_at: Option<String>,
-    pub expires_at: String,
-    #[serde(default)]
-    pub store: Option<String>,
-    #[serde(default)]
-    pub utc_offset_minutes: Option<i32>,
-    pub placements: Vec<Placement>,
-    #[serde(default)]
-    pub segments: Vec<Segment>,
-    pub campaigns: Vec<CampaignEntry>,
-    #[serde(default)]
-    pub guardrails: Option<Value>,
-    #[serde(default)]
-    pub products: Option<Value>,
-    /// A JSON file with the `products` object (relative to the authoring file).
-    #[serde(default)]
-    pub products_file: Option<String>,
-    #[serde(default)]
-    pub affinity: Option<Value>,
-    /// A JSON file with the `affinity` object, e.g. from `perso profiles --affinity-out`.
-    #[serde(default)]
-    pub affinity_file: Option<String>,
-}
-
-fn one() -> u64 {
-    1
-}
-
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Placement {
-    pub id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Segment {
-    pub id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    pub condition: Value,
-}
-
-/// One entry of `campaigns`: a plain campaign or a template, written as a map with
-/// one key naming which (`campaign:`, `affiliate_offer:`, ...).
-#[derive(Debug)]
-pub enum CampaignEntry {
-    Campaign(Campaign),
-    AffiliateOffer(AffiliateOffer),
-    FreeShipping(FreeShipping),
-    CartChat(CartChat),
-    CrossSell(CrossSell),
-}
-
-const ENTRY_KINDS: &[&str] = &["campaign", "affiliate_offer", "free_shipping", "cart_chat", "cross_sell"];
-
-// By hand rather than serde's externally tagged enum, which serde_norway reads only
-// from YAML tags (`!campaign`); this reads `campaign:` keys, streaming, so errors
-// inside keep their line and column.
-impl<'de> Deserialize<'de> for CampaignEntry {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Entry;
-        impl<'de> serde::de::Visitor<'de> for Entry {
-            type Value = CampaignEntry;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                write!(f, "a map with one key, one of: {}", ENTRY_KINDS.join(", "))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<CampaignEntry, A::Error> {
-                use serde::de::Error;
-                let kind: String = map
-                    .next_key()?
-                    .ok_or_else(|| A::Error::custom(format!("empty entry: {}", ENTRY_KINDS.join(", "))))?;
-                let entry = match kind.as_str() {
-                    "campaign" => CampaignEntry::Campaign(map.next_value()?),
-                    "affiliate_offer" => CampaignEntry::AffiliateOffer(map.next_value()?),
-                    "free_shipping" => CampaignEntry::FreeShipping(map.next_value()?),
-                    "cart_chat" => CampaignEntry::CartChat(map.next_value()?),
-                    "cross_sell" => CampaignEntry::CrossSell(map.next_value()?),
-                    other => return Err(A::Error::unknown_variant(other, ENTRY_KINDS)),
-                };
-                if let Some(extra) = map.next_key::<String>()? {
-                    return Err(A::Error::custom(format!(
-                        "`{extra}` next to `{kind}`: each campaigns entry has one key; indent the campaign's fields under `{kind}:`"
-                    )));
-                }
-                Ok(entry)
-            }
-        }
-        deserializer.deserialize_map(Entry)
-    }
-}
-
-/// A campaign as in the bundle (docs/bundle-format.md); only what is written is emitted.
-#[derive(Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Campaign {
-    pub id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    pub placement: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub segments: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub condition: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schedule: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub caps: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub requires_consent: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trigger: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub experiment: Option<Value>,
-    pub action: Value,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub why: Option<String>,
-}
 
 /// An instant offer for visitors whose session came from an affiliate; always a
 /// single-use code (the referrer is a fact a shopper can fake).
@@ -327,55 +175,6 @@ pub struct CrossSell {
 fn four() -> u8 {
     4
 }
-
-/// A JSON object built in order (templates' output).
-#[derive(Debug, Default)]
-pub struct Map(Vec<(String, Out)>);
-
-/// A value of the compiled bundle: written by the marketer (YAML), generated, or an object.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
-pub enum Out {
-    Yaml(Value),
-    Json(serde_json::Value),
-    Map(Map),
-}
-
-impl Map {
-    fn insert(&mut self, key: &str, value: impl Into<Out>) {
-        self.0.push((key.to_owned(), value.into()));
-    }
-}
-
-impl Serialize for Map {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (key, value) in &self.0 {
-            map.serialize_entry(key, value)?;
-        }
-        map.end()
-    }
-}
-
-impl From<Value> for Out {
-    fn from(value: Value) -> Out {
-        Out::Yaml(value)
-    }
-}
-impl From<serde_json::Value> for Out {
-    fn from(value: serde_json::Value) -> Out {
-        Out::Json(value)
-    }
-}
-impl From<Map> for Out {
-    fn from(value: Map) -> Out {
-        Out::Map(value)
-    }
-}
-macro_rules! out_from_json {
-    ($($t:ty),*) => { $(impl From<$t> for Out { fn from(v: $t) -> Out { Out::Json(v.into()) } })* };
-}
-out_from_json!(String, &str, bool, i64, u64, u32, u8, Vec<String>);
 
 fn insert(map: &mut Map, key: &str, value: Option<impl Into<Out>>) {
     if let Some(value) = value {
@@ -549,46 +348,15 @@ fn common(
     c
 }
 
-/// Whole numbers as integers (`100`, not `100.0`), as a marketer wrote them.
 fn caps_or_once(caps: Option<Value>) -> Out {
     caps.map_or_else(|| Out::Json(json!({ "per_session": 1 })), Out::Yaml)
 }
 
+/// Whole numbers as integers (`100`, not `100.0`), as a marketer wrote them.
 fn number(n: f64) -> serde_json::Value {
     if n.fract() == 0.0 && n.abs() < 1e15 {
         json!(n as i64)
     } else {
         json!(n)
     }
-}
-
-/// A compiled campaign: as written, or expanded from a template.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
-pub enum CampaignOut {
-    Written(Box<Campaign>),
-    Template(Map),
-}
-
-/// The bundle's top level, in the order the format documents.
-#[derive(Debug, Serialize)]
-pub struct BundleOut {
-    pub version: u64,
-    pub serial: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub issued_at: Option<String>,
-    pub expires_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub store: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub utc_offset_minutes: Option<i32>,
-    pub placements: Vec<Placement>,
-    pub segments: Vec<Segment>,
-    pub campaigns: Vec<CampaignOut>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub guardrails: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub products: Option<Out>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub affinity: Option<Out>,
 }
