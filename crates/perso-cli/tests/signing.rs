@@ -185,3 +185,38 @@ fn publish_always_moves_the_serial_forward() {
         .assert()
         .code(1);
 }
+
+/// What `perso publish` signs, WebCrypto (the browser's and the edge's verifier) accepts;
+/// one changed byte, it refuses.
+#[test]
+fn webcrypto_accepts_what_perso_signs() {
+    let keys = tempfile::tempdir().unwrap();
+    let site = tempfile::tempdir().unwrap();
+    let (key, public) = keygen(keys.path(), "2026-11");
+    perso()
+        .args(["publish", "data/gizmos.perso.yaml", "--key"])
+        .arg(&key)
+        .arg("--out-dir")
+        .arg(site.path())
+        .args(["--now", "2026-11-25"])
+        .assert()
+        .success();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/webcrypto_verify.mjs");
+    let bundle = site.path().join("bundle.json");
+    let webcrypto = |bundle: &Path| {
+        let out = std::process::Command::new("node")
+            .arg(&script)
+            .arg(bundle)
+            .arg(site.path().join("bundle.json.sig"))
+            .arg(public.split_once(':').unwrap().1)
+            .output()
+            .expect("node (20+) is needed for the WebCrypto cross-check");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    assert_eq!(webcrypto(&bundle), "valid");
+    let tampered = site.path().join("tampered.json");
+    let text = std::fs::read_to_string(&bundle).unwrap().replace("GADGETS10", "GADGETS90");
+    std::fs::write(&tampered, text).unwrap();
+    assert_eq!(webcrypto(&tampered), "invalid");
+}
