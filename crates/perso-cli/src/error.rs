@@ -26,6 +26,14 @@ impl CliError {
     pub fn input(path: &Path, message: impl Into<String>) -> CliError {
         CliError::Input { path: path.to_path_buf(), message: message.into() }
     }
+
+    /// 2 for a wrong command line (as clap's own errors), 1 for refused input.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => 2,
+            _ => 1,
+        }
+    }
 }
 
 pub type Result<T, E = CliError> = std::result::Result<T, E>;

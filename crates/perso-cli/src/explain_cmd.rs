@@ -83,7 +83,10 @@ pub fn run(args: ExplainArgs) -> Result<()> {
     let bundle: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     let context = build_context(&args, &bundle)?;
     let state = build_state(&args, now_ms)?;
-    let ctx = engine.read_context_value(&context).map_err(|e| CliError::Usage(format!("context: {e}")))?;
+    let ctx = engine.read_context_value(&context).map_err(|e| {
+        let source = args.context.clone().unwrap_or_else(|| PathBuf::from("(context from flags)"));
+        CliError::input(&source, format!("context: {e}"))
+    })?;
     let decision = engine.decide(&ctx, &state, now_ms);
     let explanation = engine.explain(&ctx, &state, now_ms);
     if args.json {

@@ -3,7 +3,7 @@
 //!
 //! Exit codes: 0 success, 1 the input was refused (invalid bundle, bad signature,
 //! bad CSV in `--strict` mode, lint errors with `--deny-warnings`), 2 usage errors
-//! (clap's own).
+//! (clap's own, and values such as `--cart` or `--as-of` that cannot be used).
 
 mod authoring;
 mod cli;
@@ -31,7 +31,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error}");
-            ExitCode::from(1)
+            ExitCode::from(error.exit_code())
         }
     }
 }

@@ -239,12 +239,12 @@ fn explain_rejects_bad_flags_and_contexts() {
     perso()
         .args(["explain", "www/bundle.json", "--cart", "NOPE-1"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("`NOPE-1` is not in the bundle's products"));
     perso()
         .args(["explain", "www/bundle.json", "--cart", "HP-100:zero"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("positive whole number"));
     let dir = tempfile::tempdir().unwrap();
     let context = dir.path().join("ctx.json");
@@ -258,6 +258,6 @@ fn explain_rejects_bad_flags_and_contexts() {
     perso()
         .args(["explain", "www/bundle.json", "--now", "yesterday"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("--now"));
 }

@@ -110,12 +110,12 @@ fn bad_inputs_are_refused_clearly() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("no valid order line"));
-    perso().args(["profiles", "data/orders.csv"]).assert().code(1).stderr(predicate::str::contains("nothing to write"));
-    perso().args(["profiles", "data/orders.csv", "--min-support", "2", "--affinity-out", "/dev/null"]).assert().code(1);
+    perso().args(["profiles", "data/orders.csv"]).assert().code(2).stderr(predicate::str::contains("nothing to write"));
+    perso().args(["profiles", "data/orders.csv", "--min-support", "2", "--affinity-out", "/dev/null"]).assert().code(2);
     perso()
         .args(["profiles", "data/orders.csv", "--as-of", "soon", "--affinity-out", "/dev/null"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("--as-of"));
 }
 

@@ -28,7 +28,7 @@ fn keys_are_never_written_into_a_repository() {
     perso()
         .args(["keygen", "--kid", "k1", "--dir", "data/keys"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("inside the git work tree"));
     assert!(!repo().join("data/keys").exists());
     let dir = tempfile::tempdir().unwrap();
@@ -44,9 +44,9 @@ fn keys_are_never_written_into_a_repository() {
         .args(["keygen", "--kid", "2026-11", "--dir"])
         .arg(dir.path())
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("exists already"));
-    perso().args(["keygen", "--kid", "bad kid", "--dir"]).arg(dir.path()).assert().code(1);
+    perso().args(["keygen", "--kid", "bad kid", "--dir"]).arg(dir.path()).assert().code(2);
 }
 
 #[test]
@@ -99,7 +99,7 @@ fn sign_and_verify_with_rotating_keys() {
     assert!(!work.path().join("broken.json.sig").exists());
     verify("not-base64!")
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("trusted key \"not-base64!\" is not a base64 Ed25519 public key"));
 }
 
