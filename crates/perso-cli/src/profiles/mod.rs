@@ -107,7 +107,7 @@ pub fn run(args: ProfilesArgs) -> Result<()> {
                 progress.suspend(|| eprintln!("warning: {}: {error}; row skipped", orders_path.display()));
             }
         }
-        if rows.is_multiple_of(65_536) {
+        if rows & 0xFFFF == 0 {
             progress.set_position(reader.bytes_read());
         }
     }
