@@ -1,0 +1,188 @@
+// Serves the Gizmos demo storefront with the perso browser runtime, the way a store would:
+//   /                      the shop (www/; clean URLs: /category/<id>, /product/<sku>, /cart, /login)
+//   /perso/perso.js ...    the runtime (js/src/)
+//   /perso/pkg/...         the wasm package (pkg/, built by scripts/build-wasm.sh)
+//   /perso/bundle.json     the bundle (www/bundle.json) and /perso/bundle.json.sig, its signature
+// Every response carries a strict Content-Security-Policy: no inline scripts, no eval,
+// only 'wasm-unsafe-eval' so WebAssembly can compile.
+//
+// Signing: private keys never live in the repository. At start-up the server signs the
+// bundle with PERSO_SIGNING_KEY (base64 PKCS#8 Ed25519) if given, else with an ephemeral
+// key pair made with WebCrypto; the public key is templated into the pages' script tag
+// (the `%PERSO_PUBLIC_KEY%` placeholder in www/*.html).
+//
+// Usage: node js/serve.mjs [--port 8080] [--host 127.0.0.1]
+import { createServer } from "node:http";
+import { readFileSync, existsSync } from "node:fs";
+import { createHash, webcrypto } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import sirv from "sirv";
+
+const repoRoot = fileURLToPath(new URL("../", import.meta.url));
+const paths = {
+  www: `${repoRoot}www`,
+  runtime: `${repoRoot}js/src`,
+  pkg: `${repoRoot}pkg`,
+  bundle: `${repoRoot}www/bundle.json`,
+};
+
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/** Shop pages behind clean URLs: the path prefix and the HTML file that renders it. */
+const PAGE_ROUTES = [
+  [/^\/$/, "index.html"],
+  [/^\/category\/[\w-]+$/, "category.html"],
+  [/^\/product\/[\w-]+$/, "product.html"],
+  [/^\/cart$/, "cart.html"],
+  [/^\/login$/, "login.html"],
+  [/^\/affiliate\/gadgets$/, "affiliate.html"],
+];
+
+const base64 = (bytes) => Buffer.from(bytes).toString("base64");
+
+/**
+ * Signs `bundleBytes` with the given PKCS#8 key or a fresh ephemeral one.
+ * Returns the public key (raw, base64), the key id and the detached signature file's text.
+ */
+export async function signBundle(bundleBytes, { pkcs8Base64, kid = "demo" } = {}) {
+  const { subtle } = webcrypto;
+  let privateKey;
+  let publicKeyRaw;
+  if (pkcs8Base64) {
+    privateKey = await subtle.importKey("pkcs8", Buffer.from(pkcs8Base64, "base64"), "Ed25519", true, ["sign"]);
+    // The public half of a PKCS#8 key is recovered through its JWK form (x is the raw key).
+    const jwk = await subtle.exportKey("jwk", privateKey);
+    publicKeyRaw = Buffer.from(jwk.x, "base64url");
+  } else {
+    const pair = await subtle.generateKey("Ed25519", true, ["sign", "verify"]);
+    privateKey = pair.privateKey;
+    publicKeyRaw = new Uint8Array(await subtle.exportKey("raw", pair.publicKey));
+  }
+  const signature = new Uint8Array(await subtle.sign("Ed25519", privateKey, bundleBytes));
+  const signatureFile = JSON.stringify({ alg: "Ed25519", kid, sig: base64(signature) });
+  return { publicKey: base64(publicKeyRaw), kid, signatureFile };
+}
+
+function argValue(argv, name, fallback) {
+  const at = argv.indexOf(name);
+  return at >= 0 && argv[at + 1] !== undefined ? argv[at + 1] : fallback;
+}
+
+function etagOf(bytes) {
+  return `"${createHash("sha256").update(bytes).digest("base64url").slice(0, 27)}"`;
+}
+
+/**
+ * Starts the server. `port: 0` picks a free port (tests).
+ * Options: `bundlePath` (default www/bundle.json), `signingKey` (base64 PKCS#8; default
+ * $PERSO_SIGNING_KEY or an ephemeral key), `sign: false` to serve no signature at all.
+ * Resolves to `{ server, url, publicKey, kid, close() }`.
+ */
+export async function startServer({
+  port = 0,
+  host = "127.0.0.1",
+  bundlePath = paths.bundle,
+  signingKey = process.env.PERSO_SIGNING_KEY,
+  kid = process.env.PERSO_KEY_ID || "demo",
+  sign = true,
+} = {}) {
+  const bundleBytes = readFileSync(bundlePath);
+  const bundleEtag = etagOf(bundleBytes);
+  const signed = sign ? await signBundle(bundleBytes, { pkcs8Base64: signingKey, kid }) : null;
+  const publicKey = signed ? signed.publicKey : "";
+
+  const serveRuntime = sirv(paths.runtime, { dev: true, etag: true });
+  const servePkg = sirv(paths.pkg, { dev: true, etag: true });
+  const serveWww = sirv(paths.www, { dev: true, etag: true, extensions: [] });
+
+  const notFound = (res) => {
+    res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" });
+    res.end("not found");
+  };
+
+  const sendPage = (res, file) => {
+    const html = readFileSync(`${paths.www}/${file}`, "utf8").replaceAll("%PERSO_PUBLIC_KEY%", publicKey);
+    res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache" });
+    res.end(html);
+  };
+
+  const sendVersioned = (req, res, bytes, etag, contentType) => {
+    const headers = { "Content-Type": contentType, "Cache-Control": "no-cache", ETag: etag };
+    if (req.headers["if-none-match"] === etag) {
+      res.writeHead(304, headers);
+      return res.end();
+    }
+    res.writeHead(200, headers);
+    res.end(req.method === "HEAD" ? undefined : bytes);
+  };
+
+  const withPrefixStripped = (req, prefix, handler, res) => {
+    const url = new URL(req.url, "http://localhost");
+    req.url = url.pathname.slice(prefix.length - 1) + url.search;
+    handler(req, res, () => notFound(res));
+  };
+
+  const server = createServer((req, res) => {
+    res.setHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY);
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    res.setHeader("Referrer-Policy", "strict-origin-when-cross-origin");
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { Allow: "GET, HEAD" });
+      return res.end();
+    }
+    const { pathname } = new URL(req.url, "http://localhost");
+    if (pathname === "/perso/bundle.json") {
+      return sendVersioned(req, res, bundleBytes, bundleEtag, "application/json");
+    }
+    if (pathname === "/perso/bundle.json.sig") {
+      if (!signed) return notFound(res);
+      return sendVersioned(req, res, signed.signatureFile, etagOf(signed.signatureFile), "application/json");
+    }
+    if (pathname.startsWith("/perso/pkg/")) return withPrefixStripped(req, "/perso/pkg/", servePkg, res);
+    if (pathname.startsWith("/perso/")) return withPrefixStripped(req, "/perso/", serveRuntime, res);
+    const page = PAGE_ROUTES.find(([pattern]) => pattern.test(pathname));
+    if (page) return sendPage(res, page[1]);
+    if (pathname.endsWith(".html")) return notFound(res); // pages only behind their clean URLs
+    return serveWww(req, res, () => notFound(res));
+  });
+
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, resolve);
+  });
+  const url = `http://${host}:${server.address().port}`;
+  return {
+    server,
+    url,
+    publicKey,
+    kid,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const argv = process.argv.slice(2);
+  const port = Number(argValue(argv, "--port", "8080"));
+  const host = argValue(argv, "--host", "127.0.0.1");
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`serve: --port must be a number from 0 to 65535, got "${argValue(argv, "--port", "")}"`);
+    process.exit(2);
+  }
+  if (!existsSync(`${paths.pkg}/perso.js`)) {
+    console.error("serve: pkg/perso.js is missing; build the wasm package first: bash scripts/build-wasm.sh");
+    process.exit(1);
+  }
+  const { url, publicKey, kid } = await startServer({ port, host });
+  console.log(`perso demo storefront: ${url}/`);
+  console.log(`bundle signed with key "${kid}" (${process.env.PERSO_SIGNING_KEY ? "PERSO_SIGNING_KEY" : "ephemeral"}), public key ${publicKey}`);
+}
