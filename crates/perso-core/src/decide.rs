@@ -167,6 +167,31 @@ impl<'r> Run<'r> {
                 return Err(Reject::OutsideWeekdays(self.weekday));
             }
         }
+        // Deciding checks the visitor's records first (cheap); explaining checks the
+        // rules first, so a campaign that could never match says so rather than
+        // naming a cap or guardrail.
+        if self.explaining {
+            self.rules(c)?;
+            self.limits(index, c, interruption_taken)?;
+        } else {
+            self.limits(index, c, interruption_taken)?;
+            self.rules(c)?;
+        }
+        match &c.experiment {
+            None => Ok(None),
+            Some(experiment) => {
+                let key = format!("{}{}", experiment.salt, self.state.id);
+                let weights = experiment.variants.iter().map(|v| v.weight).chain(std::iter::once(experiment.holdout));
+                match crate::logic::hash::pick_bucket(key.as_bytes(), weights) {
+                    Some(variant) if variant < experiment.variants.len() => Ok(Some(variant)),
+                    _ => Err(Reject::Holdout),
+                }
+            }
+        }
+    }
+
+    /// Caps, cooldown and (for interruptions) the guardrails.
+    fn limits(&self, index: u32, c: &CompiledCampaign, interruption_taken: bool) -> Result<(), Reject> {
         if let Some(record) = self.record(index) {
             if c.caps.per_session.is_some_and(|cap| record.s >= cap) {
                 return Err(Reject::SessionCap(record.s));
@@ -195,6 +220,11 @@ impl<'r> Run<'r> {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// The required-facts prefilter, the segments and the condition.
+    fn rules(&self, c: &CompiledCampaign) -> Result<(), Reject> {
         if !self.explaining && c.required & !self.present != 0 {
             return Err(Reject::Condition);
         }
@@ -208,17 +238,7 @@ impl<'r> Run<'r> {
                 return Err(Reject::Condition);
             }
         }
-        match &c.experiment {
-            None => Ok(None),
-            Some(experiment) => {
-                let key = format!("{}{}", experiment.salt, self.state.id);
-                let weights = experiment.variants.iter().map(|v| v.weight).chain(std::iter::once(experiment.holdout));
-                match crate::logic::hash::pick_bucket(key.as_bytes(), weights) {
-                    Some(variant) if variant < experiment.variants.len() => Ok(Some(variant)),
-                    _ => Err(Reject::Holdout),
-                }
-            }
-        }
+        Ok(())
     }
 
     fn render(&self, c: &CompiledCampaign, variant: Option<usize>) -> Result<Placed, Reject> {
