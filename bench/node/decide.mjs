@@ -120,11 +120,14 @@ for (const n of sizes) {
     winners += persoWinners.filter((w) => w !== null).length;
   });
 
-  // 2. Times, per decision. `stringify` is the JS half of the facade's JSON round
-  // trip (it stringifies context and state), timed alone for the split.
+  // 2. Times, per decision. `stringify` and `parse` are the JS halves of the facade's
+  // JSON round trip (it stringifies context and state, and parses the decision's
+  // JSON), timed alone for the split.
+  for (const input of inputs) input.decisionJson = JSON.stringify(engine.decide(input.context, input.state, now));
   const t = measure(inputs, {
     perso: ({ context, state }) => engine.decide(context, state, now),
     stringify: ({ context, state }) => JSON.stringify(context).length + JSON.stringify(state).length,
+    parse: ({ decisionJson }) => JSON.parse(decisionJson),
     every: ({ context, state }) => js.everyRule(closureData(context, state, now)),
     early: ({ context, state }) => js.earlyExit(closureData(context, state, now)),
   });
@@ -140,6 +143,7 @@ for (const n of sizes) {
     perso_us: t.perso.median / 1e3,
     perso_min_us: t.perso.min / 1e3,
     stringify_context_state_us: t.stringify.median / 1e3,
+    parse_decision_us: t.parse.median / 1e3,
     js_every_rule_us: t.every.median / 1e3,
     js_ns_per_rule: t.every.median / js.rules,
     js_early_exit_us: t.early.median / 1e3,
@@ -175,6 +179,7 @@ console.table(
   rows.map((r) => ({
     campaigns: r.campaigns,
     "stringify context+state µs": round(r.stringify_context_state_us, 2),
+    "JSON.parse decision µs": round(r.parse_decision_us, 2),
     "wasm Engine.fromBundle ms": round(r.wasm_compile_ms, 2),
     "JS closures compile ms": round(r.js_compile_ms, 2),
   })),
