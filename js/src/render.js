@@ -1,0 +1,200 @@
+// Renders decided placements with the DOM API only: every string from the bundle goes
+// in as text (never HTML), links only to http(s) URLs or same-origin paths. Each piece
+// lives in a Shadow DOM root so the store's CSS cannot break it (and vice versa).
+import { adoptStyles } from "./styles.js";
+
+export const DEVICE_NOTE = "This was worked out on your device from this visit; nothing about your visit was sent anywhere.";
+
+/** `url` if it is safe to link to (http(s) or a same-origin path), else null. */
+export function safeUrl(url, base) {
+  if (typeof url !== "string" || url === "") return null;
+  if (url.startsWith("/") && !url.startsWith("//")) return url;
+  try {
+    const parsed = new URL(url, base);
+    return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A small element factory: `el("p", { class: "x" }, "text", child)`; strings become text nodes. */
+export function el(doc, tag, attributes = {}, ...children) {
+  const element = doc.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    element.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(typeof child === "string" || typeof child === "number" ? doc.createTextNode(String(child)) : child);
+  }
+  return element;
+}
+
+function whyDisclosure(doc, why) {
+  return el(doc, "details", { class: "why", part: "why" },
+    el(doc, "summary", {}, "Why am I seeing this?"),
+    el(doc, "p", {}, `${why ? `${why} ` : ""}${DEVICE_NOTE}`));
+}
+
+function link(doc, cta, base, className, onClick) {
+  const href = safeUrl(cta?.url, base);
+  if (!href || !cta?.label) return null;
+  const anchor = el(doc, "a", { class: className, href, part: className }, cta.label);
+  anchor.addEventListener("click", onClick);
+  return anchor;
+}
+
+function formatPrice(price, currency, locale) {
+  if (typeof price !== "number") return null;
+  try {
+    return new Intl.NumberFormat(locale || undefined, { style: "currency", currency }).format(price);
+  } catch {
+    return price.toFixed(2);
+  }
+}
+
+/** Content for a slot placement (banner, recommend, welcome); null for other kinds. */
+export function slotContent(doc, placed, { base, currency, locale, onClick }) {
+  const { action, why } = placed;
+  switch (action.kind) {
+    case "banner": {
+      const image = safeUrl(action.image, base);
+      return el(doc, "section", { class: "banner", part: "banner", "aria-label": action.title },
+        image ? el(doc, "img", { src: image, alt: "" }) : null,
+        el(doc, "h2", {}, action.title),
+        action.body ? el(doc, "p", {}, action.body) : null,
+        link(doc, action.cta, base, "cta", onClick),
+        whyDisclosure(doc, why));
+    }
+    case "welcome":
+      return el(doc, "div", { class: "welcome", part: "welcome" }, action.text);
+    case "recommend": {
+      const items = (action.items ?? []).map((item) => {
+        const href = safeUrl(item.url, base);
+        const image = safeUrl(item.image, base);
+        const body = [
+          image ? el(doc, "img", { src: image, alt: "", loading: "lazy" }) : null,
+          el(doc, "span", { class: "name" }, item.name),
+          typeof item.price === "number" ? el(doc, "span", { class: "price" }, formatPrice(item.price, currency, locale)) : null,
+        ];
+        const anchor = href ? el(doc, "a", { href, "data-sku": item.sku }, ...body) : el(doc, "div", {}, ...body);
+        if (href) anchor.addEventListener("click", onClick);
+        return el(doc, "li", {}, anchor);
+      });
+      if (items.length === 0) return null;
+      return el(doc, "section", { class: "strip", part: "strip", "aria-label": action.title },
+        el(doc, "h2", {}, action.title), el(doc, "ul", {}, ...items), whyDisclosure(doc, why));
+    }
+    default:
+      return null;
+  }
+}
+
+let popupCount = 0;
+
+/**
+ * An instant offer or registration prompt as a toast or a modal dialog, in its own
+ * Shadow DOM host appended to <body>. Returns `{ host, close }`.
+ * Handlers: onClose(reason: "dismiss"), onClick(), onRegister(interests) -> reward or null.
+ */
+export function openPopup(doc, placed, { base, onDismiss, onClick, onRegister }) {
+  const { action, why } = placed;
+  const modal = action.kind === "register" || action.display === "modal";
+  const id = `perso-popup-${++popupCount}`;
+  const host = el(doc, "perso-popup", { "data-perso-campaign": placed.campaign, "data-perso-placement": placed.placement });
+  const root = host.attachShadow({ mode: "open" });
+  adoptStyles(root);
+  const previouslyFocused = doc.activeElement;
+  const titleId = `${id}-title`;
+  const closeButton = el(doc, "button", { class: "close", type: "button", "aria-label": "Close" }, "×");
+  const box = el(doc, "div", {
+    class: `popup ${modal ? "modal" : "toast layer"}`,
+    role: "dialog",
+    "aria-modal": modal ? "true" : "false",
+    "aria-labelledby": titleId,
+    part: "popup",
+  }, closeButton, el(doc, "h2", { id: titleId }, action.title));
+
+  if (action.kind === "offer") {
+    if (action.body) box.append(el(doc, "p", {}, action.body));
+    if (action.code) box.append(el(doc, "p", {}, "Use code ", el(doc, "span", { class: "code" }, action.code)));
+    if (action.expires_in_s) {
+      const hours = Math.round(action.expires_in_s / 3600);
+      box.append(el(doc, "p", { class: "terms" }, hours >= 48 ? `Valid for ${Math.round(hours / 24)} days.` : `Valid for ${hours} hours.`));
+    }
+    if (action.terms) box.append(el(doc, "p", { class: "terms" }, action.terms));
+    const cta = link(doc, action.cta, base, "cta", onClick);
+    if (cta) box.append(cta);
+  } else if (action.kind === "register") {
+    if (action.body) box.append(el(doc, "p", {}, action.body));
+    const form = el(doc, "form", { novalidate: true });
+    for (const question of action.questions ?? []) {
+      const fieldset = el(doc, "fieldset", {}, el(doc, "legend", {}, question.label));
+      for (const option of question.options ?? []) {
+        const input = el(doc, "input", {
+          type: question.multiple ? "checkbox" : "radio",
+          name: question.id,
+          value: option.value,
+        });
+        fieldset.append(el(doc, "label", { class: "option" }, input, option.label));
+      }
+      form.append(fieldset);
+    }
+    form.append(el(doc, "button", { class: "primary", type: "submit" }, action.submit_label || "Submit"));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const interests = [...form.querySelectorAll("input:checked")].map((input) => input.value);
+      const reward = onRegister(interests);
+      form.replaceChildren(el(doc, "p", { role: "status" }, "Thanks! Your answers stay on this device."));
+      if (reward?.text) form.append(el(doc, "p", {}, reward.text));
+      if (reward?.code) form.append(el(doc, "p", {}, "Use code ", el(doc, "span", { class: "code" }, reward.code)));
+      closeButton.focus();
+    });
+    box.append(form);
+  }
+  box.append(whyDisclosure(doc, why));
+
+  const container = modal ? el(doc, "div", { class: "layer backdrop" }, box) : box;
+  root.append(container);
+
+  let open = true;
+  const close = (reason) => {
+    if (!open) return;
+    open = false;
+    doc.removeEventListener("keydown", onKeydown);
+    host.remove();
+    if (modal && previouslyFocused && typeof previouslyFocused.focus === "function") previouslyFocused.focus();
+    if (reason === "dismiss") onDismiss();
+  };
+  const onKeydown = (event) => {
+    if (event.key === "Escape") {
+      close("dismiss");
+      return;
+    }
+    if (modal && event.key === "Tab") {
+      // Keep focus inside the dialog.
+      const focusable = [...box.querySelectorAll("button, a[href], input, select, textarea, summary")];
+      const first = focusable[0];
+      const last = focusable[focusable.length - 1];
+      const active = root.activeElement;
+      if (event.shiftKey && active === first) {
+        event.preventDefault();
+        last.focus();
+      } else if (!event.shiftKey && active === last) {
+        event.preventDefault();
+        first.focus();
+      }
+    }
+  };
+  closeButton.addEventListener("click", () => close("dismiss"));
+  doc.addEventListener("keydown", onKeydown);
+  if (modal) {
+    container.addEventListener("click", (event) => {
+      if (event.target === container) close("dismiss");
+    });
+  }
+  doc.body.append(host);
+  if (modal) (box.querySelector("input") ?? closeButton).focus();
+  return { host, close };
+}

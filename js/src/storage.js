@@ -1,0 +1,101 @@
+// Device storage for perso: localStorage under documented, versioned keys, bounded in
+// size, and never throwing. When storage is disabled, full or not allowed (consent
+// denied, Global Privacy Control), values live in memory for this page only.
+
+/** Every key perso writes. Nothing else is ever stored (checked by the privacy test). */
+export const STORAGE_KEYS = Object.freeze({
+  visitor: "perso:v1:visitor", // the engine's VisitorState (visits, session, caps, interests)
+  cart: "perso:v1:cart", // cart lines seen on earlier pages of this device
+  bundle: "perso:v1:bundle", // last good bundle text, its signature file and serial
+  serial: "perso:v1:serial", // highest bundle serial accepted (anti-rollback)
+});
+
+/** Largest value perso writes under one key; larger values are kept in memory only. */
+export const MAX_VALUE_CHARS = 256 * 1024;
+
+export class DeviceStorage {
+  constructor({ persistent }) {
+    this.memory = new Map();
+    this.persistent = false;
+    this.setPersistent(persistent);
+  }
+
+  /** Switches persistence on or off (consent changes); off also erases perso's keys. */
+  setPersistent(persistent) {
+    if (persistent && !this.persistent) {
+      this.persistent = true;
+      for (const [key, value] of this.memory) this.#write(key, value);
+    } else if (!persistent) {
+      this.persistent = false;
+      for (const key of Object.values(STORAGE_KEYS)) {
+        try {
+          globalThis.localStorage?.removeItem(key);
+        } catch {
+          // Storage disabled: there is nothing to erase.
+        }
+      }
+    }
+  }
+
+  get(key) {
+    if (this.memory.has(key)) return this.memory.get(key);
+    if (!this.persistent) return null;
+    try {
+      const value = globalThis.localStorage?.getItem(key) ?? null;
+      if (value !== null) this.memory.set(key, value);
+      return value;
+    } catch {
+      return null;
+    }
+  }
+
+  getJSON(key) {
+    const text = this.get(key);
+    if (text === null) return null;
+    try {
+      return JSON.parse(text);
+    } catch {
+      return null;
+    }
+  }
+
+  set(key, value) {
+    this.memory.set(key, value);
+    if (this.persistent) this.#write(key, value);
+  }
+
+  setJSON(key, value) {
+    this.set(key, JSON.stringify(value));
+  }
+
+  remove(key) {
+    this.memory.delete(key);
+    try {
+      globalThis.localStorage?.removeItem(key);
+    } catch {
+      // Storage disabled.
+    }
+  }
+
+  /** Writes through to localStorage; a full or disabled store leaves the value in memory. */
+  #write(key, value) {
+    if (value.length > MAX_VALUE_CHARS) return false;
+    try {
+      globalThis.localStorage?.setItem(key, value);
+      return true;
+    } catch {
+      // Quota exceeded: the cached bundle is the largest value and can be rebuilt from
+      // the network, so drop it and try once more before settling for memory.
+      try {
+        if (key !== STORAGE_KEYS.bundle) {
+          globalThis.localStorage?.removeItem(STORAGE_KEYS.bundle);
+          globalThis.localStorage?.setItem(key, value);
+          return true;
+        }
+      } catch {
+        // Still full or disabled: memory only.
+      }
+      return false;
+    }
+  }
+}
