@@ -63,6 +63,21 @@ pub struct Engine {
     inner: perso_core::Engine,
 }
 
+impl Engine {
+    /// Reads a JS context and visitor state for the engine and runs `f` on them.
+    fn with_inputs<T>(
+        &self,
+        context: &JsValue,
+        state: &JsValue,
+        f: impl FnOnce(&perso_core::Engine, &perso_core::Context<'_>, &VisitorState) -> T,
+    ) -> Result<T, JsValue> {
+        let json = to_json(context, "context_invalid", "context")?;
+        let context = self.inner.read_context(json.as_bytes()).map_err(IntoJs::into_js)?;
+        let state = read_state(state)?;
+        Ok(f(&self.inner, &context, &state))
+    }
+}
+
 #[wasm_bindgen]
 impl Engine {
     /// Parses, validates and compiles a bundle (JSON text or bytes).
@@ -120,10 +135,7 @@ impl Engine {
         #[wasm_bindgen(unchecked_param_type = "VisitorState")] state: JsValue,
         now_ms: f64,
     ) -> Result<JsValue, JsValue> {
-        let json = to_json(&context, "context_invalid", "context")?;
-        let context = self.inner.read_context(json.as_bytes()).map_err(IntoJs::into_js)?;
-        let state = read_state(&state)?;
-        from_json(&self.inner.decide(&context, &state, now_ms as i64))
+        from_json(&self.with_inputs(&context, &state, |engine, context, state| engine.decide(context, state, now_ms as i64))?)
     }
 
     #[wasm_bindgen(unchecked_return_type = "Explanation")]
@@ -133,10 +145,7 @@ impl Engine {
         #[wasm_bindgen(unchecked_param_type = "VisitorState")] state: JsValue,
         now_ms: f64,
     ) -> Result<JsValue, JsValue> {
-        let json = to_json(&context, "context_invalid", "context")?;
-        let context = self.inner.read_context(json.as_bytes()).map_err(IntoJs::into_js)?;
-        let state = read_state(&state)?;
-        from_json(&self.inner.explain(&context, &state, now_ms as i64))
+        from_json(&self.with_inputs(&context, &state, |engine, context, state| engine.explain(context, state, now_ms as i64))?)
     }
 
     /// The state after a campaign was rendered (interruptions count against the session budget).
@@ -179,9 +188,7 @@ impl Engine {
         #[wasm_bindgen(unchecked_param_type = "VisitorState")] state: JsValue,
         now_ms: f64,
     ) -> Result<bool, JsValue> {
-        let json = to_json(&context, "context_invalid", "context")?;
-        let context = self.inner.read_context(json.as_bytes()).map_err(IntoJs::into_js)?;
-        Ok(self.inner.check_offer(campaign, &context, &read_state(&state)?, now_ms as i64))
+        self.with_inputs(&context, &state, |engine, context, state| engine.check_offer(campaign, context, state, now_ms as i64))
     }
 }
 
