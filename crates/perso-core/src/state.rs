@@ -192,7 +192,7 @@ impl VisitorState {
         self.session.ref_host = self.session.ref_host.map(bound_text);
         self.session.utm = self.session.utm.bounded();
         if self.campaigns.len() > MAX_CAMPAIGN_RECORDS {
-            self.campaigns.sort_by(|a, b| b.last_ms.cmp(&a.last_ms));
+            self.campaigns.sort_by_key(|r| std::cmp::Reverse(r.last_ms));
             self.campaigns.truncate(MAX_CAMPAIGN_RECORDS);
         }
         for record in &mut self.campaigns {
