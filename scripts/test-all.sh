@@ -11,6 +11,9 @@ export PATH="${PERSO_TOOLS:-$HOME/.wasm-tools}/node_modules/.bin:$HOME/.cargo/bi
 
 step() { printf '\n=== %s ===\n' "$*"; }
 
+step "lints (cargo clippy --workspace --all-targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -q -- -D warnings
+
 step "native tests (cargo test --workspace)"
 cargo test --workspace --locked 2>&1 | grep -vE '^\s+(Compiling|Downloaded|Downloading)'
 

@@ -82,7 +82,9 @@ impl Engine {
 impl Engine {
     /// Parses, validates and compiles a bundle (JSON text or bytes).
     #[wasm_bindgen(js_name = fromBundle)]
-    pub fn from_bundle(#[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] bundle: JsValue) -> Result<Engine, JsValue> {
+    pub fn from_bundle(
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] bundle: JsValue,
+    ) -> Result<Engine, JsValue> {
         let bytes = bundle_bytes(&bundle)?;
         let inner = perso_core::Engine::from_bundle(&bytes).map_err(IntoJs::into_js)?;
         Ok(Engine { inner })
@@ -135,7 +137,10 @@ impl Engine {
         #[wasm_bindgen(unchecked_param_type = "VisitorState")] state: JsValue,
         now_ms: f64,
     ) -> Result<JsValue, JsValue> {
-        from_json(&self.with_inputs(&context, &state, |engine, context, state| engine.decide(context, state, now_ms as i64))?)
+        from_json(
+            &self
+                .with_inputs(&context, &state, |engine, context, state| engine.decide(context, state, now_ms as i64))?,
+        )
     }
 
     #[wasm_bindgen(unchecked_return_type = "Explanation")]
@@ -145,7 +150,11 @@ impl Engine {
         #[wasm_bindgen(unchecked_param_type = "VisitorState")] state: JsValue,
         now_ms: f64,
     ) -> Result<JsValue, JsValue> {
-        from_json(&self.with_inputs(&context, &state, |engine, context, state| engine.explain(context, state, now_ms as i64))?)
+        from_json(
+            &self.with_inputs(&context, &state, |engine, context, state| {
+                engine.explain(context, state, now_ms as i64)
+            })?,
+        )
     }
 
     /// The state after a campaign was rendered (interruptions count against the session budget).
@@ -188,7 +197,9 @@ impl Engine {
         #[wasm_bindgen(unchecked_param_type = "VisitorState")] state: JsValue,
         now_ms: f64,
     ) -> Result<bool, JsValue> {
-        self.with_inputs(&context, &state, |engine, context, state| engine.check_offer(campaign, context, state, now_ms as i64))
+        self.with_inputs(&context, &state, |engine, context, state| {
+            engine.check_offer(campaign, context, state, now_ms as i64)
+        })
     }
 }
 

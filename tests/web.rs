@@ -33,10 +33,14 @@ fn apply_rule_takes_and_returns_plain_values() {
 fn decision_is_a_plain_object() {
     let engine = common::engine();
     let state = perso::new_visitor_state("v1", 0.0).unwrap_or(JsValue::NULL);
-    let context = JSON::parse(r#"{"customer":{"known":true,"first_name":"Ada","ltv_band":"top"}}"#).unwrap_or(JsValue::NULL);
+    let context =
+        JSON::parse(r#"{"customer":{"known":true,"first_name":"Ada","ltv_band":"top"}}"#).unwrap_or(JsValue::NULL);
     let decision = engine.decide(context, state, 1_795_600_800_000.0).unwrap_or(JsValue::NULL);
     let placements: Array = Reflect::get(&decision, &"placements".into()).unwrap_or(JsValue::NULL).unchecked_into();
     assert!(placements.length() >= 2);
     let first = placements.get(0);
-    assert_eq!(Reflect::get(&first, &"campaign".into()).ok().and_then(|v| v.as_string()).as_deref(), Some("hv-welcome"));
+    assert_eq!(
+        Reflect::get(&first, &"campaign".into()).ok().and_then(|v| v.as_string()).as_deref(),
+        Some("hv-welcome")
+    );
 }

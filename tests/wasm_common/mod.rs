@@ -49,9 +49,15 @@ pub fn replay_vectors() -> usize {
             if has("page_view") {
                 state = ok(perso::page_view(state, get(&step, "page_view"), now), &label);
             } else if has("impression") {
-                state = ok(engine.record_impression(state, &get(&step, "impression").as_string().unwrap_or_default(), now), &label);
+                state = ok(
+                    engine.record_impression(state, &get(&step, "impression").as_string().unwrap_or_default(), now),
+                    &label,
+                );
             } else if has("dismiss") {
-                state = ok(engine.record_dismissal(state, &get(&step, "dismiss").as_string().unwrap_or_default(), now), &label);
+                state = ok(
+                    engine.record_dismissal(state, &get(&step, "dismiss").as_string().unwrap_or_default(), now),
+                    &label,
+                );
             } else if has("register") {
                 let interests: Array = get(&step, "register").unchecked_into();
                 let interests: Vec<String> = interests.iter().filter_map(|v| v.as_string()).collect();
@@ -62,7 +68,8 @@ pub fn replay_vectors() -> usize {
                 assert!(!golden.is_undefined(), "{label}: vectors lack a golden decision");
                 // Both sides through JSON.parse(JSON.stringify(...)): same shape, same values.
                 let (got, want) = (text(&decision), text(&golden));
-                let (got, want) = (JSON::parse(&got).unwrap_or(JsValue::NULL), JSON::parse(&want).unwrap_or(JsValue::NULL));
+                let (got, want) =
+                    (JSON::parse(&got).unwrap_or(JsValue::NULL), JSON::parse(&want).unwrap_or(JsValue::NULL));
                 assert!(deep_equal(&got, &want), "{label}:\n got {}\nwant {}", text(&got), text(&want));
                 checked += 1;
             }
@@ -82,9 +89,15 @@ fn deep_equal(a: &JsValue, b: &JsValue) -> bool {
     if a.is_object() && b.is_object() {
         let keys_a = Object::keys(a.unchecked_ref::<Object>());
         let keys_b = Object::keys(b.unchecked_ref::<Object>());
-        return keys_a.length() == keys_b.length() && keys_a.iter().all(|k| deep_equal(&Reflect::get(a, &k).unwrap_or(JsValue::NULL), &Reflect::get(b, &k).unwrap_or(JsValue::NULL)));
+        return keys_a.length() == keys_b.length()
+            && keys_a.iter().all(|k| {
+                deep_equal(&Reflect::get(a, &k).unwrap_or(JsValue::NULL), &Reflect::get(b, &k).unwrap_or(JsValue::NULL))
+            });
     }
-    a == b || (a.as_string().is_some() && a.as_string() == b.as_string()) || (a.as_bool().is_some() && a.as_bool() == b.as_bool()) || (a.is_null() && b.is_null())
+    a == b
+        || (a.as_string().is_some() && a.as_string() == b.as_string())
+        || (a.as_bool().is_some() && a.as_bool() == b.as_bool())
+        || (a.is_null() && b.is_null())
 }
 
 pub fn bad_bundle_is_a_js_error() {
@@ -113,7 +126,8 @@ pub fn bad_context_is_a_js_error() {
     assert_eq!(get(&error, "code").as_string().as_deref(), Some("context_invalid"));
     assert_eq!(get(&error, "path").as_string().as_deref(), Some("context.cart.total"));
     let bad_state = JSON::parse(r#"{"v":99,"id":"x"}"#).unwrap_or(JsValue::NULL);
-    let error = engine.decide(JSON::parse("{}").unwrap_or(JsValue::NULL), bad_state, 0.0).err().unwrap_or(JsValue::NULL);
+    let error =
+        engine.decide(JSON::parse("{}").unwrap_or(JsValue::NULL), bad_state, 0.0).err().unwrap_or(JsValue::NULL);
     assert_eq!(get(&error, "code").as_string().as_deref(), Some("state_invalid"));
 }
 
@@ -123,13 +137,20 @@ pub fn apply_rule_matches_json_logic() {
         (r#"{"var":["a.b"]}"#, r#"{"a":{"b":[1,2]}}"#, "[1,2]"),
         (r#"{"cat":["I love ",{"var":"filling"}," pie"]}"#, r#"{"filling":"apple"}"#, r#""I love apple pie""#),
         (r#"{"map":[{"var":"xs"},{"*":[{"var":""},2]}]}"#, r#"{"xs":[1,2,3]}"#, "[2,4,6]"),
-        (r#"{"fractional":[{"var":"email"},["red",25],["blue",25],["green",25],["yellow",25]]}"#, r#"{"email":"ross@faas.com"}"#, r#""red""#),
+        (
+            r#"{"fractional":[{"var":"email"},["red",25],["blue",25],["green",25],["yellow",25]]}"#,
+            r#"{"email":"ross@faas.com"}"#,
+            r#""red""#,
+        ),
     ];
     for (rule, data, expected) in cases {
-        let result = perso::apply_rule(JSON::parse(rule).unwrap_or(JsValue::NULL), JSON::parse(data).unwrap_or(JsValue::NULL));
+        let result =
+            perso::apply_rule(JSON::parse(rule).unwrap_or(JsValue::NULL), JSON::parse(data).unwrap_or(JsValue::NULL));
         let result = ok(result, rule);
         assert_eq!(text(&result), expected, "{rule}");
     }
-    let error = perso::apply_rule(JSON::parse(r#"{"nope":[1]}"#).unwrap_or(JsValue::NULL), JsValue::NULL).err().unwrap_or(JsValue::NULL);
+    let error = perso::apply_rule(JSON::parse(r#"{"nope":[1]}"#).unwrap_or(JsValue::NULL), JsValue::NULL)
+        .err()
+        .unwrap_or(JsValue::NULL);
     assert_eq!(get(&error, "code").as_string().as_deref(), Some("rule_invalid"));
 }

@@ -197,15 +197,13 @@ impl Schema {
     pub fn read<'a>(&self, json: &'a [u8]) -> Result<Context<'a>, ContextError> {
         let mut slots = vec![Datum::Null; self.paths.len()];
         let mut deserializer = serde_json::Deserializer::from_slice(json);
-        ObjectSeed { node: &self.trie, slots: &mut slots, root: true }
-            .deserialize(&mut deserializer)
-            .map_err(|e| {
-                if e.to_string().contains(NOT_AN_OBJECT) {
-                    ContextError::NotAnObject
-                } else {
-                    ContextError::Json(e.to_string())
-                }
-            })?;
+        ObjectSeed { node: &self.trie, slots: &mut slots, root: true }.deserialize(&mut deserializer).map_err(|e| {
+            if e.to_string().contains(NOT_AN_OBJECT) {
+                ContextError::NotAnObject
+            } else {
+                ContextError::Json(e.to_string())
+            }
+        })?;
         deserializer.end().map_err(|e| ContextError::Json(e.to_string()))?;
         self.check_and_default(&mut slots)?;
         Ok(Context { slots })
@@ -285,7 +283,8 @@ impl Schema {
         derived[8] = Datum::str(&state.id);
         derived[9] = Datum::Num(f64::from(state.visits));
         derived[10] = Datum::Bool(state.visits > 1);
-        derived[11] = state.prev_ms.map_or(Datum::Null, |prev| Datum::Num(((now_ms - prev).max(0) / 86_400_000) as f64));
+        derived[11] =
+            state.prev_ms.map_or(Datum::Null, |prev| Datum::Num(((now_ms - prev).max(0) / 86_400_000) as f64));
         derived[12] = Datum::Bool(state.registered);
         if used(INTERESTS) {
             derived[INTERESTS] = Datum::List(state.interests.iter().map(|i| Datum::str(i)).collect());
@@ -565,7 +564,10 @@ mod tests {
         );
         assert_eq!(
             s.read(br#"{"cart":{"items":[3]}}"#),
-            Err(ContextError::WrongType { path: "cart.items[0]".into(), expected: "an object {sku, category, price, qty}" })
+            Err(ContextError::WrongType {
+                path: "cart.items[0]".into(),
+                expected: "an object {sku, category, price, qty}"
+            })
         );
         // A non-object where an object was expected: the paths below are simply absent.
         let ctx = s.read(br#"{"cart":7,"customer":{"known":true}}"#).unwrap_or_else(|e| panic!("{e}"));
@@ -576,7 +578,10 @@ mod tests {
     fn derived_facts_come_from_state() {
         let s = schema(&["session.time_on_site_s", "visitor.interests", "session.entry_referrer_host"]);
         let state = VisitorState::new("v", 1_000)
-            .page_view(&crate::state::PageView { referrer_host: Some("gadgets.com".into()), ..Default::default() }, 1_000)
+            .page_view(
+                &crate::state::PageView { referrer_host: Some("gadgets.com".into()), ..Default::default() },
+                1_000,
+            )
             .register(&["audio".into()], 2_000);
         let derived = s.derive(&state, 21_500);
         assert_eq!(derived[6], Datum::Num(20.0));

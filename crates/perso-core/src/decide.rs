@@ -81,7 +81,12 @@ fn slot_value<'a>(slots: &'a [Datum<'a>], slot: Option<u16>) -> &'a Datum<'a> {
 }
 
 impl<'r> Run<'r> {
-    pub(crate) fn new(bundle: &'r CompiledBundle, context: &'r Context<'r>, state: &'r VisitorState, now_ms: i64) -> Run<'r> {
+    pub(crate) fn new(
+        bundle: &'r CompiledBundle,
+        context: &'r Context<'r>,
+        state: &'r VisitorState,
+        now_ms: i64,
+    ) -> Run<'r> {
         let slots = context.slots();
         let known = &bundle.known;
         let (mut hour, mut weekday) = hour_and_weekday(now_ms, bundle.utc_offset_minutes);
@@ -93,11 +98,8 @@ impl<'r> Run<'r> {
         }
         let consent_denied = matches!(slot_value(slots, known.consent_personalization), Datum::Bool(false))
             || matches!(slot_value(slots, known.consent_gpc), Datum::Bool(true));
-        let records = state
-            .campaigns
-            .iter()
-            .filter_map(|r| bundle.campaign_index.get(&r.id).map(|i| (*i, r)))
-            .collect();
+        let records =
+            state.campaigns.iter().filter_map(|r| bundle.campaign_index.get(&r.id).map(|i| (*i, r))).collect();
         Run {
             bundle,
             slots,
@@ -108,7 +110,11 @@ impl<'r> Run<'r> {
             hour,
             weekday,
             consent_denied,
-            present: slots.iter().take(64).enumerate().fold(0, |mask, (i, d)| if d.truthy() { mask | 1 << i } else { mask }),
+            present: slots
+                .iter()
+                .take(64)
+                .enumerate()
+                .fold(0, |mask, (i, d)| if d.truthy() { mask | 1 << i } else { mask }),
             explaining: false,
             segment_memo: (0..bundle.segments.len()).map(|_| Cell::new(0)).collect(),
         }
@@ -158,7 +164,8 @@ impl<'r> Run<'r> {
                 return Err(Reject::Ended);
             }
             if let Some((from, to)) = s.hours {
-                let inside = if from < to { self.hour >= from && self.hour < to } else { self.hour >= from || self.hour < to };
+                let inside =
+                    if from < to { self.hour >= from && self.hour < to } else { self.hour >= from || self.hour < to };
                 if !inside {
                     return Err(Reject::OutsideHours(self.hour));
                 }
@@ -260,16 +267,18 @@ impl<'r> Run<'r> {
             ActionTemplate::Banner { title, body, image, cta } => {
                 Action::Banner { title: title.clone(), body: body.clone(), image: image.clone(), cta: cta.clone() }
             }
-            ActionTemplate::Offer { title, body, code, single_use, display, expires_in_s, terms, cta } => Action::Offer {
-                title: title.clone(),
-                body: body.clone(),
-                code: code.clone(),
-                single_use: *single_use,
-                display: *display,
-                expires_in_s: *expires_in_s,
-                terms: terms.clone(),
-                cta: cta.clone(),
-            },
+            ActionTemplate::Offer { title, body, code, single_use, display, expires_in_s, terms, cta } => {
+                Action::Offer {
+                    title: title.clone(),
+                    body: body.clone(),
+                    code: code.clone(),
+                    single_use: *single_use,
+                    display: *display,
+                    expires_in_s: *expires_in_s,
+                    terms: terms.clone(),
+                    cta: cta.clone(),
+                }
+            }
             ActionTemplate::Recommend { title, count, fallback } => {
                 let items = self.recommend(*count, fallback);
                 if items.is_empty() {
@@ -319,7 +328,10 @@ impl<'r> Run<'r> {
         let b = self.bundle;
         let mut in_cart: Vec<u32> = Vec::new();
         let mut scores: Vec<(u32, f64)> = Vec::new();
-        let add = |product: u32, score: f64, scores: &mut Vec<(u32, f64)>| match scores.iter_mut().find(|(p, _)| *p == product) {
+        let add = |product: u32, score: f64, scores: &mut Vec<(u32, f64)>| match scores
+            .iter_mut()
+            .find(|(p, _)| *p == product)
+        {
             Some(entry) => entry.1 += score,
             None => scores.push((product, score)),
         };
@@ -379,32 +391,34 @@ impl<'r> Run<'r> {
                 if winner.is_some() && verdicts.is_none() {
                     break;
                 }
-                let verdict = match self.eligible(index, c, interruption_taken).and_then(|v| Ok((v, self.render(c, v)?))) {
-                    Ok((variant, placed)) => match winner {
-                        Some(to) => Outcome::Lost { to: to.to_owned() },
-                        None => {
-                            winner = Some(&c.id);
-                            interruption_taken |= c.interruption;
-                            decision.placements.push(placed);
-                            let variant = variant.and_then(|v| c.experiment.as_ref()?.variants.get(v)).map(|v| v.id.clone());
-                            Outcome::Won { variant }
-                        }
-                    },
-                    Err(reject) => {
-                        match reject {
-                            Reject::Holdout if winner.is_none() => decision.holdouts.push(c.id.clone()),
-                            Reject::Gap { last_ms } => {
-                                self.recheck(&mut decision, last_ms.saturating_add(b.guardrails.min_gap_ms))
+                let verdict =
+                    match self.eligible(index, c, interruption_taken).and_then(|v| Ok((v, self.render(c, v)?))) {
+                        Ok((variant, placed)) => match winner {
+                            Some(to) => Outcome::Lost { to: to.to_owned() },
+                            None => {
+                                winner = Some(&c.id);
+                                interruption_taken |= c.interruption;
+                                decision.placements.push(placed);
+                                let variant =
+                                    variant.and_then(|v| c.experiment.as_ref()?.variants.get(v)).map(|v| v.id.clone());
+                                Outcome::Won { variant }
                             }
-                            Reject::NotStarted(start) => self.recheck(&mut decision, start),
-                            _ => {}
+                        },
+                        Err(reject) => {
+                            match reject {
+                                Reject::Holdout if winner.is_none() => decision.holdouts.push(c.id.clone()),
+                                Reject::Gap { last_ms } => {
+                                    self.recheck(&mut decision, last_ms.saturating_add(b.guardrails.min_gap_ms))
+                                }
+                                Reject::NotStarted(start) => self.recheck(&mut decision, start),
+                                _ => {}
+                            }
+                            match verdicts {
+                                Some(_) => Outcome::Excluded { reason: self.describe(c, reject) },
+                                None => continue,
+                            }
                         }
-                        match verdicts {
-                            Some(_) => Outcome::Excluded { reason: self.describe(c, reject) },
-                            None => continue,
-                        }
-                    }
-                };
+                    };
                 if let Some(list) = verdicts.as_deref_mut() {
                     list.push(CampaignVerdict {
                         campaign: c.id.clone(),
@@ -430,21 +444,39 @@ impl<'r> Run<'r> {
         match reject {
             Reject::Disabled => Exclusion::Disabled,
             Reject::Consent => Exclusion::Consent,
-            Reject::NotStarted(start) => Exclusion::Schedule { detail: format!("starts in {} s", seconds(start - self.now_ms)) },
+            Reject::NotStarted(start) => {
+                Exclusion::Schedule { detail: format!("starts in {} s", seconds(start - self.now_ms)) }
+            }
             Reject::Ended => Exclusion::Schedule { detail: "the schedule has ended".into() },
-            Reject::OutsideHours(hour) => Exclusion::Schedule { detail: format!("hour {hour} is outside the scheduled hours") },
+            Reject::OutsideHours(hour) => {
+                Exclusion::Schedule { detail: format!("hour {hour} is outside the scheduled hours") }
+            }
             Reject::OutsideWeekdays(day) => Exclusion::Schedule { detail: format!("weekday {day} is not scheduled") },
-            Reject::SessionCap(n) => Exclusion::Cap { detail: format!("shown {n} time(s) this session (cap {})", c.caps.per_session.unwrap_or(0)) },
-            Reject::VisitorCap(n) => Exclusion::Cap { detail: format!("shown {n} time(s) to this visitor (cap {})", c.caps.per_visitor.unwrap_or(0)) },
-            Reject::Cooldown { dismissed_ms, cooldown_ms } => Exclusion::Cap {
-                detail: format!("dismissed {} s ago (hidden for {} s after a dismissal)", seconds(self.now_ms - dismissed_ms), seconds(cooldown_ms)),
+            Reject::SessionCap(n) => Exclusion::Cap {
+                detail: format!("shown {n} time(s) this session (cap {})", c.caps.per_session.unwrap_or(0)),
             },
-            Reject::OneInterruptionAtATime => Exclusion::Guardrail { detail: "another interruption is already shown".into() },
+            Reject::VisitorCap(n) => Exclusion::Cap {
+                detail: format!("shown {n} time(s) to this visitor (cap {})", c.caps.per_visitor.unwrap_or(0)),
+            },
+            Reject::Cooldown { dismissed_ms, cooldown_ms } => Exclusion::Cap {
+                detail: format!(
+                    "dismissed {} s ago (hidden for {} s after a dismissal)",
+                    seconds(self.now_ms - dismissed_ms),
+                    seconds(cooldown_ms)
+                ),
+            },
+            Reject::OneInterruptionAtATime => {
+                Exclusion::Guardrail { detail: "another interruption is already shown".into() }
+            }
             Reject::Budget(n) => Exclusion::Guardrail {
                 detail: format!("{n} interruption(s) this session (max {})", g.max_interruptions_per_session),
             },
             Reject::Gap { last_ms } => Exclusion::Guardrail {
-                detail: format!("last interruption {} s ago (minimum gap {} s)", seconds(self.now_ms - last_ms), seconds(g.min_gap_ms)),
+                detail: format!(
+                    "last interruption {} s ago (minimum gap {} s)",
+                    seconds(self.now_ms - last_ms),
+                    seconds(g.min_gap_ms)
+                ),
             },
             Reject::Segment(index) => {
                 let segment = &self.bundle.segments[usize::from(index)];
@@ -454,8 +486,12 @@ impl<'r> Run<'r> {
                 }
             }
             Reject::Condition => match (&c.condition, &c.condition_source) {
-                (Some(expr), Some(source)) => Exclusion::Condition { failed: self.failing(expr, source, format!("{}.condition", c.path), &c.id) },
-                _ => Exclusion::Condition { failed: FailedCondition { path: format!("{}.condition", c.path), rule: serde_json::Value::Null } },
+                (Some(expr), Some(source)) => {
+                    Exclusion::Condition { failed: self.failing(expr, source, format!("{}.condition", c.path), &c.id) }
+                }
+                _ => Exclusion::Condition {
+                    failed: FailedCondition { path: format!("{}.condition", c.path), rule: serde_json::Value::Null },
+                },
             },
             Reject::Holdout => Exclusion::Holdout,
             Reject::NothingToShow(detail) => Exclusion::NothingToShow { detail: detail.into() },
@@ -488,7 +524,12 @@ pub(crate) fn decide(bundle: &CompiledBundle, context: &Context<'_>, state: &Vis
     Run::new(bundle, context, state, now_ms).run(None)
 }
 
-pub(crate) fn explain(bundle: &CompiledBundle, context: &Context<'_>, state: &VisitorState, now_ms: i64) -> Explanation {
+pub(crate) fn explain(
+    bundle: &CompiledBundle,
+    context: &Context<'_>,
+    state: &VisitorState,
+    now_ms: i64,
+) -> Explanation {
     let mut verdicts = Vec::with_capacity(bundle.campaigns.len());
     let mut run = Run::new(bundle, context, state, now_ms);
     run.explaining = true;
@@ -499,7 +540,13 @@ pub(crate) fn explain(bundle: &CompiledBundle, context: &Context<'_>, state: &Vi
 /// The checkout's re-check of an offer: its eligibility rule (else the campaign's
 /// segments and condition), its switch and its schedule — not caps or guardrails,
 /// which are about pestering, not entitlement.
-pub(crate) fn offer_eligible(bundle: &CompiledBundle, campaign: &str, context: &Context<'_>, state: &VisitorState, now_ms: i64) -> bool {
+pub(crate) fn offer_eligible(
+    bundle: &CompiledBundle,
+    campaign: &str,
+    context: &Context<'_>,
+    state: &VisitorState,
+    now_ms: i64,
+) -> bool {
     let Some(&index) = bundle.campaign_index.get(campaign) else { return false };
     let Some(c) = bundle.campaigns.get(index as usize) else { return false };
     if !matches!(c.action, ActionTemplate::Offer { .. }) || !c.enabled {

@@ -170,18 +170,31 @@ pub enum Exclusion {
     /// Consent denied or Global Privacy Control on, and the campaign requires consent.
     Consent,
     /// Outside the schedule window, hours or weekdays.
-    Schedule { detail: String },
+    Schedule {
+        detail: String,
+    },
     /// A segment the campaign requires did not match; `failed` is the deepest
     /// sub-condition found false, as JSON, with its JSON path in the bundle.
-    Segment { segment: String, failed: FailedCondition },
-    Condition { failed: FailedCondition },
+    Segment {
+        segment: String,
+        failed: FailedCondition,
+    },
+    Condition {
+        failed: FailedCondition,
+    },
     /// A frequency cap or cooldown.
-    Cap { detail: String },
+    Cap {
+        detail: String,
+    },
     /// The session's interruption budget or the gap between interruptions.
-    Guardrail { detail: String },
+    Guardrail {
+        detail: String,
+    },
     Holdout,
     /// A recommendation with nothing to recommend, or a greeting with a missing field.
-    NothingToShow { detail: String },
+    NothingToShow {
+        detail: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -86,7 +86,8 @@ mod tests {
 
     fn signed(seed: u8, kid: &str, bundle: &[u8]) -> (String, Vec<u8>) {
         let key = SigningKey::from_bytes(&[seed; 32]);
-        let file = serde_json::json!({"alg": "Ed25519", "kid": kid, "sig": STANDARD.encode(key.sign(bundle).to_bytes())});
+        let file =
+            serde_json::json!({"alg": "Ed25519", "kid": kid, "sig": STANDARD.encode(key.sign(bundle).to_bytes())});
         (STANDARD.encode(key.verifying_key().to_bytes()), file.to_string().into_bytes())
     }
 

@@ -244,9 +244,7 @@ impl VisitorState {
             None => {
                 if self.campaigns.len() >= MAX_CAMPAIGN_RECORDS {
                     // Evict the least recently touched record.
-                    if let Some((oldest, _)) =
-                        self.campaigns.iter().enumerate().min_by_key(|(_, r)| r.last_ms)
-                    {
+                    if let Some((oldest, _)) = self.campaigns.iter().enumerate().min_by_key(|(_, r)| r.last_ms) {
                         self.campaigns.swap_remove(oldest);
                     }
                 }
@@ -341,17 +339,16 @@ mod tests {
         let s = VisitorState::new("v1", 5).register(&["audio".into()], 6);
         let back = VisitorState::from_json(s.to_json().as_bytes());
         assert_eq!(back, Ok(s));
-        assert_eq!(
-            VisitorState::from_json(br#"{"v":9,"id":"x"}"#),
-            Err(StateError::UnsupportedVersion { found: 9 })
-        );
+        assert_eq!(VisitorState::from_json(br#"{"v":9,"id":"x"}"#), Err(StateError::UnsupportedVersion { found: 9 }));
         assert!(matches!(VisitorState::from_json(b"{oops"), Err(StateError::Malformed(_))));
     }
 
     #[test]
     fn oversized_strings_are_cut() {
         let long = "x".repeat(500);
-        let json = format!(r#"{{"v":1,"id":"{long}","visits":1,"session":{{"start_ms":0,"last_ms":0,"pages":1,"ref_host":"{long}"}}}}"#);
+        let json = format!(
+            r#"{{"v":1,"id":"{long}","visits":1,"session":{{"start_ms":0,"last_ms":0,"pages":1,"ref_host":"{long}"}}}}"#
+        );
         let s = VisitorState::from_json(json.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.id.len(), MAX_TEXT);
         assert_eq!(s.session.ref_host.map(|h| h.len()), Some(MAX_TEXT));

@@ -20,8 +20,17 @@ fn prefilter_never_changes_a_winner() {
         for (context, state) in &contexts {
             let context = engine.read_context(context.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
             let state = VisitorState::from_json(state.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
-            let decided: Vec<&str> =
-                engine.decide(&context, &state, workload::NOW_MS).placements.iter().map(|p| p.campaign.as_str()).map(str::to_owned).collect::<Vec<_>>().leak().iter().map(String::as_str).collect();
+            let decided: Vec<&str> = engine
+                .decide(&context, &state, workload::NOW_MS)
+                .placements
+                .iter()
+                .map(|p| p.campaign.as_str())
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+                .leak()
+                .iter()
+                .map(String::as_str)
+                .collect();
             let explained: Vec<String> = engine
                 .explain(&context, &state, workload::NOW_MS)
                 .campaigns

@@ -33,8 +33,10 @@ fn check_placement(label: &str, placement: &str, expected: &Value, decision: &Va
     }
     let (Value::Object(details), Some(placed)) = (expected, placed) else { return Ok(()) };
     if let Some(skus) = details.get("skus") {
-        let got: Vec<Value> =
-            placed["action"]["items"].as_array().map(|items| items.iter().map(|i| i["sku"].clone()).collect()).unwrap_or_default();
+        let got: Vec<Value> = placed["action"]["items"]
+            .as_array()
+            .map(|items| items.iter().map(|i| i["sku"].clone()).collect())
+            .unwrap_or_default();
         if &Value::Array(got.clone()) != skus {
             return Err(format!("{label}: {placement} recommends {got:?}, expected {skus}"));
         }
@@ -58,13 +60,17 @@ fn check_placement(label: &str, placement: &str, expected: &Value, decision: &Va
 fn gizmos_scenarios_replay_identically() {
     let engine = Engine::from_bundle(&read("www/bundle.json")).unwrap_or_else(|e| panic!("default bundle: {e}"));
     let vectors_path = repo().join("tests/vectors/gizmos.json");
-    let mut vectors: Value = serde_json::from_slice(&read("tests/vectors/gizmos.json")).unwrap_or_else(|e| panic!("{e}"));
+    let mut vectors: Value =
+        serde_json::from_slice(&read("tests/vectors/gizmos.json")).unwrap_or_else(|e| panic!("{e}"));
     let update = std::env::var_os("UPDATE_VECTORS").is_some();
     let mut failures = Vec::new();
     let mut decisions = 0;
     for scenario in vectors["scenarios"].as_array_mut().into_iter().flatten() {
         let name = scenario["name"].as_str().unwrap_or("?").to_owned();
-        let mut state = VisitorState::new(scenario["visitor_id"].as_str().unwrap_or(""), scenario["start_ms"].as_i64().unwrap_or(0));
+        let mut state = VisitorState::new(
+            scenario["visitor_id"].as_str().unwrap_or(""),
+            scenario["start_ms"].as_i64().unwrap_or(0),
+        );
         for step in scenario["steps"].as_array_mut().into_iter().flatten() {
             let label = format!("{name} / {}", step["label"].as_str().unwrap_or("?"));
             let now = step["at_ms"].as_i64().unwrap_or(0);
@@ -97,15 +103,25 @@ fn gizmos_scenarios_replay_identically() {
                 let explanation = engine.explain(&context, &state, now);
                 for verdict in &explanation.campaigns {
                     let won = matches!(verdict.outcome, perso_core::decision::Outcome::Won { .. });
-                    let shown = decision["placements"].as_array().into_iter().flatten().any(|p| p["campaign"] == verdict.campaign.as_str());
+                    let shown = decision["placements"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|p| p["campaign"] == verdict.campaign.as_str());
                     if won != shown {
-                        failures.push(format!("{label}: explain says {} won={won}, decide shows it={shown}", verdict.campaign));
+                        failures.push(format!(
+                            "{label}: explain says {} won={won}, decide shows it={shown}",
+                            verdict.campaign
+                        ));
                     }
                 }
                 if update {
                     step["decision"] = decision;
                 } else if step.get("decision").is_some_and(|golden| golden != &decision) {
-                    failures.push(format!("{label}: decision differs from the golden one:\n got {decision}\nwant {}", step["decision"]));
+                    failures.push(format!(
+                        "{label}: decision differs from the golden one:\n got {decision}\nwant {}",
+                        step["decision"]
+                    ));
                 }
             }
         }

@@ -15,8 +15,8 @@ pub fn compile(bytes: &[u8], limits: &Limits) -> Result<CompiledBundle, BundleEr
     if bytes.len() > limits.max_bytes {
         return Err(BundleError::TooLarge { size: bytes.len(), limit: limits.max_bytes });
     }
-    let value: Value =
-        serde_json::from_slice(bytes).map_err(|e| BundleError::Json { path: "(bundle)".into(), message: e.to_string() })?;
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| BundleError::Json { path: "(bundle)".into(), message: e.to_string() })?;
     // A bundle of another format would fail on its fields; its version is the news.
     if let Some(found) = value.get("version").and_then(Value::as_u64).filter(|v| *v != FORMAT_VERSION) {
         return Err(BundleError::UnsupportedVersion { found });
@@ -149,8 +149,10 @@ impl Compiler {
         let placement_index = self.placements(&source.placements);
         let segments = self.segments(&source.segments);
         let (products, product_categories, product_index) = self.products(&source.products);
-        let affinity_items = self.affinity(&source.affinity.items, "affinity.items", &product_index, Some(&product_index));
-        let affinity_categories = self.affinity(&source.affinity.categories, "affinity.categories", &product_index, None);
+        let affinity_items =
+            self.affinity(&source.affinity.items, "affinity.items", &product_index, Some(&product_index));
+        let affinity_categories =
+            self.affinity(&source.affinity.categories, "affinity.categories", &product_index, None);
 
         let guardrails = Guardrails {
             max_interruptions_per_session: source.guardrails.max_interruptions_per_session,
@@ -264,7 +266,10 @@ impl Compiler {
     }
 
     #[allow(clippy::type_complexity)]
-    fn products(&mut self, products: &std::collections::BTreeMap<String, ProductSource>) -> (Vec<Product>, Vec<Option<String>>, HashMap<String, u32>) {
+    fn products(
+        &mut self,
+        products: &std::collections::BTreeMap<String, ProductSource>,
+    ) -> (Vec<Product>, Vec<Option<String>>, HashMap<String, u32>) {
         let mut list = Vec::with_capacity(products.len());
         let mut categories = Vec::with_capacity(products.len());
         let mut index = HashMap::with_capacity(products.len());
@@ -298,13 +303,16 @@ impl Compiler {
         for (key, related) in table {
             let key_path = format!("{path}{}", key_segment(key));
             if keys_are_products.is_some_and(|p| !p.contains_key(key)) {
-                self.warnings.push(BundleIssue { path: key_path.clone(), problem: Problem::UnknownProduct(key.clone()) });
+                self.warnings
+                    .push(BundleIssue { path: key_path.clone(), problem: Problem::UnknownProduct(key.clone()) });
             }
             let mut entries = Vec::with_capacity(related.len());
             for (j, (sku, score)) in related.iter().enumerate() {
                 match products.get(sku) {
                     Some(index) if score.is_finite() => entries.push((*index, *score)),
-                    Some(_) => self.issue(format!("{key_path}[{j}][1]"), Problem::OutOfRange("score must be a finite number")),
+                    Some(_) => {
+                        self.issue(format!("{key_path}[{j}][1]"), Problem::OutOfRange("score must be a finite number"))
+                    }
                     None => self.warnings.push(BundleIssue {
                         path: format!("{key_path}[{j}][0]"),
                         problem: Problem::UnknownProduct(sku.clone()),
@@ -421,7 +429,10 @@ impl Compiler {
                 if (1..=7).contains(day) {
                     mask |= 1 << day;
                 } else {
-                    self.issue(format!("{path}.weekdays[{j}]"), Problem::OutOfRange("weekdays are 1 (Monday) to 7 (Sunday)"));
+                    self.issue(
+                        format!("{path}.weekdays[{j}]"),
+                        Problem::OutOfRange("weekdays are 1 (Monday) to 7 (Sunday)"),
+                    );
                 }
             }
             mask
@@ -465,7 +476,9 @@ impl Compiler {
                     if compiled.interrupts() != campaign_action.interrupts() {
                         self.issue(
                             format!("{vpath}.action.kind"),
-                            Problem::OutOfRange("a variant must interrupt the shopper exactly when the campaign's own action does"),
+                            Problem::OutOfRange(
+                                "a variant must interrupt the shopper exactly when the campaign's own action does",
+                            ),
                         );
                     }
                     Some(compiled)
@@ -478,7 +491,11 @@ impl Compiler {
         if !source.variants.is_empty() && total == 0 {
             self.issue(format!("{path}.variants"), Problem::AllZeroWeights);
         }
-        Some(Experiment { salt: source.salt.clone().unwrap_or_else(|| campaign.to_owned()), variants, holdout: source.holdout })
+        Some(Experiment {
+            salt: source.salt.clone().unwrap_or_else(|| campaign.to_owned()),
+            variants,
+            holdout: source.holdout,
+        })
     }
 
     fn link(&mut self, link: &Option<LinkSource>, path: &str) -> Option<Link> {
@@ -487,7 +504,13 @@ impl Compiler {
         Some(Link { label: link.label.clone(), url: link.url.clone() })
     }
 
-    fn action(&mut self, source: &ActionSource, path: &str, products: &HashMap<String, u32>, owner: &str) -> Option<ActionTemplate> {
+    fn action(
+        &mut self,
+        source: &ActionSource,
+        path: &str,
+        products: &HashMap<String, u32>,
+        owner: &str,
+    ) -> Option<ActionTemplate> {
         let _ = owner;
         Some(match source {
             ActionSource::Banner(b) => {
@@ -526,7 +549,9 @@ impl Compiler {
                 self.schema.var("visitor.interests");
                 ActionTemplate::Recommend { title: r.title.clone(), count: usize::from(r.count), fallback }
             }
-            ActionSource::Welcome(w) => ActionTemplate::Welcome { parts: self.template(&w.template, &format!("{path}.template"))? },
+            ActionSource::Welcome(w) => {
+                ActionTemplate::Welcome { parts: self.template(&w.template, &format!("{path}.template"))? }
+            }
             ActionSource::Register(r) => {
                 if r.questions.is_empty() {
                     self.issue(format!("{path}.questions"), Problem::Empty);
@@ -534,7 +559,10 @@ impl Compiler {
                 let mut ids = HashSet::new();
                 for (j, q) in r.questions.iter().enumerate() {
                     if !ids.insert(q.id.as_str()) {
-                        self.issue(format!("{path}.questions[{j}].id"), Problem::DuplicateId { kind: "question", id: q.id.clone() });
+                        self.issue(
+                            format!("{path}.questions[{j}].id"),
+                            Problem::DuplicateId { kind: "question", id: q.id.clone() },
+                        );
                     }
                     if q.options.is_empty() {
                         self.issue(format!("{path}.questions[{j}].options"), Problem::Empty);
@@ -546,7 +574,12 @@ impl Compiler {
                     questions: r
                         .questions
                         .iter()
-                        .map(|q| Question { id: q.id.clone(), label: q.label.clone(), multiple: q.multiple, options: q.options.clone() })
+                        .map(|q| Question {
+                            id: q.id.clone(),
+                            label: q.label.clone(),
+                            multiple: q.multiple,
+                            options: q.options.clone(),
+                        })
                         .collect(),
                     submit_label: r.submit_label.clone(),
                     reward: r.reward.clone(),
@@ -576,7 +609,9 @@ impl Compiler {
             if sensitive(field) {
                 self.issue(
                     path,
-                    Problem::BadTemplate(format!("\"{field}\" would show the shopper a tier, segment or inferred interest")),
+                    Problem::BadTemplate(format!(
+                        "\"{field}\" would show the shopper a tier, segment or inferred interest"
+                    )),
                 );
                 return None;
             }
@@ -639,7 +674,8 @@ fn collect_thresholds(rule: &Value, out: &mut Vec<u32>) {
         Value::Object(map) => {
             for (op, args) in map {
                 if let (">" | ">=" | "<" | "<=" | "==" | "===", Value::Array(items)) = (op.as_str(), args) {
-                    let reads_time = items.iter().any(|i| i.get("var").and_then(Value::as_str) == Some("session.time_on_site_s"));
+                    let reads_time =
+                        items.iter().any(|i| i.get("var").and_then(Value::as_str) == Some("session.time_on_site_s"));
                     if reads_time {
                         for n in items.iter().filter_map(Value::as_f64) {
                             if n >= 0.0 && n < f64::from(u32::MAX) {

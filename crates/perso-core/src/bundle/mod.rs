@@ -30,7 +30,13 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_bytes: 8 << 20, max_campaigns: 20_000, max_segments: 2_000, max_placements: 64, max_products: 50_000 }
+        Limits {
+            max_bytes: 8 << 20,
+            max_campaigns: 20_000,
+            max_segments: 2_000,
+            max_placements: 64,
+            max_products: 50_000,
+        }
     }
 }
 
@@ -238,7 +244,12 @@ pub struct CompiledCampaign {
 /// picks) resolved to slots and indices.
 #[derive(Debug, Clone)]
 pub enum ActionTemplate {
-    Banner { title: String, body: Option<String>, image: Option<String>, cta: Option<crate::decision::Link> },
+    Banner {
+        title: String,
+        body: Option<String>,
+        image: Option<String>,
+        cta: Option<crate::decision::Link>,
+    },
     Offer {
         title: String,
         body: Option<String>,
@@ -249,10 +260,25 @@ pub enum ActionTemplate {
         terms: Option<String>,
         cta: Option<crate::decision::Link>,
     },
-    Recommend { title: String, count: usize, fallback: Vec<u32> },
-    Welcome { parts: Vec<TemplatePart> },
-    Register { title: String, body: Option<String>, questions: Vec<crate::decision::Question>, submit_label: String, reward: Option<RewardSource> },
-    Chat { message: Option<String>, topic: Option<String> },
+    Recommend {
+        title: String,
+        count: usize,
+        fallback: Vec<u32>,
+    },
+    Welcome {
+        parts: Vec<TemplatePart>,
+    },
+    Register {
+        title: String,
+        body: Option<String>,
+        questions: Vec<crate::decision::Question>,
+        submit_label: String,
+        reward: Option<RewardSource>,
+    },
+    Chat {
+        message: Option<String>,
+        topic: Option<String>,
+    },
 }
 
 impl ActionTemplate {

@@ -58,7 +58,8 @@ impl Reader<'_> {
         };
         for key in map.keys() {
             if !allowed.contains(&key.as_str()) {
-                let suggestion = allowed.iter().copied().filter(|a| distance(a, key) <= 2).min_by_key(|a| distance(a, key));
+                let suggestion =
+                    allowed.iter().copied().filter(|a| distance(a, key) <= 2).min_by_key(|a| distance(a, key));
                 self.issue(
                     format!("{path}{}", crate::logic::compile::key_segment(key)),
                     Problem::UnknownField { suggestion: suggestion.map(str::to_owned) },
@@ -171,13 +172,27 @@ impl Reader<'_> {
 
     pub fn bundle(&mut self, value: &Value) -> Option<BundleSource> {
         const FIELDS: &[&str] = &[
-            "version", "serial", "expires_at", "issued_at", "store", "utc_offset_minutes", "placements", "segments",
-            "campaigns", "guardrails", "products", "affinity",
+            "version",
+            "serial",
+            "expires_at",
+            "issued_at",
+            "store",
+            "utc_offset_minutes",
+            "placements",
+            "segments",
+            "campaigns",
+            "guardrails",
+            "products",
+            "affinity",
         ];
         let map = self.object(value, "", FIELDS)?;
         let path = "";
-        let version = self.required(map, "version", path).and_then(|v| self.integer(v, "version".into(), 0, i64::MAX)).unwrap_or(0);
-        let serial = self.required(map, "serial", path).and_then(|v| self.integer(v, "serial".into(), 0, i64::MAX)).unwrap_or(0);
+        let version = self
+            .required(map, "version", path)
+            .and_then(|v| self.integer(v, "version".into(), 0, i64::MAX))
+            .unwrap_or(0);
+        let serial =
+            self.required(map, "serial", path).and_then(|v| self.integer(v, "serial".into(), 0, i64::MAX)).unwrap_or(0);
         let placements = self
             .array(map, "placements", path, true)
             .iter()
@@ -185,7 +200,10 @@ impl Reader<'_> {
             .filter_map(|(i, v)| {
                 let p = format!("placements[{i}]");
                 let m = self.object(v, &p, &["id", "description"])?;
-                Some(PlacementSource { id: self.req_string(m, "id", &p), description: self.opt_string(m, "description", &p) })
+                Some(PlacementSource {
+                    id: self.req_string(m, "id", &p),
+                    description: self.opt_string(m, "description", &p),
+                })
             })
             .collect();
         let segments = self
@@ -243,8 +261,20 @@ impl Reader<'_> {
 
     fn campaign(&mut self, value: &Value, p: &str) -> Option<CampaignSource> {
         const FIELDS: &[&str] = &[
-            "id", "name", "placement", "priority", "enabled", "segments", "condition", "schedule", "caps",
-            "requires_consent", "trigger", "experiment", "action", "why",
+            "id",
+            "name",
+            "placement",
+            "priority",
+            "enabled",
+            "segments",
+            "condition",
+            "schedule",
+            "caps",
+            "requires_consent",
+            "trigger",
+            "experiment",
+            "action",
+            "why",
         ];
         let m = self.object(value, p, FIELDS)?;
         let action = match self.required(m, "action", p) {
@@ -287,10 +317,22 @@ impl Reader<'_> {
             None | Some(Value::Null) => None,
             Some(_) => {
                 let items = self.array(m, "weekdays", p, false);
-                Some(items.iter().enumerate().filter_map(|(i, d)| self.integer(d, format!("{p}.weekdays[{i}]"), 1, 7)).map(|d| d as u8).collect())
+                Some(
+                    items
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, d)| self.integer(d, format!("{p}.weekdays[{i}]"), 1, 7))
+                        .map(|d| d as u8)
+                        .collect(),
+                )
             }
         };
-        Some(ScheduleSource { start: self.opt_string(m, "start", p), end: self.opt_string(m, "end", p), hours, weekdays })
+        Some(ScheduleSource {
+            start: self.opt_string(m, "start", p),
+            end: self.opt_string(m, "end", p),
+            hours,
+            weekdays,
+        })
     }
 
     fn caps(&mut self, value: &Value, p: &str) -> Option<CapsSource> {
@@ -310,13 +352,18 @@ impl Reader<'_> {
             "now" => TriggerSource::Now,
             "dwell" => TriggerSource::Dwell { seconds: seconds(self) },
             "idle" => TriggerSource::Idle { seconds: seconds(self) },
-            "scroll" => TriggerSource::Scroll { percent: self.opt_integer(m, "percent", p, 1, 100).unwrap_or(50) as u8 },
+            "scroll" => {
+                TriggerSource::Scroll { percent: self.opt_integer(m, "percent", p, 1, 100).unwrap_or(50) as u8 }
+            }
             "exit_intent" => TriggerSource::ExitIntent,
             "add_to_cart" => TriggerSource::AddToCart,
             other => {
                 self.issue(
                     format!("{p}.on"),
-                    Problem::UnknownKind { found: other.to_owned(), expected: "now, dwell, idle, scroll, exit_intent, add_to_cart" },
+                    Problem::UnknownKind {
+                        found: other.to_owned(),
+                        expected: "now, dwell, idle, scroll, exit_intent, add_to_cart",
+                    },
                 );
                 return None;
             }
@@ -357,7 +404,18 @@ impl Reader<'_> {
         let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
         let fields: &[&str] = match kind {
             "banner" => &["kind", "title", "body", "image", "cta"],
-            "offer" => &["kind", "title", "body", "code", "single_use", "display", "expires_in_s", "terms", "eligibility", "cta"],
+            "offer" => &[
+                "kind",
+                "title",
+                "body",
+                "code",
+                "single_use",
+                "display",
+                "expires_in_s",
+                "terms",
+                "eligibility",
+                "cta",
+            ],
             "recommend" => &["kind", "title", "count", "fallback"],
             "welcome" => &["kind", "template"],
             "register" => &["kind", "title", "body", "questions", "submit_label", "reward"],
@@ -367,7 +425,10 @@ impl Reader<'_> {
                     let problem = if kind.is_empty() {
                         Problem::Missing
                     } else {
-                        Problem::UnknownKind { found: kind.to_owned(), expected: "banner, offer, recommend, welcome, register, chat" }
+                        Problem::UnknownKind {
+                            found: kind.to_owned(),
+                            expected: "banner, offer, recommend, welcome, register, chat",
+                        }
                     };
                     self.issue(format!("{p}.kind"), problem);
                 }
@@ -391,7 +452,10 @@ impl Reader<'_> {
                     None | Some("toast") => OfferDisplay::Toast,
                     Some("modal") => OfferDisplay::Modal,
                     Some(other) => {
-                        self.issue(format!("{p}.display"), Problem::UnknownKind { found: other.to_owned(), expected: "toast, modal" });
+                        self.issue(
+                            format!("{p}.display"),
+                            Problem::UnknownKind { found: other.to_owned(), expected: "toast, modal" },
+                        );
                         OfferDisplay::Toast
                     }
                 },
@@ -431,7 +495,10 @@ impl Reader<'_> {
                     reward,
                 })
             }
-            _ => ActionSource::Chat(ChatSource { message: self.opt_string(m, "message", p), topic: self.opt_string(m, "topic", p) }),
+            _ => ActionSource::Chat(ChatSource {
+                message: self.opt_string(m, "message", p),
+                topic: self.opt_string(m, "topic", p),
+            }),
         })
     }
 
@@ -444,7 +511,10 @@ impl Reader<'_> {
             .filter_map(|(i, o)| {
                 let op = format!("{p}.options[{i}]");
                 let om = self.object(o, &op, &["value", "label"])?;
-                Some(ChoiceSource { value: self.req_string(om, "value", &op), label: self.req_string(om, "label", &op) })
+                Some(ChoiceSource {
+                    value: self.req_string(om, "value", &op),
+                    label: self.req_string(om, "label", &op),
+                })
             })
             .collect();
         Some(QuestionSource {
@@ -458,7 +528,11 @@ impl Reader<'_> {
     fn guardrails(&mut self, value: &Value) -> GuardrailsSource {
         let p = "guardrails";
         let defaults = GuardrailsSource::default();
-        let Some(m) = self.object(value, p, &["max_interruptions_per_session", "min_gap_between_interruptions_s", "dismiss_cooldown_s"]) else {
+        let Some(m) = self.object(
+            value,
+            p,
+            &["max_interruptions_per_session", "min_gap_between_interruptions_s", "dismiss_cooldown_s"],
+        ) else {
             return defaults;
         };
         GuardrailsSource {
@@ -468,7 +542,9 @@ impl Reader<'_> {
             min_gap_between_interruptions_s: self
                 .opt_integer(m, "min_gap_between_interruptions_s", p, 0, i64::MAX)
                 .map_or(defaults.min_gap_between_interruptions_s, |n| n as u64),
-            dismiss_cooldown_s: self.opt_integer(m, "dismiss_cooldown_s", p, 0, i64::MAX).map_or(defaults.dismiss_cooldown_s, |n| n as u64),
+            dismiss_cooldown_s: self
+                .opt_integer(m, "dismiss_cooldown_s", p, 0, i64::MAX)
+                .map_or(defaults.dismiss_cooldown_s, |n| n as u64),
         }
     }
 
@@ -502,7 +578,9 @@ impl Reader<'_> {
                 let mut list = Vec::with_capacity(pairs.len());
                 for (i, pair) in pairs.iter().enumerate() {
                     match pair.as_array().map(Vec::as_slice) {
-                        Some([Value::String(sku), Value::Number(score)]) => list.push((sku.clone(), score.as_f64().unwrap_or(0.0))),
+                        Some([Value::String(sku), Value::Number(score)]) => {
+                            list.push((sku.clone(), score.as_f64().unwrap_or(0.0)))
+                        }
                         _ => self.wrong(format!("{ep}[{i}]"), "a [sku, score] pair", pair),
                     }
                 }

@@ -27,36 +27,81 @@ pub enum Expr {
     Undefined,
     /// An array literal holding logic: evaluated element by element.
     Array(Vec<Expr>),
-    Var { path: VarPath, default: Option<Box<Expr>> },
+    Var {
+        path: VarPath,
+        default: Option<Box<Expr>>,
+    },
     /// `var` with a computed path (dynamic mode only).
-    VarComputed { path: Box<Expr>, default: Option<Box<Expr>>, in_scope: bool },
-    Missing { keys: Vec<Expr>, in_scope: bool },
-    MissingSome { need: Box<Expr>, keys: Box<Expr>, in_scope: bool },
+    VarComputed {
+        path: Box<Expr>,
+        default: Option<Box<Expr>>,
+        in_scope: bool,
+    },
+    Missing {
+        keys: Vec<Expr>,
+        in_scope: bool,
+    },
+    MissingSome {
+        need: Box<Expr>,
+        keys: Box<Expr>,
+        in_scope: bool,
+    },
     /// `missing` / `missing_some` with literal paths resolved at load (schema mode);
     /// `need: None` is plain `missing`.
-    MissingPaths { need: Option<Box<Expr>>, paths: Vec<(Datum<'static>, VarPath)> },
+    MissingPaths {
+        need: Option<Box<Expr>>,
+        paths: Vec<(Datum<'static>, VarPath)>,
+    },
     If(Vec<Expr>),
     And(Vec<Expr>),
     Or(Vec<Expr>),
     Not(Box<Expr>),
     Truthy(Box<Expr>),
-    Equals { strict: bool, negate: bool, left: Box<Expr>, right: Box<Expr> },
+    Equals {
+        strict: bool,
+        negate: bool,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
     /// `<`, `<=`, `>`, `>=`; with three operands `<`/`<=` test "between".
-    Compare { op: CompareOp, args: Vec<Expr> },
+    Compare {
+        op: CompareOp,
+        args: Vec<Expr>,
+    },
     /// `in` against a literal list: strict equality against pre-made values.
-    InSet { needle: Box<Expr>, set: Vec<Datum<'static>> },
-    In { needle: Box<Expr>, haystack: Box<Expr> },
+    InSet {
+        needle: Box<Expr>,
+        set: Vec<Datum<'static>>,
+    },
+    In {
+        needle: Box<Expr>,
+        haystack: Box<Expr>,
+    },
     Cat(Vec<Expr>),
     Substr(Vec<Expr>),
-    Arith { op: ArithOp, args: Vec<Expr> },
+    Arith {
+        op: ArithOp,
+        args: Vec<Expr>,
+    },
     Merge(Vec<Expr>),
-    Iterate { kind: IterKind, list: Box<Expr>, body: Box<Expr> },
-    Reduce { list: Box<Expr>, body: Box<Expr>, initial: Box<Expr> },
+    Iterate {
+        kind: IterKind,
+        list: Box<Expr>,
+        body: Box<Expr>,
+    },
+    Reduce {
+        list: Box<Expr>,
+        body: Box<Expr>,
+        initial: Box<Expr>,
+    },
     StartsWith(Box<Expr>, Box<Expr>),
     EndsWith(Box<Expr>, Box<Expr>),
     Segment(u16),
     /// flagd `fractional`; `key: None` buckets by `$flagd.flagKey + targetingKey`.
-    Fractional { key: Option<Box<Expr>>, buckets: Vec<(Expr, Expr)> },
+    Fractional {
+        key: Option<Box<Expr>>,
+        buckets: Vec<(Expr, Expr)>,
+    },
     SemVer(Vec<Expr>),
     Log(Box<Expr>),
 }
@@ -276,7 +321,9 @@ impl Compiler<'_> {
                     _ => CompareOp::Ge,
                 };
                 let args = self.operands(args, depth, in_scope)?;
-                if self.schema() && !(args.len() == 2 || (args.len() == 3 && matches!(op_kind, CompareOp::Lt | CompareOp::Le))) {
+                if self.schema()
+                    && !(args.len() == 2 || (args.len() == 3 && matches!(op_kind, CompareOp::Lt | CompareOp::Le)))
+                {
                     return Err(self.fail(LogicProblem::Arguments {
                         op: "comparison",
                         expected: "two operands (or three for \"<\" and \"<=\": between)",
@@ -344,7 +391,9 @@ impl Compiler<'_> {
                     _ => "",
                 };
                 if id.is_empty() {
-                    return Err(self.fail(LogicProblem::Arguments { op: "segment", expected: "a segment id (a string)" }));
+                    return Err(
+                        self.fail(LogicProblem::Arguments { op: "segment", expected: "a segment id (a string)" })
+                    );
                 }
                 match resolver.segment(id) {
                     Some(index) => Expr::Segment(index),
@@ -386,7 +435,9 @@ impl Compiler<'_> {
                 let Mode::Schema(resolver) = &self.mode else { return Err(self.fail(LogicProblem::BadPath)) };
                 return Ok(Expr::Lit(Datum::Str(Cow::Owned(resolver.owner().to_owned()))));
             }
-            Some(Value::String(s)) if self.schema() && !in_scope && s == "targetingKey" => self.path_of("visitor.id", false),
+            Some(Value::String(s)) if self.schema() && !in_scope && s == "targetingKey" => {
+                self.path_of("visitor.id", false)
+            }
             Some(Value::String(s)) => self.path_of(s, in_scope),
             Some(Value::Number(n)) => self.path_of(&n.to_string(), in_scope),
             Some(other @ Value::Object(_)) => {
@@ -413,7 +464,12 @@ impl Compiler<'_> {
 
     /// `missing` takes paths; in bundle conditions they must be literal, and are
     /// resolved now (the name is kept to report it).
-    fn literal_paths(&mut self, op: &'static str, keys: Vec<Expr>, in_scope: bool) -> Result<Vec<(Datum<'static>, VarPath)>, LogicError> {
+    fn literal_paths(
+        &mut self,
+        op: &'static str,
+        keys: Vec<Expr>,
+        in_scope: bool,
+    ) -> Result<Vec<(Datum<'static>, VarPath)>, LogicError> {
         let mut names = Vec::new();
         for key in keys {
             match key {
@@ -442,7 +498,8 @@ impl Compiler<'_> {
         for (i, item) in items.iter().enumerate() {
             match item {
                 Value::Array(pair) => {
-                    let variant = self.at(&format!("[{i}][0]"), |c| c.expr(pair.first().unwrap_or(&Value::Null), depth, in_scope))?;
+                    let variant = self
+                        .at(&format!("[{i}][0]"), |c| c.expr(pair.first().unwrap_or(&Value::Null), depth, in_scope))?;
                     let weight = match pair.get(1) {
                         Some(w) => self.at(&format!("[{i}][1]"), |c| c.expr(w, depth, in_scope))?,
                         None => Expr::Lit(Datum::Num(1.0)),
@@ -511,7 +568,11 @@ pub fn required_slots(expr: &Expr) -> u64 {
         },
         // A falsy fact is 0 (or NaN) as a number: `x > n` needs it when n >= 0.
         Expr::Compare { op, args } if args.len() == 2 => match (slot_of(&args[0]), &args[1]) {
-            (Some(s), Expr::Lit(Datum::Num(n))) if (*op == CompareOp::Gt && *n >= 0.0) || (*op == CompareOp::Ge && *n > 0.0) => bit(s),
+            (Some(s), Expr::Lit(Datum::Num(n)))
+                if (*op == CompareOp::Gt && *n >= 0.0) || (*op == CompareOp::Ge && *n > 0.0) =>
+            {
+                bit(s)
+            }
             _ => 0,
         },
         Expr::Iterate { kind: IterKind::Some | IterKind::All, list, .. } => slot_of(list).map_or(0, bit),

@@ -152,7 +152,8 @@ impl Expr {
                     .iter()
                     .filter(|(_, path)| {
                         let value = Expr::Var { path: path.clone(), default: None };
-                        matches!(&*value.eval(env), Datum::Null) || matches!(&*value.eval(env), Datum::Str(s) if s.is_empty())
+                        matches!(&*value.eval(env), Datum::Null)
+                            || matches!(&*value.eval(env), Datum::Str(s) if s.is_empty())
                     })
                     .map(|(name, _)| name.clone())
                     .collect();
@@ -296,7 +297,11 @@ fn equals<'a>(strict: bool, left: &'a Expr, right: &'a Expr, env: &Env<'a>) -> b
             let (a, b) = (left.eval(env), right.eval(env));
             match (&a, &b) {
                 // Arrays and objects are equal only to themselves (identity).
-                (Cow::Borrowed(x), Cow::Borrowed(y)) if matches!(x, Datum::List(_) | Datum::Map(_)) && std::ptr::eq(*x, *y) => true,
+                (Cow::Borrowed(x), Cow::Borrowed(y))
+                    if matches!(x, Datum::List(_) | Datum::Map(_)) && std::ptr::eq(*x, *y) =>
+                {
+                    true
+                }
                 _ if strict => strict_equals(&a, &b),
                 _ => loose_equals(&a, &b),
             }
@@ -447,14 +452,20 @@ fn iterate_items<'a, 'b>(
 where
     'a: 'b,
 {
-    let env_for = |item: &'b Datum<'a>| Env { slots: env.slots, derived: env.derived, root: env.root, scope: item, hooks: env.hooks };
+    let env_for = |item: &'b Datum<'a>| Env {
+        slots: env.slots,
+        derived: env.derived,
+        root: env.root,
+        scope: item,
+        hooks: env.hooks,
+    };
     match kind {
-        IterKind::Map => owned(Datum::List(
-            items.iter().map(|item| body.eval(&env_for(item)).into_owned().into_static()).collect(),
-        )),
-        IterKind::Filter => owned(Datum::List(
-            items.iter().filter(|item| body.truthy(&env_for(item))).map(&keep).collect(),
-        )),
+        IterKind::Map => {
+            owned(Datum::List(items.iter().map(|item| body.eval(&env_for(item)).into_owned().into_static()).collect()))
+        }
+        IterKind::Filter => {
+            owned(Datum::List(items.iter().filter(|item| body.truthy(&env_for(item))).map(&keep).collect()))
+        }
         IterKind::All => boolean(!items.is_empty() && items.iter().all(|item| body.truthy(&env_for(item)))),
         IterKind::Some => boolean(items.iter().any(|item| body.truthy(&env_for(item)))),
         IterKind::None => boolean(!items.iter().any(|item| body.truthy(&env_for(item)))),
@@ -477,7 +488,11 @@ fn fractional<'a>(key: Option<&'a Expr>, buckets: &'a [(Expr, Expr)], env: &Env<
         .iter()
         .map(|(_, weight)| {
             let w = to_number(&weight.eval(env));
-            if w.is_finite() { w.trunc() as i64 } else { 0 }
+            if w.is_finite() {
+                w.trunc() as i64
+            } else {
+                0
+            }
         })
         .collect();
     match pick_bucket(bucket_key.as_bytes(), weights.iter().copied()) {

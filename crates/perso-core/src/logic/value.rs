@@ -82,9 +82,9 @@ impl<'a> Datum<'a> {
             Datum::Num(n) => Datum::Num(n),
             Datum::Str(s) => Datum::Str(Cow::Owned(s.into_owned())),
             Datum::List(items) => Datum::List(items.into_iter().map(Datum::into_static).collect()),
-            Datum::Map(entries) => Datum::Map(
-                entries.into_iter().map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_static())).collect(),
-            ),
+            Datum::Map(entries) => {
+                Datum::Map(entries.into_iter().map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_static())).collect())
+            }
         }
     }
 
@@ -110,9 +110,7 @@ impl<'a> Datum<'a> {
             Datum::Num(n) => number_to_json(*n),
             Datum::Str(s) => Value::String(s.to_string()),
             Datum::List(items) => Value::Array(items.iter().map(Datum::to_json).collect()),
-            Datum::Map(entries) => {
-                Value::Object(entries.iter().map(|(k, v)| (k.to_string(), v.to_json())).collect())
-            }
+            Datum::Map(entries) => Value::Object(entries.iter().map(|(k, v)| (k.to_string(), v.to_json())).collect()),
         }
     }
 }
@@ -151,10 +149,8 @@ pub fn to_js_string<'b>(value: &'b Datum<'_>) -> Cow<'b, str> {
         Datum::Num(n) => Cow::Owned(js_number_string(*n)),
         Datum::Str(s) => Cow::Borrowed(s),
         Datum::List(items) => {
-            let parts: Vec<Cow<'_, str>> = items
-                .iter()
-                .map(|item| if item.is_null() { Cow::Borrowed("") } else { to_js_string(item) })
-                .collect();
+            let parts: Vec<Cow<'_, str>> =
+                items.iter().map(|item| if item.is_null() { Cow::Borrowed("") } else { to_js_string(item) }).collect();
             Cow::Owned(parts.join(","))
         }
         Datum::Map(_) => Cow::Borrowed("[object Object]"),
