@@ -195,7 +195,7 @@ export class Runtime {
       context = this.#context();
       const now = Date.now();
       decision = this.host.call((engine) => engine.decide(context, this.state, now));
-      this.#scheduleThresholds(now);
+      this.#scheduleThresholds(now, decision.recheck_at_ms);
     } catch (error) {
       return this.#fail(error);
     }
@@ -379,8 +379,15 @@ export class Runtime {
     this.redecide();
   }
 
-  #scheduleThresholds(now) {
+  /**
+   * Timers derived from the bundle (no polling): the session time-on-site thresholds
+   * its conditions use, and the engine's own `recheck_at_ms` (a guardrail gap ending).
+   */
+  #scheduleThresholds(now, recheckAtMs) {
     for (const id of this.thresholdTimers.splice(0)) this.win.clearTimeout(id);
+    if (Number.isFinite(recheckAtMs) && recheckAtMs > now) {
+      this.thresholdTimers.push(this.win.setTimeout(() => this.redecide(), recheckAtMs - now + 20));
+    }
     const thresholds = this.host.call((engine) => engine.timeOnSiteThresholds());
     const elapsedS = (now - this.state.session.start_ms) / 1000;
     for (const seconds of thresholds) {
