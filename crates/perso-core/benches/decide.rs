@@ -29,7 +29,9 @@ fn benches(c: &mut Criterion) {
         let bundle = workload::bundle(n, SEED);
         compile.throughput(Throughput::Elements(n as u64));
         // The engine is dropped outside the timing: a host keeps it for the page's life.
-        compile.bench_with_input(BenchmarkId::from_parameter(n), &bundle, |b, bundle| b.iter_with_large_drop(|| load(bundle)));
+        compile.bench_with_input(BenchmarkId::from_parameter(n), &bundle, |b, bundle| {
+            b.iter_with_large_drop(|| load(bundle))
+        });
     }
     compile.finish();
 
@@ -37,7 +39,10 @@ fn benches(c: &mut Criterion) {
     decide.measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
     for n in SIZES {
         let engine = load(&workload::bundle(n, SEED));
-        let read: Vec<_> = contexts.iter().map(|(ctx, _)| engine.read_context(ctx.as_bytes()).unwrap_or_else(|e| panic!("{e}"))).collect();
+        let read: Vec<_> = contexts
+            .iter()
+            .map(|(ctx, _)| engine.read_context(ctx.as_bytes()).unwrap_or_else(|e| panic!("{e}")))
+            .collect();
         let mut i = 0;
         decide.bench_function(BenchmarkId::new("read_and_decide", n), |b| {
             b.iter(|| {

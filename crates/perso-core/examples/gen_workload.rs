@@ -67,12 +67,14 @@ fn main() {
         let engine = Engine::from_bundle_with_limits(bundle.as_bytes(), &limits)
             .unwrap_or_else(|e| fail(format!("workload bundle of {n} campaigns: {e}")));
         let bundle: Value = serde_json::from_str(&bundle).unwrap_or_else(|e| fail(format!("bundle: {e}")));
-        let conditions: Vec<&Value> = bundle["campaigns"].as_array().map(|l| l.iter().map(|c| &c["condition"]).collect()).unwrap_or_default();
+        let conditions: Vec<&Value> =
+            bundle["campaigns"].as_array().map(|l| l.iter().map(|c| &c["condition"]).collect()).unwrap_or_default();
 
         let (mut matched, mut evaluated) = (0usize, 0usize);
         for data in &rule_data {
             for condition in &conditions {
-                let result = perso_core::logic::apply(condition, data).unwrap_or_else(|e| fail(format!("condition: {e}")));
+                let result =
+                    perso_core::logic::apply(condition, data).unwrap_or_else(|e| fail(format!("condition: {e}")));
                 matched += usize::from(truthy(&result));
                 evaluated += 1;
             }

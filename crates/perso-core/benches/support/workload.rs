@@ -7,6 +7,9 @@
 //! `examples/gen_workload.rs`). Shared by the criterion benches and, through the JSON
 //! the example writes, by the Node harness (bench/node/decide.mjs).
 
+// Each includer (benches, examples) uses part of it.
+#![allow(dead_code)]
+
 use serde_json::{json, Value};
 
 /// splitmix64: tiny, seeded, the same on every platform.
@@ -39,11 +42,22 @@ impl Rng {
 }
 
 pub const HOSTS: [&str; 12] = [
-    "gadgets.com", "techradar.com", "reddit.com", "google.com", "bing.com", "facebook.com",
-    "instagram.com", "wirecutter.com", "youtube.com", "deals.net", "newsletter.shop", "pinterest.com",
+    "gadgets.com",
+    "techradar.com",
+    "reddit.com",
+    "google.com",
+    "bing.com",
+    "facebook.com",
+    "instagram.com",
+    "wirecutter.com",
+    "youtube.com",
+    "deals.net",
+    "newsletter.shop",
+    "pinterest.com",
 ];
 pub const SOURCES: [&str; 8] = ["newsletter", "facebook", "google", "tiktok", "affiliate", "partner", "sms", "display"];
-pub const CATEGORIES: [&str; 8] = ["audio", "phones", "wearables", "smart-home", "accessories", "cameras", "gaming", "laptops"];
+pub const CATEGORIES: [&str; 8] =
+    ["audio", "phones", "wearables", "smart-home", "accessories", "cameras", "gaming", "laptops"];
 pub const BANDS: [&str; 5] = ["low", "medium", "high", "top", "new"];
 pub const PLACEMENTS: [&str; 3] = ["hero", "popup", "cross_sell"];
 
