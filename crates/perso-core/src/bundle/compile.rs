@@ -15,14 +15,15 @@ pub fn compile(bytes: &[u8], limits: &Limits) -> Result<CompiledBundle, BundleEr
     if bytes.len() > limits.max_bytes {
         return Err(BundleError::TooLarge { size: bytes.len(), limit: limits.max_bytes });
     }
-    let value: Value = serde_json::from_slice(bytes)
+    let mut value: Value = serde_json::from_slice(bytes)
         .map_err(|e| BundleError::Json { path: "(bundle)".into(), message: e.to_string() })?;
     // A bundle of another format would fail on its fields; its version is the news.
     if let Some(found) = value.get("version").and_then(Value::as_u64).filter(|v| *v != FORMAT_VERSION) {
         return Err(BundleError::UnsupportedVersion { found });
     }
     let mut issues = Vec::new();
-    let source = super::read::Reader { issues: &mut issues }.bundle(&value);
+    let source = super::read::Reader { issues: &mut issues }.bundle(&mut value);
+    drop(value);
     let Some(source) = source else { return Err(BundleError::Invalid(issues)) };
     // Semantic checks run even after type errors (on what could be read), so a
     // marketer sees every problem at once.

@@ -164,13 +164,30 @@ impl Reader<'_> {
         }
     }
 
+    /// An array moved out of the bundle, type-checked like [`Self::array`].
+    fn taken_array<'v>(&mut self, value: &'v mut Option<Value>, key: &str, required: bool) -> Option<&'v mut Vec<Value>> {
+        match value {
+            None if required => {
+                self.issue(key.to_owned(), Problem::Missing);
+                None
+            }
+            None | Some(Value::Null) => None,
+            Some(Value::Array(items)) => Some(items),
+            Some(other) => {
+                self.wrong(key.to_owned(), "an array", other);
+                None
+            }
+        }
+    }
+
     fn strings(&mut self, map: &Map<String, Value>, key: &str, path: &str) -> Vec<String> {
         let items = self.array(map, key, path, false);
         let base = Self::field_path(path, key);
         items.iter().enumerate().filter_map(|(i, v)| self.string(v, format!("{base}[{i}]"))).collect()
     }
 
-    pub fn bundle(&mut self, value: &Value) -> Option<BundleSource> {
+    /// Reads the bundle, moving conditions out of `value` rather than copying them.
+    pub fn bundle(&mut self, value: &mut Value) -> Option<BundleSource> {
         const FIELDS: &[&str] = &[
             "version",
             "serial",
@@ -185,6 +202,8 @@ impl Reader<'_> {
             "products",
             "affinity",
         ];
+        let mut segments_value = value.get_mut("segments").map(Value::take);
+        let mut campaigns_value = value.get_mut("campaigns").map(Value::take);
         let map = self.object(value, "", FIELDS)?;
         let path = "";
         let version = self
@@ -206,26 +225,30 @@ impl Reader<'_> {
                 })
             })
             .collect();
-        let segments = self
-            .array(map, "segments", path, false)
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| {
-                let p = format!("segments[{i}]");
-                let m = self.object(v, &p, &["id", "description", "condition"])?;
-                Some(SegmentSource {
-                    id: self.req_string(m, "id", &p),
-                    description: self.opt_string(m, "description", &p),
-                    condition: self.required(m, "condition", &p).cloned().unwrap_or(Value::Bool(false)),
+        let segments = match self.taken_array(&mut segments_value, "segments", false) {
+            Some(items) => items
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(i, v)| {
+                    let p = format!("segments[{i}]");
+                    let condition = v.get_mut("condition").map(Value::take);
+                    let m = self.object(v, &p, &["id", "description", "condition"])?;
+                    if condition.is_none() {
+                        self.issue(format!("{p}.condition"), Problem::Missing);
+                    }
+                    Some(SegmentSource {
+                        id: self.req_string(m, "id", &p),
+                        description: self.opt_string(m, "description", &p),
+                        condition: condition.unwrap_or(Value::Bool(false)),
+                    })
                 })
-            })
-            .collect();
-        let campaigns = self
-            .array(map, "campaigns", path, true)
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| self.campaign(v, &format!("campaigns[{i}]")))
-            .collect();
+                .collect(),
+            None => Vec::new(),
+        };
+        let campaigns = match self.taken_array(&mut campaigns_value, "campaigns", true) {
+            Some(items) => items.iter_mut().enumerate().filter_map(|(i, v)| self.campaign(v, &format!("campaigns[{i}]"))).collect(),
+            None => Vec::new(),
+        };
         let guardrails = match map.get("guardrails") {
             Some(v) => self.guardrails(v),
             None => GuardrailsSource::default(),
@@ -259,7 +282,7 @@ impl Reader<'_> {
         })
     }
 
-    fn campaign(&mut self, value: &Value, p: &str) -> Option<CampaignSource> {
+    fn campaign(&mut self, value: &mut Value, p: &str) -> Option<CampaignSource> {
         const FIELDS: &[&str] = &[
             "id",
             "name",
@@ -276,10 +299,15 @@ impl Reader<'_> {
             "action",
             "why",
         ];
+        let condition = value.get_mut("condition").map(Value::take).filter(|c| !c.is_null());
+        let mut action_value = value.get_mut("action").map(Value::take);
         let m = self.object(value, p, FIELDS)?;
-        let action = match self.required(m, "action", p) {
+        let action = match action_value.as_mut() {
             Some(a) => self.action(a, &format!("{p}.action"))?,
-            None => return None,
+            None => {
+                self.issue(format!("{p}.action"), Problem::Missing);
+                return None;
+            }
         };
         Some(CampaignSource {
             id: self.req_string(m, "id", p),
@@ -288,12 +316,12 @@ impl Reader<'_> {
             priority: self.opt_integer(m, "priority", p, i64::MIN, i64::MAX).unwrap_or(0),
             enabled: self.boolean(m, "enabled", p, true),
             segments: self.strings(m, "segments", p),
-            condition: m.get("condition").filter(|c| !c.is_null()).cloned(),
+            condition,
             schedule: m.get("schedule").and_then(|s| self.schedule(s, &format!("{p}.schedule"))),
             caps: m.get("caps").and_then(|c| self.caps(c, &format!("{p}.caps"))).unwrap_or_default(),
             requires_consent: self.boolean(m, "requires_consent", p, false),
             trigger: m.get("trigger").and_then(|t| self.trigger(t, &format!("{p}.trigger"))).unwrap_or_default(),
-            experiment: m.get("experiment").and_then(|e| self.experiment(e, &format!("{p}.experiment"))),
+            experiment: m.get("experiment").cloned().as_mut().and_then(|e| self.experiment(e, &format!("{p}.experiment"))),
             action,
             why: self.opt_string(m, "why", p),
         })
@@ -370,22 +398,26 @@ impl Reader<'_> {
         })
     }
 
-    fn experiment(&mut self, value: &Value, p: &str) -> Option<ExperimentSource> {
+    fn experiment(&mut self, value: &mut Value, p: &str) -> Option<ExperimentSource> {
+        let mut variants_value = value.get_mut("variants").map(Value::take);
         let m = self.object(value, p, &["salt", "variants", "holdout"])?;
-        let variants = self
-            .array(m, "variants", p, true)
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| {
-                let vp = format!("{p}.variants[{i}]");
-                let vm = self.object(v, &vp, &["id", "weight", "action"])?;
-                Some(VariantSource {
-                    id: self.req_string(vm, "id", &vp),
-                    weight: self.opt_integer(vm, "weight", &vp, i64::from(i32::MIN), i64::from(i32::MAX)).unwrap_or(1),
-                    action: vm.get("action").and_then(|a| self.action(a, &format!("{vp}.action"))),
+        let variants = match self.taken_array(&mut variants_value, &format!("{p}.variants"), true) {
+            Some(items) => items
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(i, v)| {
+                    let vp = format!("{p}.variants[{i}]");
+                    let mut action = v.get_mut("action").map(Value::take).filter(|a| !a.is_null());
+                    let vm = self.object(v, &vp, &["id", "weight", "action"])?;
+                    Some(VariantSource {
+                        id: self.req_string(vm, "id", &vp),
+                        weight: self.opt_integer(vm, "weight", &vp, i64::from(i32::MIN), i64::from(i32::MAX)).unwrap_or(1),
+                        action: action.as_mut().and_then(|a| self.action(a, &format!("{vp}.action"))),
+                    })
                 })
-            })
-            .collect();
+                .collect(),
+            None => Vec::new(),
+        };
         Some(ExperimentSource {
             salt: self.opt_string(m, "salt", p),
             variants,
@@ -400,8 +432,10 @@ impl Reader<'_> {
         Some(LinkSource { label: self.req_string(m, "label", &lp), url: self.req_string(m, "url", &lp) })
     }
 
-    fn action(&mut self, value: &Value, p: &str) -> Option<ActionSource> {
-        let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
+    fn action(&mut self, value: &mut Value, p: &str) -> Option<ActionSource> {
+        let eligibility = value.get_mut("eligibility").map(Value::take).filter(|e| !e.is_null());
+        let kind = value.get("kind").and_then(Value::as_str).unwrap_or("").to_owned();
+        let kind = kind.as_str();
         let fields: &[&str] = match kind {
             "banner" => &["kind", "title", "body", "image", "cta"],
             "offer" => &[
@@ -461,7 +495,7 @@ impl Reader<'_> {
                 },
                 expires_in_s: self.opt_integer(m, "expires_in_s", p, 1, i64::MAX).map(|n| n as u64),
                 terms: self.opt_string(m, "terms", p),
-                eligibility: m.get("eligibility").filter(|e| !e.is_null()).cloned(),
+                eligibility,
                 cta: self.link(m, p),
             }),
             "recommend" => ActionSource::Recommend(RecommendSource {

@@ -15,6 +15,8 @@ use super::value::Datum;
 use serde_json::Value;
 use std::borrow::Cow;
 
+static NULL_RULE: Value = Value::Null;
+
 /// Most nesting a condition may have; deeper rules are refused at load.
 pub const MAX_DEPTH: usize = 32;
 /// Most operators in one condition.
@@ -190,42 +192,57 @@ pub trait SchemaResolver {
 }
 
 pub fn compile(rule: &Value, mode: Mode<'_>, path: &str) -> Result<Expr, LogicError> {
-    let mut compiler = Compiler { mode, nodes: 0, path: path.to_owned() };
+    let mut compiler = Compiler { mode, nodes: 0, base: path, steps: Vec::new() };
     compiler.expr(rule, 0, false)
 }
 
-struct Compiler<'m> {
-    mode: Mode<'m>,
-    nodes: usize,
-    /// JSON path of the node being compiled, for errors.
-    path: String,
+/// One step of a JSON path, kept as data and only rendered for an error message.
+#[derive(Clone, Copy)]
+enum Step<'r> {
+    Key(&'r str),
+    Index(usize),
 }
 
-fn operands(args: &Value) -> Cow<'_, [Value]> {
+struct Compiler<'m, 'r> {
+    mode: Mode<'m>,
+    nodes: usize,
+    /// JSON path of the rule, and the steps to the node being compiled.
+    base: &'r str,
+    steps: Vec<Step<'r>>,
+}
+
+fn operands(args: &Value) -> &[Value] {
     match args {
-        Value::Array(items) => Cow::Borrowed(items.as_slice()),
-        other => Cow::Owned(vec![other.clone()]),
+        Value::Array(items) => items.as_slice(),
+        other => std::slice::from_ref(other),
     }
 }
 
-impl Compiler<'_> {
+impl<'r> Compiler<'_, 'r> {
     fn fail(&self, problem: LogicProblem) -> LogicError {
-        LogicError { path: self.path.clone(), problem }
+        let mut path = self.base.to_owned();
+        for step in &self.steps {
+            match step {
+                Step::Key(key) => path.push_str(&key_segment(key)),
+                Step::Index(i) => path.push_str(&format!("[{i}]")),
+            }
+        }
+        LogicError { path, problem }
     }
 
     fn schema(&self) -> bool {
         matches!(self.mode, Mode::Schema(_))
     }
 
-    fn at<T>(&mut self, suffix: &str, f: impl FnOnce(&mut Self) -> Result<T, LogicError>) -> Result<T, LogicError> {
-        let len = self.path.len();
-        self.path.push_str(suffix);
+    fn at<T>(&mut self, steps: &[Step<'r>], f: impl FnOnce(&mut Self) -> Result<T, LogicError>) -> Result<T, LogicError> {
+        let len = self.steps.len();
+        self.steps.extend_from_slice(steps);
         let result = f(self);
-        self.path.truncate(len);
+        self.steps.truncate(len);
         result
     }
 
-    fn expr(&mut self, rule: &Value, depth: usize, in_scope: bool) -> Result<Expr, LogicError> {
+    fn expr(&mut self, rule: &'r Value, depth: usize, in_scope: bool) -> Result<Expr, LogicError> {
         if depth > MAX_DEPTH {
             return Err(self.fail(LogicProblem::TooDeep));
         }
@@ -235,7 +252,7 @@ impl Compiler<'_> {
         }
         match rule {
             Value::Array(items) => {
-                let compiled = self.each(items, "", depth, in_scope)?;
+                let compiled = self.each(items, depth, in_scope)?;
                 if compiled.iter().all(|e| matches!(e, Expr::Lit(_))) {
                     let literal = compiled
                         .into_iter()
@@ -254,28 +271,24 @@ impl Compiler<'_> {
                     return Ok(Expr::Lit(Datum::from_json(rule).into_static()));
                 };
                 let op = op.as_str();
-                self.at(&key_segment(op), |c| c.operator(op, args, depth + 1, in_scope))
+                self.at(&[Step::Key(op)], |c| c.operator(op, args, depth + 1, in_scope))
             }
             other => Ok(Expr::Lit(Datum::from_json(other).into_static())),
         }
     }
 
-    fn each(&mut self, items: &[Value], prefix: &str, depth: usize, in_scope: bool) -> Result<Vec<Expr>, LogicError> {
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| self.at(&format!("{prefix}[{i}]"), |c| c.expr(item, depth, in_scope)))
-            .collect()
+    fn each(&mut self, items: &'r [Value], depth: usize, in_scope: bool) -> Result<Vec<Expr>, LogicError> {
+        items.iter().enumerate().map(|(i, item)| self.at(&[Step::Index(i)], |c| c.expr(item, depth, in_scope))).collect()
     }
 
-    fn operands(&mut self, args: &Value, depth: usize, in_scope: bool) -> Result<Vec<Expr>, LogicError> {
+    fn operands(&mut self, args: &'r Value, depth: usize, in_scope: bool) -> Result<Vec<Expr>, LogicError> {
         match args {
-            Value::Array(items) => self.each(items, "", depth, in_scope),
+            Value::Array(items) => self.each(items, depth, in_scope),
             other => Ok(vec![self.expr(other, depth, in_scope)?]),
         }
     }
 
-    fn operator(&mut self, op: &str, args: &Value, depth: usize, in_scope: bool) -> Result<Expr, LogicError> {
+    fn operator(&mut self, op: &'r str, args: &'r Value, depth: usize, in_scope: bool) -> Result<Expr, LogicError> {
         let boxed = |e: Expr| Box::new(e);
         Ok(match op {
             "var" => self.var(args, depth, in_scope)?,
@@ -362,15 +375,15 @@ impl Compiler<'_> {
                     _ => IterKind::Some,
                 };
                 let items = operands(args);
-                let list = self.at("[0]", |c| c.expr(items.first().unwrap_or(&Value::Null), depth, in_scope))?;
-                let body = self.at("[1]", |c| c.expr(items.get(1).unwrap_or(&Value::Null), depth, true))?;
+                let list = self.at(&[Step::Index(0)], |c| c.expr(items.first().unwrap_or(&NULL_RULE), depth, in_scope))?;
+                let body = self.at(&[Step::Index(1)], |c| c.expr(items.get(1).unwrap_or(&NULL_RULE), depth, true))?;
                 Expr::Iterate { kind, list: boxed(list), body: boxed(body) }
             }
             "reduce" => {
                 let items = operands(args);
-                let list = self.at("[0]", |c| c.expr(items.first().unwrap_or(&Value::Null), depth, in_scope))?;
-                let body = self.at("[1]", |c| c.expr(items.get(1).unwrap_or(&Value::Null), depth, true))?;
-                let initial = self.at("[2]", |c| c.expr(items.get(2).unwrap_or(&Value::Null), depth, in_scope))?;
+                let list = self.at(&[Step::Index(0)], |c| c.expr(items.first().unwrap_or(&NULL_RULE), depth, in_scope))?;
+                let body = self.at(&[Step::Index(1)], |c| c.expr(items.get(1).unwrap_or(&NULL_RULE), depth, true))?;
+                let initial = self.at(&[Step::Index(2)], |c| c.expr(items.get(2).unwrap_or(&NULL_RULE), depth, in_scope))?;
                 Expr::Reduce { list: boxed(list), body: boxed(body), initial: boxed(initial) }
             }
             "starts_with" | "ends_with" => {
@@ -407,13 +420,13 @@ impl Compiler<'_> {
         })
     }
 
-    fn first(&mut self, args: &Value, depth: usize, in_scope: bool) -> Result<Expr, LogicError> {
+    fn first(&mut self, args: &'r Value, depth: usize, in_scope: bool) -> Result<Expr, LogicError> {
         Ok(self.operands(args, depth, in_scope)?.into_iter().next().unwrap_or(Expr::Lit(Datum::Null)))
     }
 
     /// Two operands; json-logic-js reads missing ones as `undefined` (null here), but a
     /// bundle condition with the wrong count is a mistake worth reporting.
-    fn two(&mut self, args: &Value, depth: usize, in_scope: bool) -> Result<(Expr, Expr), LogicError> {
+    fn two(&mut self, args: &'r Value, depth: usize, in_scope: bool) -> Result<(Expr, Expr), LogicError> {
         let ops = self.operands(args, depth, in_scope)?;
         if self.schema() && ops.len() != 2 {
             return Err(self.fail(LogicProblem::Arguments { op: "this operator", expected: "exactly two operands" }));
@@ -422,10 +435,10 @@ impl Compiler<'_> {
         Ok((it.next().unwrap_or(Expr::Undefined), it.next().unwrap_or(Expr::Undefined)))
     }
 
-    fn var(&mut self, args: &Value, depth: usize, in_scope: bool) -> Result<Expr, LogicError> {
+    fn var(&mut self, args: &'r Value, depth: usize, in_scope: bool) -> Result<Expr, LogicError> {
         let items = operands(args);
         let default = match items.get(1) {
-            Some(d) => Some(Box::new(self.at("[1]", |c| c.expr(d, depth, in_scope))?)),
+            Some(d) => Some(Box::new(self.at(&[Step::Index(1)], |c| c.expr(d, depth, in_scope))?)),
             None => None,
         };
         let path = match items.first() {
@@ -444,7 +457,7 @@ impl Compiler<'_> {
                 if self.schema() {
                     return Err(self.fail(LogicProblem::ComputedPath("var")));
                 }
-                let path = Box::new(self.at("[0]", |c| c.expr(other, depth, in_scope))?);
+                let path = Box::new(self.at(&[Step::Index(0)], |c| c.expr(other, depth, in_scope))?);
                 return Ok(Expr::VarComputed { path, default, in_scope });
             }
             Some(_) => return Err(self.fail(LogicProblem::BadPath)),
@@ -491,7 +504,7 @@ impl Compiler<'_> {
         Ok(resolved)
     }
 
-    fn fractional(&mut self, args: &Value, depth: usize, in_scope: bool) -> Result<Expr, LogicError> {
+    fn fractional(&mut self, args: &'r Value, depth: usize, in_scope: bool) -> Result<Expr, LogicError> {
         let items = operands(args);
         let mut key = None;
         let mut buckets = Vec::new();
@@ -499,14 +512,14 @@ impl Compiler<'_> {
             match item {
                 Value::Array(pair) => {
                     let variant = self
-                        .at(&format!("[{i}][0]"), |c| c.expr(pair.first().unwrap_or(&Value::Null), depth, in_scope))?;
+                        .at(&[Step::Index(i), Step::Index(0)], |c| c.expr(pair.first().unwrap_or(&NULL_RULE), depth, in_scope))?;
                     let weight = match pair.get(1) {
-                        Some(w) => self.at(&format!("[{i}][1]"), |c| c.expr(w, depth, in_scope))?,
+                        Some(w) => self.at(&[Step::Index(i), Step::Index(1)], |c| c.expr(w, depth, in_scope))?,
                         None => Expr::Lit(Datum::Num(1.0)),
                     };
                     buckets.push((variant, weight));
                 }
-                other if i == 0 => key = Some(Box::new(self.at("[0]", |c| c.expr(other, depth, in_scope))?)),
+                other if i == 0 => key = Some(Box::new(self.at(&[Step::Index(0)], |c| c.expr(other, depth, in_scope))?)),
                 _ => {
                     return Err(self.fail(LogicProblem::Arguments {
                         op: "fractional",
