@@ -30,7 +30,11 @@ export class Runtime {
       personalization: config.consent !== "required",
     };
     if (this.consentState.gpc) this.consentState.personalization = false;
-    this.storage = new DeviceStorage({ persistent: this.#mayPersist() });
+    this.storage = new DeviceStorage({
+      persistent: this.#mayPersist(),
+      onUnavailable: (error) => this.#fail(new PersoError("storage_unavailable",
+        `localStorage is unavailable (${error?.name ?? "error"}); perso keeps this visit's state in memory and decides from the page alone.`, error)),
+    });
     this.cart = sanitizeCart(this.storage.getJSON(STORAGE_KEYS.cart));
     this.customer = customerFromPage(this.doc);
     this.custom = {};
@@ -107,6 +111,7 @@ export class Runtime {
 
     // The network revalidation starts at once, in parallel with the engine's load.
     const network = fetchBundle(this.win, this.config);
+    network.catch(() => {}); // handled where it is awaited; not an unhandled rejection meanwhile
     try {
       await this.host.load();
     } catch (error) {
@@ -445,7 +450,8 @@ export class Runtime {
   #fail(error) {
     const code = error?.code ?? "internal";
     if (code === "engine_trap") this.#dropRendering();
-    this.#revealSlots();
+    // Storage trouble is not fatal (perso goes on in memory): slots still wait for the decision.
+    if (code !== "storage_unavailable") this.#revealSlots();
     if (this.reportedCodes.has(code)) return;
     this.reportedCodes.add(code);
     console.warn(`perso: ${error?.message ?? error} (code ${code}); the page keeps its default content.`);

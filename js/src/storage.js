@@ -14,7 +14,9 @@ export const STORAGE_KEYS = Object.freeze({
 export const MAX_VALUE_CHARS = 256 * 1024;
 
 export class DeviceStorage {
-  constructor({ persistent }) {
+  /** `onUnavailable(error)` is called when a write had to stay in memory (full, disabled). */
+  constructor({ persistent, onUnavailable = () => {} }) {
+    this.onUnavailable = onUnavailable;
     this.memory = new Map();
     this.persistent = false;
     this.setPersistent(persistent);
@@ -44,7 +46,8 @@ export class DeviceStorage {
       const value = globalThis.localStorage?.getItem(key) ?? null;
       if (value !== null) this.memory.set(key, value);
       return value;
-    } catch {
+    } catch (error) {
+      this.onUnavailable(error);
       return null;
     }
   }
@@ -83,7 +86,7 @@ export class DeviceStorage {
     try {
       globalThis.localStorage?.setItem(key, value);
       return true;
-    } catch {
+    } catch (error) {
       // Quota exceeded: the cached bundle is the largest value and can be rebuilt from
       // the network, so drop it and try once more before settling for memory.
       try {
@@ -95,6 +98,7 @@ export class DeviceStorage {
       } catch {
         // Still full or disabled: memory only.
       }
+      this.onUnavailable(error);
       return false;
     }
   }
