@@ -239,3 +239,27 @@ export function closureData(context, state, nowMs) {
     session: { time_on_site_s: Math.floor((nowMs - state.session.start_ms) / 1000) },
   };
 }
+
+/**
+ * A function copying from a context only the paths in `references` (as
+ * `engine.references()` lists them), for hosts that send the engine no more than the
+ * bundle reads. Paths the engine derives itself (`session.*`, `visitor.*`) are skipped.
+ */
+export function projection(references) {
+  const paths = references.filter((r) => !r.startsWith("session.") && !r.startsWith("visitor.")).map((r) => r.split("."));
+  return (context) => {
+    const out = {};
+    for (const keys of paths) {
+      let from = context;
+      for (const key of keys) {
+        from = from?.[key];
+        if (from === undefined) break;
+      }
+      if (from === undefined) continue;
+      let to = out;
+      for (let i = 0; i < keys.length - 1; i++) to = to[keys[i]] ??= {};
+      to[keys[keys.length - 1]] = from;
+    }
+    return out;
+  };
+}
