@@ -7,9 +7,6 @@
 //! `examples/gen_workload.rs`). Shared by the criterion benches and, through the JSON
 //! the example writes, by the Node harness (bench/node/decide.mjs).
 
-// Each includer (benches, examples) uses part of it.
-#![allow(dead_code)]
-
 use serde_json::{json, Value};
 
 /// splitmix64: tiny, seeded, the same on every platform.
