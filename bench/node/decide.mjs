@@ -138,8 +138,12 @@ for (const n of sizes) {
   // JSON round trip (it stringifies context and state, and parses the decision's
   // JSON), timed alone for the split.
   for (const input of inputs) input.decisionJson = JSON.stringify(engine.decide(input.context, input.state, now));
+  const emptyEngine = perso.Engine.fromBundle(JSON.stringify({ ...workload.bundle, campaigns: [] }));
   const t = measure(inputs, {
     perso: ({ context, state }) => engine.decide(context, state, now),
+    // The fixed cost of a decision through the facade: the same bundle without
+    // campaigns (JSON both ways, context and state parsing, an empty decision).
+    floor: ({ context, state }) => emptyEngine.decide(context, state, now),
     // A host-side saving available today: send only the paths the bundle reads.
     projected: ({ context, state }) => engine.decide(project(context), state, now),
     stringify: ({ context, state }) => JSON.stringify(context).length + JSON.stringify(state).length,
@@ -159,6 +163,7 @@ for (const n of sizes) {
     perso_us: t.perso.median / 1e3,
     perso_min_us: t.perso.min / 1e3,
     perso_projected_us: t.projected.median / 1e3,
+    floor_us: t.floor.median / 1e3,
     stringify_context_state_us: t.stringify.median / 1e3,
     parse_decision_us: t.parse.median / 1e3,
     js_every_rule_us: t.every.median / 1e3,
@@ -171,6 +176,7 @@ for (const n of sizes) {
     samples_ns: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.samples.map((x) => Math.round(x))])),
   });
   engine.free();
+  emptyEngine.free();
 }
 
 if (options.check) process.exit(0);
@@ -192,10 +198,11 @@ console.table(
     "x early": round(r.x_vs_early_exit, 2),
   })),
 );
-console.log("split (µs per decision: perso with the context projected to engine.references(), and the JS halves of the JSON round trip) and compile (ms: median of 5)");
+console.log("split, µs per decision: the facade's floor (same bundle without campaigns), perso with the context projected to engine.references(), the JS halves of the JSON round trip; compile, ms: median of 5");
 console.table(
   rows.map((r) => ({
     campaigns: r.campaigns,
+    "floor: no campaigns µs": round(r.floor_us, 2),
     "perso, context projected µs": round(r.perso_projected_us, 2),
     "stringify context+state µs": round(r.stringify_context_state_us, 2),
     "JSON.parse decision µs": round(r.parse_decision_us, 2),
