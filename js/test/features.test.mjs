@@ -1,0 +1,276 @@
+// Runtime features end to end in headless Chromium: anti-flicker, strict CSP, consent
+// and Global Privacy Control, the pre-load queue and dataLayer, SPA navigation,
+// behavioural triggers, text-only rendering, the debug overlay.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import {
+  launchBrowser, startDemo, instrumentPage, settled, persoEvents, slotText, popupText, shot,
+} from "./helpers.mjs";
+
+const BUNDLE_TEXT = readFileSync(new URL("../../www/bundle.json", import.meta.url), "utf8");
+const GADGETS = "https://gadgets.com/reviews/quiet-pro";
+
+let demo;
+let browser;
+before(async () => {
+  demo = await startDemo();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await demo?.close();
+});
+
+async function newPage(contextOptions = {}) {
+  const context = await browser.newContext(contextOptions);
+  const page = await context.newPage();
+  const log = await instrumentPage(page);
+  await page.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener("securitypolicyviolation", (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  return { context, page, log };
+}
+
+async function serveVariant(page, edit) {
+  const bundle = JSON.parse(BUNDLE_TEXT);
+  edit(bundle);
+  const text = JSON.stringify(bundle);
+  const sig = await demo.key.sign(text);
+  await page.route(`${demo.url}/perso/bundle.json`, (route) => route.fulfill({ contentType: "application/json", body: text }));
+  await page.route(`${demo.url}/perso/bundle.json.sig`, (route) => route.fulfill({ contentType: "application/json", body: sig }));
+}
+
+const campaign = (bundle, id) => bundle.campaigns.find((c) => c.id === id);
+const perKeys = (page) => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("perso")).sort());
+
+test("anti-flicker: with perso's script blocked, the waiting hero reveals itself by CSS alone", async () => {
+  const { context, page } = await newPage();
+  await page.route(`${demo.url}/perso/perso.js`, (route) => route.abort());
+  await page.goto(`${demo.url}/`, { waitUntil: "domcontentloaded" });
+  const early = await page.evaluate(() => [performance.now(), getComputedStyle(document.querySelector("[data-perso-slot=hero]")).visibility]);
+  if (early[0] < 900) assert.equal(early[1], "hidden", "hidden while perso may still decide");
+  await page.waitForFunction(() => getComputedStyle(document.querySelector("[data-perso-slot=hero]")).visibility === "visible", null, { timeout: 3000 });
+  assert.ok(await page.isVisible(".hero-default"));
+  await shot(page, "feature-script-blocked");
+  await context.close();
+});
+
+test("anti-flicker: a default already revealed is not swapped when a late decision arrives", async () => {
+  const { context, page } = await newPage();
+  await page.route(`${demo.url}/perso/bundle.json`, async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 1600)); // slower than the 1 s reveal
+    await route.continue();
+  });
+  await page.goto(`${demo.url}/`, { referer: GADGETS });
+  await settled(page);
+  const decision = await page.evaluate(() => window.perso.decision());
+  assert.equal(decision.placements.find((p) => p.placement === "hero")?.campaign, "aff-hero", "decided");
+  assert.equal(await slotText(page, "hero"), "", "but the revealed default stays in front of the shopper");
+  assert.ok(await page.isVisible(".hero-default"));
+  await context.close();
+});
+
+test("strict CSP on every page, no violations, debug overlay with context and explanation", async () => {
+  const { context, page, log } = await newPage();
+  for (const path of ["/", "/category/audio", "/product/HP-100", "/cart", "/login", "/affiliate/gadgets"]) {
+    const response = await page.goto(`${demo.url}${path}?perso_debug=1`, { referer: GADGETS });
+    const csp = response.headers()["content-security-policy"];
+    assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'/);
+    assert.doesNotMatch(csp, /'unsafe-eval'|'unsafe-inline'/);
+    if (path !== "/affiliate/gadgets") await settled(page);
+    assert.deepEqual(await page.evaluate(() => window.__cspViolations), [], `CSP violations on ${path}`);
+  }
+  await page.goto(`${demo.url}/?perso_debug=1`, { referer: GADGETS });
+  await settled(page);
+  const overlay = await page.evaluate(() => document.querySelector("perso-debug")?.shadowRoot.textContent ?? "");
+  assert.match(overlay, /aff-hero: won/);
+  assert.match(overlay, /hv-welcome: excluded/);
+  assert.match(overlay, /"referrer_host": "gadgets.com"/);
+  await shot(page, "feature-debug-overlay");
+  assert.deepEqual(log.pageErrors, []);
+  await context.close();
+});
+
+test("consent required: nothing stored until granted (perso.consent or Consent Mode), erased when withdrawn", async () => {
+  const { context, page } = await newPage();
+  await page.route(/\/(\?.*)?$/, async (route) => {
+    const response = await route.fetch();
+    const html = (await response.text()).replace("data-bundle=", 'data-consent="required" data-bundle=');
+    await route.fulfill({ response, body: html });
+  });
+  await page.goto(`${demo.url}/`, { referer: GADGETS });
+  await settled(page);
+  assert.deepEqual(await perKeys(page), [], "nothing stored before consent");
+  assert.match(await slotText(page, "hero"), /Gadgets\.com readers/, "decides from the page alone");
+
+  await page.evaluate(() => window.perso.consent(true));
+  assert.deepEqual(await perKeys(page), ["perso:v1:bundle", "perso:v1:cart", "perso:v1:serial", "perso:v1:visitor"]);
+
+  // Google Consent Mode, gtag form: personalization_storage denied erases everything.
+  await page.evaluate(() => {
+    function gtag() {
+      window.dataLayer.push(arguments);
+    }
+    gtag("consent", "update", { personalization_storage: "denied" });
+  });
+  assert.deepEqual(await perKeys(page), []);
+  await page.evaluate(() => {
+    function gtag() {
+      window.dataLayer.push(arguments);
+    }
+    gtag("consent", "update", { personalization_storage: "granted" });
+  });
+  assert.equal((await perKeys(page)).length, 4);
+  await context.close();
+});
+
+test("Global Privacy Control: no persistent state, consent-gated campaigns off", async () => {
+  const { context, page } = await newPage();
+  await page.addInitScript(() => Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => true }));
+  await page.goto(`${demo.url}/`);
+  await settled(page);
+  // Stated interests (zero-party data) would normally drive the hero; with GPC they are not kept.
+  await page.waitForSelector('perso-popup[data-perso-campaign="anon-register"] [role=dialog]', { timeout: 10_000 });
+  await page.locator("perso-popup input[value=audio]").check();
+  await page.locator("perso-popup button[type=submit]").click();
+  assert.deepEqual(await perKeys(page), []);
+  await page.goto(`${demo.url}/`);
+  await settled(page);
+  assert.equal(await slotText(page, "hero"), "", "nothing remembered across pages");
+  assert.deepEqual(await perKeys(page), []);
+  const explain = await page.evaluate(() => window.perso.explain());
+  assert.ok(explain.campaigns.some((c) => c.campaign === "interest-hero-audio" && c.outcome === "excluded"));
+  await context.close();
+});
+
+test("calls and dataLayer events from before perso loaded are applied (queue, both GA4 forms)", async () => {
+  const { context, page } = await newPage();
+  await page.addInitScript(() => {
+    window.perso = [["setCustomer", { known: true, first_name: "Grace", ltv_band: "top" }]];
+    window.dataLayer = [{ event: "add_to_cart", ecommerce: { items: [{ item_id: "PH-600", item_category: "phones", price: 599, quantity: 1 }] } }];
+    window.dataLayer.push(["event", "add_to_cart", { items: [{ item_id: "WT-400", item_category: "wearables", price: 99, quantity: 2 }] }]);
+  });
+  await page.goto(`${demo.url}/product/SH-700`);
+  await settled(page);
+  assert.equal(await slotText(page, "greeting"), "Welcome back, Grace!");
+  const strip = await slotText(page, "cross_sell");
+  assert.match(strip, /Goes well with your cart/);
+  assert.match(strip, /Slim phone case|Sport strap/);
+  const cart = await page.evaluate(() => JSON.parse(localStorage.getItem("perso:v1:cart")));
+  assert.deepEqual(cart.map((l) => [l.sku, l.qty]), [["PH-600", 1], ["WT-400", 2]]);
+  // remove_from_cart and purchase.
+  await page.evaluate(() => window.dataLayer.push({ event: "remove_from_cart", ecommerce: { items: [{ item_id: "WT-400", quantity: 2 }] } }));
+  assert.deepEqual((await page.evaluate(() => JSON.parse(localStorage.getItem("perso:v1:cart")))).map((l) => l.sku), ["PH-600"]);
+  await page.evaluate(() => window.dataLayer.push({ event: "purchase", ecommerce: { transaction_id: "T1", items: [] } }));
+  assert.deepEqual(await page.evaluate(() => JSON.parse(localStorage.getItem("perso:v1:cart"))), []);
+  assert.equal(await slotText(page, "cross_sell"), "", "cross-sell removed with the cart");
+  await context.close();
+});
+
+test("SPA navigation (history API) counts a page view and decides again", async () => {
+  const { context, page } = await newPage();
+  await page.goto(`${demo.url}/`, { referer: GADGETS });
+  await settled(page);
+  const pages = () => page.evaluate(() => JSON.parse(localStorage.getItem("perso:v1:visitor")).session.pages);
+  assert.equal(await pages(), 1);
+  const before = (await persoEvents(page, "perso:decision")).length;
+  await page.evaluate(() => history.pushState({}, "", "/category/audio"));
+  await page.waitForFunction((n) => window.__persoEvents.filter((e) => e.type === "perso:decision").length > n, before);
+  assert.equal(await pages(), 2);
+  await page.evaluate(() => history.back());
+  await page.waitForFunction(() => location.pathname === "/");
+  await page.waitForFunction(() => JSON.parse(localStorage.getItem("perso:v1:visitor")).session.pages === 3);
+  await context.close();
+});
+
+test("exit intent (desktop): pointer leaving through the top shows the offer; history untouched", async () => {
+  const { context, page } = await newPage();
+  await serveVariant(page, (b) => {
+    const offer = campaign(b, "aff-offer");
+    delete offer.condition;
+    offer.trigger = { on: "exit_intent" };
+  });
+  await page.goto(`${demo.url}/`, { referer: GADGETS });
+  await settled(page);
+  const historyLength = await page.evaluate(() => history.length);
+  await page.waitForTimeout(300);
+  assert.equal(await page.locator("perso-popup").count(), 0, "not before the exit intent");
+  await page.mouse.move(600, 300);
+  await page.mouse.move(600, 2);
+  await page.evaluate(() => document.documentElement.dispatchEvent(new MouseEvent("mouseout", { bubbles: true, clientX: 600, clientY: -2, relatedTarget: null })));
+  await page.waitForSelector('perso-popup[data-perso-campaign="aff-offer"] [role=dialog]');
+  assert.equal(await page.evaluate(() => history.length), historyLength, "no Back-button hijack");
+  await context.close();
+});
+
+test("scroll depth and idle triggers; the toast closes with Esc and reports a dismissal", async () => {
+  const { context, page } = await newPage({ viewport: { width: 1280, height: 500 } });
+  await serveVariant(page, (b) => {
+    const offer = campaign(b, "aff-offer");
+    delete offer.condition;
+    offer.trigger = { on: "scroll", percent: 50 };
+    const hero = campaign(b, "aff-hero");
+    hero.trigger = { on: "idle", seconds: 1 };
+  });
+  await page.goto(`${demo.url}/`, { referer: GADGETS });
+  await settled(page);
+  assert.equal(await page.locator("perso-popup").count(), 0);
+  await page.mouse.wheel(0, 4000);
+  await page.waitForSelector('perso-popup[data-perso-campaign="aff-offer"] [role=dialog]');
+  await page.keyboard.press("Escape");
+  assert.equal(await page.locator("perso-popup").count(), 0);
+  assert.deepEqual((await persoEvents(page, "perso:dismiss")).map((e) => e.detail.campaign), ["aff-offer"]);
+  await context.close();
+});
+
+test("bundle text is inserted as text, never as HTML", async () => {
+  const { context, page } = await newPage();
+  await serveVariant(page, (b) => {
+    const hero = campaign(b, "aff-hero");
+    hero.action.title = '<img src=x onerror="window.__pwned=1">Hello';
+    hero.action.body = "<b>bold?</b> &amp; <script>window.__pwned=2</script>";
+  });
+  await page.goto(`${demo.url}/`, { referer: GADGETS });
+  await settled(page);
+  const hero = await page.evaluate(() => {
+    const root = document.querySelector("[data-perso-slot=hero]").shadowRoot;
+    return { h2: root.querySelector("h2").textContent, p: root.querySelector("p").textContent, elements: root.querySelectorAll("img, b, script").length };
+  });
+  assert.deepEqual(hero, {
+    h2: '<img src=x onerror="window.__pwned=1">Hello',
+    p: "<b>bold?</b> &amp; <script>window.__pwned=2</script>",
+    elements: 0,
+  });
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  await context.close();
+});
+
+test("javascript: links in a bundle: the whole bundle is refused with the JSON paths named", async () => {
+  const { context, page } = await newPage();
+  await serveVariant(page, (b) => {
+    campaign(b, "aff-hero").action.cta = { label: "Click", url: "javascript:window.__pwned=2" };
+  });
+  await page.goto(`${demo.url}/`, { referer: GADGETS });
+  await page.waitForFunction(() => window.__persoEvents.some((e) => e.type === "perso:error"));
+  const [error] = await persoEvents(page, "perso:error");
+  assert.equal(error.detail.code, "bundle_invalid");
+  assert.match(error.detail.message, /campaigns\[1\]\.action\.cta\.url/);
+  assert.equal(await slotText(page, "hero"), "");
+  await context.close();
+});
+
+test("a click on a banner link is recorded in the visitor state before navigating", async () => {
+  const { context, page } = await newPage();
+  await page.goto(`${demo.url}/`, { referer: GADGETS });
+  await settled(page);
+  await page.locator("[data-perso-slot=hero] a.cta").click();
+  await page.waitForURL(/\/category\/audio$/);
+  await settled(page);
+  // The click was recorded in the visitor state before the navigation.
+  const record = await page.evaluate(() => JSON.parse(localStorage.getItem("perso:v1:visitor")).campaigns.find((c) => c.id === "aff-hero"));
+  assert.equal(record.clicks, 1);
+  assert.match(await popupText(page), /^$/);
+  await context.close();
+});
