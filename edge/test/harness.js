@@ -33,9 +33,9 @@ export async function generateSigner(kid = "test-1") {
  * Starts origin + worker. `bindings` override the defaults (signed inline bundle).
  * Returns { origin, mf, url, logs, visitor(), close() }.
  */
-export async function startEdge({ bindings = {}, originFiles } = {}) {
+export async function startEdge({ bindings = {}, originFiles, bundleText = BUNDLE_TEXT, vectorsText } = {}) {
   const signer = await generateSigner();
-  const signature = await signer.sign(BUNDLE_TEXT);
+  const signature = await signer.sign(bundleText);
   const origin = await startOrigin(originFiles ?? { bundle: BUNDLE_TEXT, signature });
   const logs = [];
   const mf = new Miniflare({
@@ -50,12 +50,12 @@ export async function startEdge({ bindings = {}, originFiles } = {}) {
     host: "127.0.0.1",
     bindings: withoutUndefined({
       PERSO_PUBLIC_KEYS: signer.publicKey,
-      PERSO_BUNDLE: BUNDLE_TEXT,
+      PERSO_BUNDLE: bundleText,
       PERSO_BUNDLE_SIG: signature,
       PERSO_STATE_KEY: STATE_KEY,
       PERSO_CUSTOMER_KEY: CUSTOMER_KEY,
       PERSO_ORIGIN: origin.url,
-      PERSO_TEST_VECTORS: readFileSync(`${REPO}tests/vectors/gizmos.json`, "utf8"),
+      PERSO_TEST_VECTORS: vectorsText ?? readFileSync(`${REPO}tests/vectors/gizmos.json`, "utf8"),
       ...bindings,
     }),
     handleRuntimeStdio(stdout, stderr) {
