@@ -33,14 +33,14 @@ export async function generateSigner(kid = "test-1") {
  * Starts origin + worker. `bindings` override the defaults (signed inline bundle).
  * Returns { origin, mf, url, logs, visitor(), close() }.
  */
-export async function startEdge({ bindings = {}, originFiles, bundleText = BUNDLE_TEXT, vectorsText } = {}) {
+export async function startEdge({ bindings = {}, originFiles, bundleText = BUNDLE_TEXT, vectorsText, entry = "./worker-under-test.js" } = {}) {
   const signer = await generateSigner();
   const signature = await signer.sign(bundleText);
   const origin = await startOrigin(originFiles ?? { bundle: BUNDLE_TEXT, signature });
   const logs = [];
   const mf = new Miniflare({
     modules: true,
-    scriptPath: fileURLToPath(new URL("./worker-under-test.js", import.meta.url)),
+    scriptPath: fileURLToPath(new URL(entry, import.meta.url)),
     modulesRoot: REPO,
     modulesRules: [
       { type: "ESModule", include: ["**/*.js"] },

@@ -237,3 +237,14 @@ test("every shared scenario vector file decides identically inside the worker", 
   }
   assert.ok(checked >= 10, `${checked} decisions checked`);
 });
+
+test("the production entry (src/edge-entry.js) personalizes with the real clock", async () => {
+  const production = await startEdge({ entry: "../src/edge-entry.js" });
+  try {
+    const page = await production.visitor().get("/", { headers: { referer: GADGETS_REFERER } });
+    assert.equal(renderedCampaign(page.text, "hero"), "aff-hero");
+    assert.equal((await fetch(new URL("/__test/vectors", production.url))).status, 404, "no test routes in production");
+  } finally {
+    await production.close();
+  }
+});
