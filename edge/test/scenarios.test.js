@@ -248,3 +248,16 @@ test("the production entry (src/edge-entry.js) personalizes with the real clock"
     await production.close();
   }
 });
+
+test("the rewritten page does not depend on how the origin's bytes are chunked", async () => {
+  const customerCookie = await mintCustomerCookie(ADA, CUSTOMER_KEY, { expiresAtMs: T0 + 3_600_000 });
+  const request = (headers) =>
+    fetch(new URL("/", edge.url), {
+      headers: { referer: GADGETS_REFERER, cookie: `perso_customer=${customerCookie}`, "accept-encoding": "identity", "x-test-now": String(T0 + 20_000), ...headers },
+    }).then((response) => response.text());
+  const whole = await request({});
+  assert.equal(renderedCampaign(whole, "greeting"), "hv-welcome");
+  for (const seed of [1, 7, 42, 1234, 99991]) {
+    assert.equal(await request({ "x-chunk-seed": String(seed) }), whole, `chunk seed ${seed}`);
+  }
+});
