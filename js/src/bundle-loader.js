@@ -8,11 +8,21 @@ import { STORAGE_KEYS } from "./storage.js";
 
 const encoder = new TextEncoder();
 
-/** The cached bundle as `{ engine, text }`, or null; throws if it no longer verifies. */
-export async function loadCachedBundle(storage, keys, host) {
+/** The cached bundle `{ text, sig }` once its signature is checked; null when none is cached. */
+export async function verifyCached(storage, keys) {
   const cached = storage.getJSON(STORAGE_KEYS.bundle);
   if (!cached || typeof cached.text !== "string" || typeof cached.sig !== "string") return null;
   await verifyBundle(encoder.encode(cached.text), cached.sig, keys);
+  return cached;
+}
+
+/**
+ * The cached bundle compiled, as `{ engine, text }`, or null. `verified` is the result
+ * of `verifyCached` (done while the wasm loaded); without it, the signature is checked here.
+ */
+export async function loadCachedBundle(storage, keys, host, verified) {
+  const cached = verified ?? (await verifyCached(storage, keys));
+  if (!cached) return null;
   const engine = host.compile(cached.text);
   try {
     host.call(() => engine.checkFreshness(null, Date.now())); // expiry only; it was accepted before

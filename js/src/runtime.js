@@ -4,13 +4,12 @@
 import { EngineHost } from "./engine-host.js";
 import { PersoError } from "./errors.js";
 import { DeviceStorage, STORAGE_KEYS } from "./storage.js";
-import { loadCachedBundle, fetchBundle, acceptBundle } from "./bundle-loader.js";
+import { loadCachedBundle, verifyCached, fetchBundle, acceptBundle } from "./bundle-loader.js";
 import { collectContext, customerFromPage, pickCustomer, globalPrivacyControl, referrerHost, utmFrom, deviceType } from "./context.js";
 import { observeDataLayer, applyCartEvent, cartLineFromGa4 } from "./datalayer.js";
 import { armTrigger } from "./triggers.js";
 import { slotContent, openPopup } from "./render.js";
 import { adoptStyles } from "./styles.js";
-import { showDebugOverlay } from "./debug.js";
 
 const SLOT_KINDS = new Set(["banner", "welcome", "recommend"]);
 const POPUP_KINDS = new Set(["offer", "register"]);
@@ -112,15 +111,17 @@ export class Runtime {
     // The network revalidation starts at once, in parallel with the engine's load.
     const network = fetchBundle(this.win, this.config);
     network.catch(() => {}); // handled where it is awaited; not an unhandled rejection meanwhile
+    const cachedVerified = this.#verifyCachedEarly();
     try {
       await this.host.load();
+      this.win.performance.mark("perso:wasm-ready");
     } catch (error) {
       network.catch(() => {});
       return this.#fail(error);
     }
     try {
       this.#loadState();
-      const cached = await loadCachedBundle(this.storage, this.config.keys, this.host);
+      const cached = await loadCachedBundle(this.storage, this.config.keys, this.host, await cachedVerified);
       if (cached) {
         this.cachedText = cached.text;
         this.#useEngine(cached.engine);
@@ -143,6 +144,15 @@ export class Runtime {
       this.#fail(error);
     }
     this.#revealSlots();
+  }
+
+  /** Checks the cached bundle's signature while the wasm loads (WebCrypto is async). */
+  async #verifyCachedEarly() {
+    try {
+      return await verifyCached(this.storage, this.config.keys);
+    } catch {
+      return null;
+    }
   }
 
   #loadState() {
@@ -480,7 +490,9 @@ export class Runtime {
     } catch (error) {
       return this.#fail(error);
     }
-    showDebugOverlay(this.doc, { context, explanation, decision: this.lastDecision, state: this.state, consent: this.consentState });
+    const snapshot = { context, explanation, decision: this.lastDecision, state: this.state, consent: this.consentState };
+    // Loaded only with ?perso_debug=1, so shoppers never download it.
+    import("./debug.js").then(({ showDebugOverlay }) => showDebugOverlay(this.doc, snapshot));
   }
 
   #mayPersist() {
