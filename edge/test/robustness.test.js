@@ -213,6 +213,11 @@ test("missing or odd headers: no User-Agent, language, Referer or cookies still 
   assert.equal(bare.status, 200);
   assert.match(text, /data-perso-edge="1"/);
   assert.match(text, /DEFAULT-HERO/);
+  const full = await edge.visitor().get("/?utm_source=news&utm_medium=email", {
+    at: T0,
+    headers: { referer: GADGETS_REFERER, "cf-ipcountry": "CA", "user-agent": "Mozilla/5.0 (iPhone) Mobile", "sec-ch-ua-mobile": "?1", "accept-language": "fr-CA,fr;q=0.8" },
+  });
+  assert.equal(renderedCampaign(full.text, "hero"), "aff-hero", "every header present");
   for (const referer of ["not a url", "javascript:alert(1)", "ftp://gadgets.com/", "x".repeat(5000)]) {
     const page = await edge.visitor().get("/", { at: T0, headers: { referer } });
     assert.equal(page.status, 200, referer.slice(0, 20));
