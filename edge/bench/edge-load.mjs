@@ -79,6 +79,9 @@ function load(url, headers, amount, rate) {
 }
 
 const origin = await startOriginProcess();
+// The origin is a child process: never leave it behind, whatever ends this one.
+process.on("exit", () => origin.child.kill());
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
 const signer = await generateSigner();
 const perso = await startWorker({
   scriptPath: `${edgeDir}test/worker-under-test.js`,
