@@ -123,6 +123,7 @@ export class Runtime {
       this.#loadState();
       const cached = await loadCachedBundle(this.storage, this.config.keys, this.host, await cachedVerified);
       if (cached) {
+        this.win.performance.mark("perso:cached-bundle-ready");
         this.cachedText = cached.text;
         this.#useEngine(cached.engine);
       }
@@ -220,6 +221,7 @@ export class Runtime {
       placements: decision.placements.map(({ placement, campaign, variant }) => ({ placement, campaign, variant: variant ?? null })),
       holdouts: decision.holdouts ?? [],
     });
+    if (!this.firstDecisionDone) this.win.performance.mark("perso:decided");
     const decided = new Set();
     for (const placed of decision.placements) {
       decided.add(placed.placement);

@@ -274,3 +274,29 @@ test("a click on a banner link is recorded in the visitor state before navigatin
   assert.match(await popupText(page), /^$/);
   await context.close();
 });
+
+test("npm-style use: import { start } from the module, no data attributes, options in code", async () => {
+  const { context, page } = await newPage();
+  const csp = { "Content-Security-Policy": "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; object-src 'none'" };
+  await page.route(`${demo.url}/npm-demo`, (route) => route.fulfill({
+    contentType: "text/html",
+    headers: csp,
+    body: `<!doctype html><html><head><link rel="icon" href="data:,"><script type="module" src="/npm-entry.js"></script></head>
+<body><div data-perso-slot="hero"><p class="hero-default">Default</p></div><div data-perso-slot="cross_sell"></div></body></html>`,
+  }));
+  await page.route(`${demo.url}/npm-entry.js`, (route) => route.fulfill({
+    contentType: "text/javascript",
+    headers: csp,
+    body: `import { start } from "/perso/perso.js";
+const chats = [];
+const perso = await start({ bundle: "/perso/bundle.json", key: ${JSON.stringify(demo.key.publicKeyBase64)}, onChat: (d) => chats.push(d) });
+perso.setCart([{ item_id: "SH-700", item_category: "smart-home", price: 35, quantity: 1 }]);
+window.__started = { version: perso.version, same: perso === window.perso };`,
+  }));
+  await page.goto(`${demo.url}/npm-demo`);
+  await page.waitForFunction(() => window.__started);
+  assert.deepEqual(await page.evaluate(() => window.__started), { version: "0.1.0", same: true });
+  assert.match(await slotText(page, "cross_sell"), /Glow smart bulb/);
+  assert.deepEqual(await page.evaluate(() => window.__cspViolations), []);
+  await context.close();
+});
