@@ -241,6 +241,14 @@ pub fn register(
     from_json(&read_state(&state)?.register(&interests, now_ms as i64))
 }
 
+/// Traps the WebAssembly instance on purpose, as a panic inside the engine would:
+/// fault injection for hosts' tests of their recovery (drop the instance, report one
+/// error, keep the page's defaults, `reinstantiate()`). Never called by perso itself.
+#[wasm_bindgen(js_name = debugTrap)]
+pub fn debug_trap() {
+    std::process::abort();
+}
+
 /// Plain JsonLogic, like json-logic-js's `apply(rule, data)`: any JSON value in,
 /// any JSON value out (`null` and `undefined` data are both JSON null).
 #[wasm_bindgen(js_name = applyRule)]

@@ -141,3 +141,15 @@ test("an offer is re-checked at checkout against server-side facts", () => {
   assert.equal(engine.checkOffer("aff-hero", vip, state, 0), false, "not an offer");
   engine.free();
 });
+
+test("after a trap the host drops the instance and starts a fresh one (web package)", async () => {
+  const web = await import(new URL("pkg/perso.js", root));
+  web.initSync({ module: new WebAssembly.Module(read("pkg/perso_bg.wasm")) });
+  const before = web.Engine.fromBundle(new TextDecoder().decode(bundle));
+  assert.throws(() => web.debugTrap(), WebAssembly.RuntimeError);
+  web.reinstantiate();
+  const after = web.Engine.fromBundle(new TextDecoder().decode(bundle));
+  assert.ok(replay(web, after) >= 10, "the fresh instance decides as before");
+  assert.ok(before !== after);
+  after.free();
+});
