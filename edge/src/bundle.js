@@ -6,14 +6,14 @@
 // time so a broken bundle does not cost a fetch per request.
 
 import { logEdge } from "./log.js";
-import { persoApi } from "./wasm-engine.js";
+import { instanceGeneration, persoApi } from "./wasm-engine.js";
 import { BundleError, parsePublicKeys, verifyBundle } from "./signature.js";
 
 const DEFAULT_TTL_S = 300;
 const FAILURE_RETRY_MS = 30_000;
 const MAX_BUNDLE_BYTES = 1 << 20;
 
-let current = null; // { source, engine, campaigns, loadedAtMs }
+let current = null; // { source, engine, campaigns, loadedAtMs, generation }
 let failure = null; // { source, error, atMs }
 let inFlight = null;
 let lastAcceptedSerial = null;
@@ -24,6 +24,8 @@ export async function loadBundle(env, nowMs) {
   const source = url ? `url:${url}` : env.PERSO_BUNDLE;
   if (!source) throw new BundleError("config", "neither PERSO_BUNDLE nor PERSO_BUNDLE_URL is set");
   const ttlMs = (Number(env.PERSO_BUNDLE_TTL_S) || DEFAULT_TTL_S) * 1000;
+  // An engine compiled under a trapped (replaced) instance is gone with it.
+  if (current && current.generation !== instanceGeneration()) current = null;
   const fresh = current && current.source === source && (!url || nowMs - current.loadedAtMs < ttlMs);
   if (fresh) return usable(current, nowMs);
   if (failure && failure.source === source && nowMs - failure.atMs < FAILURE_RETRY_MS) {
@@ -79,7 +81,7 @@ async function load(env, source, nowMs) {
   lastAcceptedSerial = Math.max(lastAcceptedSerial ?? 0, engine.serial);
   // The previous engine is not freed here: a request in flight may still hold it
   // across an await. The glue's FinalizationRegistry frees it once unreachable.
-  current = { source, engine, campaigns, loadedAtMs: nowMs };
+  current = { source, engine, campaigns, loadedAtMs: nowMs, generation: instanceGeneration() };
   failure = null;
   return current;
 }

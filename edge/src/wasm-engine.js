@@ -6,13 +6,17 @@ import wasmModule from "../../pkg/perso_bg.wasm";
 import * as perso from "../../pkg/perso.js";
 
 let exports = null;
-let poisoned = null;
+let generation = 0;
 
-/** The wasm-bindgen exports, ready to call; throws once the instance has panicked. */
+/** The wasm-bindgen exports, ready to call (instantiated on first use). */
 export function persoApi() {
-  if (poisoned) throw poisoned;
   if (!exports) exports = perso.initSync({ module: wasmModule });
   return perso;
+}
+
+/** Which instance is live: engines compiled under an older one must be recompiled. */
+export function instanceGeneration() {
+  return generation;
 }
 
 /** Size of the engine's linear memory (it only grows): the bench watches it. */
@@ -21,14 +25,14 @@ export function wasmMemoryBytes() {
 }
 
 /**
- * After a panic (WebAssembly.RuntimeError) the instance's memory cannot be trusted.
- * TODO(lead): the wasm-bindgen glue cannot be re-instantiated in place (initSync
- * returns early once initialized); until it can, this isolate passes every page
- * through unchanged and the runtime replaces the isolate in time.
+ * After a panic (a WebAssembly.RuntimeError) the instance's memory cannot be trusted:
+ * drop it and start a fresh instance from the same compiled module. The bundle is
+ * recompiled on the next request (bundle.js compares generations); the page that
+ * failed has already passed through unchanged.
  */
 export function poisonOnPanic(error) {
   if (error instanceof WebAssembly.RuntimeError) {
-    poisoned = new Error(`engine instance disabled after a panic: ${error.message}`);
-    poisoned.code = "panic";
+    exports = perso.reinstantiate();
+    generation += 1;
   }
 }

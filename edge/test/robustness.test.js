@@ -275,3 +275,11 @@ test("dismissals: the no-JS form and the browser runtime's events keep a dismiss
   assert.equal(offsite.headers.get("location"), "/", "never redirects off-site");
   assert.equal((await noJs.get("/.perso/dismiss")).status, 405);
 });
+
+test("a panic inside the engine: the instance is replaced and the next page is personalized again", async () => {
+  const page = () => viaWorker(edge.url, "/", { headers: { referer: GADGETS_REFERER, "x-test-now": String(T0) } });
+  assert.equal(renderedCampaign((await page()).body.toString(), "hero"), "aff-hero");
+  const trap = await (await fetch(new URL("/__test/trap", edge.url))).json();
+  assert.deepEqual(trap, { trapped: true });
+  assert.equal(renderedCampaign((await page()).body.toString(), "hero"), "aff-hero", "a fresh instance decides again");
+});

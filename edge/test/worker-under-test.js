@@ -5,7 +5,7 @@
 
 import { createHandler } from "../src/handler.js";
 import { loadBundle } from "../src/bundle.js";
-import { persoApi, wasmMemoryBytes } from "../src/wasm-engine.js";
+import { persoApi, poisonOnPanic, wasmMemoryBytes } from "../src/wasm-engine.js";
 
 const handler = createHandler({
   now: (request) => Number(request.headers.get("x-test-now")) || Date.now(),
@@ -37,6 +37,16 @@ export default {
     const path = new URL(request.url).pathname;
     if (path === "/__test/vectors") return replayVectors(env);
     if (path === "/__test/memory") return Response.json({ wasm_bytes: wasmMemoryBytes() });
+    if (path === "/__test/trap") {
+      // A real trap inside the engine, handled as the worker handles one.
+      try {
+        persoApi().debugTrap();
+      } catch (error) {
+        poisonOnPanic(error);
+        return Response.json({ trapped: error instanceof WebAssembly.RuntimeError });
+      }
+      return Response.json({ trapped: false });
+    }
     return handler.fetch(request, env, ctx);
   },
 };
