@@ -317,7 +317,7 @@ export class Runtime {
     slot.setAttribute("data-perso-campaign", placed.campaign);
     slot.setAttribute("data-perso-decided", "");
     const first = this.rendered.get(placed.placement)?.campaign !== placed.campaign;
-    this.rendered.set(placed.placement, { key, campaign: placed.campaign });
+    this.rendered.set(placed.placement, { key, campaign: placed.campaign, slot });
     if (first) this.#impression(placed);
   }
 
@@ -427,7 +427,11 @@ export class Runtime {
       this.shownThisPage.clear();
       for (const pending of this.pending.values()) pending.disarm();
       this.pending.clear();
-      this.rendered.clear();
+      // Slots the router replaced are gone; slots still on the page keep what they show
+      // until the new decision updates or restores them.
+      for (const [placement, shown] of this.rendered) {
+        if (!shown.slot.isConnected) this.rendered.delete(placement);
+      }
       if (this.state && !this.host.broken) {
         try {
           this.state = this.#pageView(this.state, Date.now());

@@ -300,3 +300,31 @@ window.__started = { version: perso.version, same: perso === window.perso };`,
   assert.deepEqual(await page.evaluate(() => window.__cspViolations), []);
   await context.close();
 });
+
+test("exit intent (mobile): a fast upward scroll shows the offer; a slow one does not", async () => {
+  const { context, page } = await newPage({ viewport: { width: 390, height: 700 }, isMobile: true, hasTouch: true });
+  await serveVariant(page, (b) => {
+    const offer = campaign(b, "aff-offer");
+    delete offer.condition;
+    offer.trigger = { on: "exit_intent" };
+  });
+  await page.goto(`${demo.url}/`, { referer: GADGETS });
+  await settled(page);
+  assert.equal(await page.evaluate(() => window.perso.decision().placements.find((p) => p.placement === "popup").campaign), "aff-offer");
+  const frame = () => page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 50))));
+  // Reading down the page, then scrolling back up slowly: not an exit.
+  await page.evaluate(() => window.scrollTo(0, 1200));
+  await frame();
+  for (let y = 1150; y >= 800; y -= 50) {
+    await page.evaluate((top) => window.scrollTo(0, top), y);
+    await page.waitForTimeout(120);
+  }
+  assert.equal(await page.locator("perso-popup").count(), 0, "a slow scroll up is reading, not leaving");
+  // A flick back to the top (towards the address bar): exit intent.
+  await page.evaluate(() => window.scrollTo(0, 1200));
+  await frame();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForSelector('perso-popup[data-perso-campaign="aff-offer"] [role=dialog]');
+  await shot(page, "feature-mobile-exit-intent");
+  await context.close();
+});

@@ -114,6 +114,10 @@ test("scenario 1: affiliate visitor from gadgets.com (hero, 10% offer after a br
   assert.match(await slotText(page, "cross_sell"), /Readers of Gadgets\.com also bought/, "the cart is remembered across pages");
   await shot(page, "s1-4-after-dismissal");
 
+  // Impressions counted once each, when rendered.
+  const impressions = (await persoEvents(page, "perso:impression")).map((e) => e.detail.campaign);
+  assert.deepEqual(impressions, ["aff-cross-sell"], "on this product page: the strip only (no hero slot here)");
+
   // Events carry ids only.
   for (const event of await persoEvents(page)) {
     if (event.type === "perso:decision") continue;
