@@ -289,3 +289,17 @@ test("a trap inside the engine (its memory corrupted): rendering dropped back to
   await shot(page, "fault-engine-trap");
   await context.close();
 });
+
+test("no public key on the script tag: defaults, one error naming data-key", async () => {
+  const unsigned = await startDemo({ sign: false });
+  try {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const log = await instrumentPage(page);
+    await page.goto(`${unsigned.url}/`, { referer: GADGETS });
+    assert.match((await assertOneError(page, log, "key_missing")).message, /data-key/);
+    await context.close();
+  } finally {
+    await unsigned.close();
+  }
+});
