@@ -116,11 +116,14 @@ export class Runtime {
       await this.host.load();
       this.win.performance.mark("perso:wasm-ready");
     } catch (error) {
-      network.catch(() => {});
       return this.#fail(error);
     }
     try {
       this.#loadState();
+    } catch (error) {
+      return this.#fail(error);
+    }
+    try {
       const cached = await loadCachedBundle(this.storage, this.config.keys, this.host, await cachedVerified);
       if (cached) {
         this.win.performance.mark("perso:cached-bundle-ready");

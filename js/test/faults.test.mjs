@@ -303,3 +303,26 @@ test("no public key on the script tag: defaults, one error naming data-key", asy
     await unsigned.close();
   }
 });
+
+test("a cached bundle edited on the device is not used: dropped and replaced from the network", async () => {
+  const { context, page } = await newPage();
+  await page.goto(`${demo.url}/`, { referer: GADGETS });
+  await settled(page);
+  await page.evaluate((key) => {
+    const cached = JSON.parse(localStorage.getItem(key));
+    cached.text = cached.text.replace("10% off your next purchase", "90% off your next purchase");
+    localStorage.setItem(key, JSON.stringify(cached));
+  }, STORAGE_KEYS.bundle);
+  // The network is slow this time: nothing may be decided from the edited copy meanwhile.
+  await page.route(`${demo.url}/perso/bundle.json`, async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await route.continue();
+  });
+  await page.goto(`${demo.url}/category/audio`);
+  await settled(page);
+  const decisions = await persoEvents(page, "perso:decision");
+  assert.equal(decisions.length, 1, "one decision, from the network's bundle");
+  const stored = await page.evaluate((key) => JSON.parse(localStorage.getItem(key)).text, STORAGE_KEYS.bundle);
+  assert.ok(stored.includes("10% off your next purchase") && !stored.includes("90%"));
+  await context.close();
+});
