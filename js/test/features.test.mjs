@@ -222,6 +222,25 @@ test("scroll depth and idle triggers; the toast closes with Esc and reports a di
   await page.keyboard.press("Escape");
   assert.equal(await page.locator("perso-popup").count(), 0);
   assert.deepEqual((await persoEvents(page, "perso:dismiss")).map((e) => e.detail.campaign), ["aff-offer"]);
+  // The idle-triggered hero: 1 s without input. The hero is scrolled out of view by now,
+  // so filling it is not a swap in front of the shopper.
+  assert.equal(await slotText(page, "hero"), "");
+  await page.waitForFunction(() => document.querySelector("[data-perso-slot=hero]").dataset.persoCampaign === "aff-hero", null, { timeout: 5000 });
+  assert.match(await slotText(page, "hero"), /Gadgets\.com readers/);
+  await context.close();
+});
+
+test("the known-customer profile from a first-party inline JSON element", async () => {
+  const { context, page } = await newPage();
+  await page.route(`${demo.url}/`, async (route) => {
+    const response = await route.fetch();
+    const profile = '<script type="application/json" id="perso-customer">{"known":true,"first_name":"Lin","ltv_band":"top"}</script>';
+    await route.fulfill({ response, body: (await response.text()).replace("</head>", `${profile}\n</head>`) });
+  });
+  await page.goto(`${demo.url}/`);
+  await settled(page);
+  assert.equal(await slotText(page, "greeting"), "Welcome back, Lin!");
+  assert.deepEqual(await page.evaluate(() => window.__cspViolations), [], "a JSON data block is not a script under CSP");
   await context.close();
 });
 
