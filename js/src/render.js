@@ -96,9 +96,10 @@ let popupCount = 0;
 /**
  * An instant offer or registration prompt as a toast or a modal dialog, in its own
  * Shadow DOM host appended to <body>. Returns `{ host, close }`.
- * Handlers: onClose(reason: "dismiss"), onClick(), onRegister(interests) -> reward or null.
+ * Handlers: onDismiss() (closed before it was acted on), onClosed() (any close),
+ * onClick(), onRegister(interests) -> reward or null.
  */
-export function openPopup(doc, placed, { base, onDismiss, onClick, onRegister }) {
+export function openPopup(doc, placed, { base, onDismiss, onClosed = () => {}, onClick, onRegister }) {
   const { action, why } = placed;
   const modal = action.kind === "register" || action.display === "modal";
   const id = `perso-popup-${++popupCount}`;
@@ -107,6 +108,7 @@ export function openPopup(doc, placed, { base, onDismiss, onClick, onRegister })
   adoptStyles(root);
   const previouslyFocused = doc.activeElement;
   const titleId = `${id}-title`;
+  let answered = false;
   const closeButton = el(doc, "button", { class: "close", type: "button", "aria-label": "Close" }, "×");
   const box = el(doc, "div", {
     class: `popup ${modal ? "modal" : "toast layer"}`,
@@ -145,6 +147,7 @@ export function openPopup(doc, placed, { base, onDismiss, onClick, onRegister })
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const interests = [...form.querySelectorAll("input:checked")].map((input) => input.value);
+      answered = true; // closing the thank-you note is not a dismissal
       const reward = onRegister(interests);
       form.replaceChildren(el(doc, "p", { role: "status" }, "Thanks! Your answers stay on this device."));
       if (reward?.text) form.append(el(doc, "p", {}, reward.text));
@@ -165,7 +168,8 @@ export function openPopup(doc, placed, { base, onDismiss, onClick, onRegister })
     doc.removeEventListener("keydown", onKeydown);
     host.remove();
     if (modal && previouslyFocused && typeof previouslyFocused.focus === "function") previouslyFocused.focus();
-    if (reason === "dismiss") onDismiss();
+    if (reason === "dismiss" && !answered) onDismiss();
+    onClosed();
   };
   const onKeydown = (event) => {
     if (event.key === "Escape") {

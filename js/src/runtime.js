@@ -264,6 +264,8 @@ export class Runtime {
       this.#arm(placed, () => this.#renderSlot(slot, placed, key));
     } else if (POPUP_KINDS.has(kind) || kind === "chat") {
       if (this.shownThisPage.has(placed.campaign)) return;
+      // One pop-up per placement at a time: the next waits for a re-decision after this one closes.
+      if ([...this.openPopups.values()].some((open) => open.placement === placed.placement)) return;
       this.#arm(placed, () => (kind === "chat" ? this.#chat(placed) : this.#popup(placed)));
     }
   }
@@ -337,10 +339,11 @@ export class Runtime {
     const popup = openPopup(this.doc, placed, {
       base: this.win.location.href,
       onDismiss: () => this.#dismiss(placed),
+      onClosed: () => this.openPopups.delete(placed.campaign),
       onClick: () => this.#click(placed),
       onRegister: (interests) => this.#register(placed, interests),
     });
-    this.openPopups.set(placed.campaign, popup);
+    this.openPopups.set(placed.campaign, { ...popup, placement: placed.placement });
     this.#impression(placed);
   }
 
@@ -362,7 +365,6 @@ export class Runtime {
   }
 
   #dismiss(placed) {
-    this.openPopups.delete(placed.campaign);
     this.#updateState((engine) => engine.recordDismissal(this.state, placed.campaign, Date.now()));
     this.#emit("perso:dismiss", ids(placed));
   }
@@ -483,7 +485,7 @@ export class Runtime {
     for (const pending of this.pending.values()) pending.disarm();
     this.pending.clear();
     for (const [placement] of this.rendered) this.#restoreDefault(placement);
-    for (const popup of this.openPopups.values()) popup.close("error");
+    for (const popup of [...this.openPopups.values()]) popup.close("error");
     this.openPopups.clear();
     for (const id of this.thresholdTimers.splice(0)) this.win.clearTimeout(id);
   }

@@ -161,6 +161,7 @@ test("scenario 2: anonymous visitor registers interests for free shipping; banne
   assert.equal(stored.registered, true);
   await page.keyboard.press("Escape");
   assert.equal(await page.locator("perso-popup").count(), 0, "Esc closes the dialog");
+  assert.deepEqual(await persoEvents(page, "perso:dismiss"), [], "closing after answering is not a dismissal");
 
   // Next page: banners and recommendations from the stated interest, no prompt again.
   await page.goto(`${demo.url}/`);
