@@ -231,6 +231,12 @@ pub fn page_view(
     from_json(&read_state(&state)?.page_view(&page, now_ms as i64))
 }
 
+/// Activity without a page view (a click, a cart change) keeps the session alive.
+#[wasm_bindgen(unchecked_return_type = "VisitorState")]
+pub fn touch(#[wasm_bindgen(unchecked_param_type = "VisitorState")] state: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
+    from_json(&read_state(&state)?.touch(now_ms as i64))
+}
+
 /// Stores the registration prompt's answers on the device.
 #[wasm_bindgen(unchecked_return_type = "VisitorState")]
 pub fn register(

@@ -153,3 +153,12 @@ test("after a trap the host drops the instance and starts a fresh one (web packa
   assert.ok(before !== after);
   after.free();
 });
+
+test("touch keeps a session alive without a page view", () => {
+  const t0 = Date.parse("2026-11-25T10:00:00Z");
+  let state = perso.pageView(perso.newVisitorState("v", t0), {}, t0);
+  state = perso.touch(state, t0 + 25 * 60_000);
+  state = perso.pageView(state, {}, t0 + 50 * 60_000);
+  assert.equal(state.visits, 1, "25 minutes of activity, then 25 more: the same session");
+  assert.equal(state.session.pages, 2);
+});
