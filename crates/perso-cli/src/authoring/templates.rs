@@ -201,10 +201,16 @@ impl CampaignEntry {
                 let segment_id = t.segment.clone().unwrap_or_else(|| affiliate_segment_id(&t.affiliate));
                 let segment = Segment {
                     id: segment_id.clone(),
-                    description: Some(format!("Session entered from the {} affiliate", t.affiliate)),
-                    condition: serde_norway::to_value(
-                        json!({ "==": [{ "var": "session.entry_referrer_host" }, t.affiliate] }),
-                    )
+                    description: Some(format!(
+                        "Session entered from the {} affiliate (its referrer, or links tagged utm_source={})",
+                        t.affiliate, t.affiliate
+                    )),
+                    // Affiliates tag their links with utm_source, which also holds when a
+                    // browser withholds the referrer.
+                    condition: serde_norway::to_value(json!({ "or": [
+                        { "==": [{ "var": "session.entry_referrer_host" }, t.affiliate] },
+                        { "==": [{ "var": "session.entry_utm.source" }, t.affiliate] }
+                    ] }))
                     .unwrap_or(Value::Null),
                 };
                 let mut c = Map::default();
