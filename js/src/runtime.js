@@ -10,6 +10,7 @@ import { observeDataLayer, applyCartEvent, cartLineFromGa4 } from "./datalayer.j
 import { armTrigger } from "./triggers.js";
 import { slotContent, openPopup } from "./render.js";
 import { adoptStyles } from "./styles.js";
+import { edgeSerial, readEdgeState, reportToEdge, shareCart } from "./edge-handoff.js";
 
 const SLOT_KINDS = new Set(["banner", "welcome", "recommend"]);
 const POPUP_KINDS = new Set(["offer", "register"]);
@@ -48,6 +49,8 @@ export class Runtime {
     this.ready = false;
     this.lastDecision = null;
     this.lastContext = null;
+    // Set when perso's edge worker personalized this page (docs/edge-deploy.md §1).
+    this.edge = edgeSerial(this.doc) !== null ? { ackedMs: 0 } : null;
   }
 
   // ----- public API (window.perso and the object start() resolves to) -----
@@ -162,6 +165,19 @@ export class Runtime {
   #loadState() {
     const wasm = this.host.wasm;
     const now = Date.now();
+    // The edge counted this page view and signed the state: take it as is.
+    const fromEdge = this.edge && this.#mayPersist() ? readEdgeState(this.doc) : null;
+    if (fromEdge) {
+      try {
+        this.state = this.host.call((_, glue) => glue.parseVisitorState(JSON.stringify(fromEdge.state)));
+        this.edge.ackedMs = fromEdge.ackedMs;
+        this.#saveState();
+        return;
+      } catch (error) {
+        if (error.code === "engine_trap") throw error;
+        // An unusable edge state: fall back to the device's own.
+      }
+    }
     const stored = this.storage.get(STORAGE_KEYS.visitor);
     let state = null;
     if (stored) {
@@ -248,6 +264,7 @@ export class Runtime {
   }
 
   #apply(placed) {
+    if (this.#adoptFromEdge(placed)) return;
     const kind = placed.action.kind;
     const existing = this.pending.get(placed.placement);
     if (existing && existing.campaign === placed.campaign) return; // already waiting for its trigger
@@ -268,6 +285,31 @@ export class Runtime {
       if ([...this.openPopups.values()].some((open) => open.placement === placed.placement)) return;
       this.#arm(placed, () => (kind === "chat" ? this.#chat(placed) : this.#popup(placed)));
     }
+  }
+
+  /**
+   * A slot the edge already filled with this very campaign is kept as it is: no
+   * re-render, no flicker, and no second impression (the edge recorded it); its links
+   * and dismiss button are wired to the runtime.
+   */
+  #adoptFromEdge(placed) {
+    if (!this.edge) return false;
+    const current = this.rendered.get(placed.placement);
+    if (current?.adopted) return current.campaign === placed.campaign;
+    const slot = this.#slot(placed.placement);
+    if (!slot || slot.getAttribute("data-perso-rendered") !== placed.campaign) return false;
+    this.rendered.set(placed.placement, { key: null, campaign: placed.campaign, slot, adopted: true });
+    if (placed.interruption) this.shownThisPage.add(placed.campaign);
+    slot.setAttribute("data-perso-decided", "");
+    for (const link of slot.querySelectorAll("a[href]")) link.addEventListener("click", () => this.#click(placed));
+    const dismiss = slot.querySelector("form.perso-dismiss");
+    dismiss?.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.#dismiss(placed);
+      slot.replaceChildren();
+    });
+    this.#emit("perso:impression", ids(placed));
+    return true;
   }
 
   #arm(placed, show) {
@@ -361,20 +403,29 @@ export class Runtime {
 
   #impression(placed) {
     this.#updateState((engine) => engine.recordImpression(this.state, placed.campaign, Date.now()));
+    this.#tellEdge({ t: "impression", c: placed.campaign });
     this.#emit("perso:impression", ids(placed));
   }
 
   #dismiss(placed) {
     this.#updateState((engine) => engine.recordDismissal(this.state, placed.campaign, Date.now()));
+    this.#tellEdge({ t: "dismiss", c: placed.campaign });
     this.#emit("perso:dismiss", ids(placed));
   }
 
   #click(placed) {
     this.#updateState((engine) => engine.recordClick(this.state, placed.campaign, Date.now()));
+    this.#tellEdge({ t: "click", c: placed.campaign });
     this.#emit("perso:click", ids(placed));
   }
 
+  /** On an edge page, what happened here reaches the edge's next decision (never without consent). */
+  #tellEdge(event) {
+    if (this.edge && this.#mayPersist()) reportToEdge(this.doc, this.win, { ...event, at: Date.now() }, this.edge.ackedMs);
+  }
+
   #register(placed, interests) {
+    this.#tellEdge({ t: "register", interests });
     this.#updateState((_, glue) => glue.register(this.state, interests, Date.now()));
     this.#emit("perso:click", ids(placed));
     queueMicrotask(() => this.redecide());
@@ -397,6 +448,7 @@ export class Runtime {
 
   #cartChanged(added) {
     this.storage.setJSON(STORAGE_KEYS.cart, this.cart);
+    if (this.edge && this.#mayPersist()) shareCart(this.doc, this.win, this.cart);
     if (added) for (const listener of [...this.addToCartListeners]) listener();
     this.redecide();
   }

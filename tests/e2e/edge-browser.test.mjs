@@ -1,0 +1,145 @@
+// The whole chain a store runs with both hosts: real headless Chromium → perso's edge
+// worker in real workerd (Miniflare) → the demo storefront (js/serve.mjs) as origin.
+// Proves the hand-off contract (docs/edge-deploy.md §1): the browser runtime adopts
+// what the edge rendered (same visitor and state, no second page view, no re-render),
+// and what happens in the browser — registration answers, a dismissal, the cart —
+// reaches the edge's decision on the next page.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { startServer } from "../../js/serve.mjs";
+
+const repo = fileURLToPath(new URL("../../", import.meta.url));
+const { Miniflare } = await import(new URL("edge/node_modules/miniflare/dist/src/index.js", `file://${repo}`));
+const shots = `${repo}test-output/e2e/`;
+let demo, mf, edgeUrl, browser;
+
+before(async () => {
+  demo = await startServer({ port: 0 });
+  const signature = await (await fetch(`${demo.url}/perso/bundle.json.sig`)).text();
+  mf = new Miniflare({
+    modules: true,
+    modulesRoot: repo,
+    scriptPath: `${repo}edge/src/edge-entry.js`,
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    compatibilityDate: "2025-09-01",
+    host: "127.0.0.1",
+    bindings: {
+      PERSO_ORIGIN: demo.url,
+      PERSO_BUNDLE: readFileSync(`${repo}www/bundle.json`, "utf8"),
+      PERSO_BUNDLE_SIG: signature,
+      PERSO_PUBLIC_KEYS: demo.publicKey,
+      PERSO_STATE_KEY: "e2e-state-key-0123456789abcdef0123",
+      PERSO_CUSTOMER_KEY: "e2e-customer-key-0123456789abcdef01",
+    },
+  });
+  edgeUrl = String(await mf.ready).replace(/\/$/, "");
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await mf?.dispose();
+  await demo?.close();
+});
+
+const decoded = (value) => JSON.parse(Buffer.from(value.split(".")[1], "base64url").toString());
+
+async function cookies(context) {
+  return Object.fromEntries((await context.cookies()).map((c) => [c.name, c.value]));
+}
+
+async function decided(page) {
+  await page.waitForFunction(() => performance.getEntriesByName("perso:first-decision").length > 0, null, { timeout: 15_000 });
+}
+
+function slotInfo(page, name) {
+  return page.evaluate((placement) => {
+    const slot = document.querySelector(`[data-perso-slot="${placement}"]`);
+    return { rendered: slot?.getAttribute("data-perso-rendered") ?? null, text: slot?.textContent.replace(/\s+/g, " ").trim() ?? "",
+      rerendered: Boolean(slot?.shadowRoot), adopted: slot?.hasAttribute("data-perso-decided") ?? false };
+  }, name);
+}
+
+test("the browser runtime adopts the edge's page: same visitor, no second page view, no re-render", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const impressions = [];
+  await page.exposeFunction("recordImpression", (detail) => impressions.push(detail));
+  await page.addInitScript(() => document.addEventListener("perso:impression", (e) => window.recordImpression(e.detail)));
+  await page.goto(`${edgeUrl}/`, { referer: "https://gadgets.com/reviews/headphones" });
+  await decided(page);
+  assert.ok(await page.evaluate(() => document.documentElement.hasAttribute("data-perso-edge")));
+  const hero = await slotInfo(page, "hero");
+  assert.equal(hero.rendered, "aff-hero");
+  assert.match(hero.text, /Welcome, Gadgets.com readers/);
+  assert.equal(hero.rerendered, false, "the edge's markup is kept, not rendered again");
+  assert.equal(hero.adopted, true);
+  assert.ok(impressions.some((i) => i.campaign === "aff-hero"), "perso:impression for the adopted slot");
+  const edgeState = decoded((await cookies(context)).perso_state).state;
+  const browserState = await page.evaluate(() => JSON.parse(localStorage.getItem("perso:v1:visitor")));
+  assert.equal(browserState.id, edgeState.id, "one visitor for both hosts");
+  assert.equal(browserState.session.pages, 1, "the edge counted the page view; the browser did not count it again");
+  assert.equal(browserState.session.ref_host, "gadgets.com");
+  await page.screenshot({ path: `${shots}edge-browser-affiliate.png` });
+  await context.close();
+});
+
+test("registration answers and a dismissal made in the browser reach the edge's next decision", async () => {
+  // A visitor who answers the prompt: the edge renders the interest hero on the next page.
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${edgeUrl}/`);
+  await page.waitForSelector('perso-popup[data-perso-campaign="anon-register"] [role=dialog]', { timeout: 10_000 });
+  await page.locator("perso-popup input[value=audio]").check();
+  await page.locator("perso-popup button[type=submit]").click();
+  const client = decoded(`v1.${(await cookies(context)).perso_client.slice(3)}`);
+  assert.deepEqual(client.events.map((e) => [e.t, e.c ?? e.interests]).filter(([t]) => t === "register"), [["register", ["audio"]]]);
+  await page.goto(`${edgeUrl}/category/audio`);
+  await decided(page);
+  const hero = await slotInfo(page, "hero");
+  assert.equal(hero.rendered, "interest-hero-audio", "the edge folded the answers into its state");
+  assert.equal(hero.rerendered, false);
+  const state = decoded((await cookies(context)).perso_state);
+  assert.equal(state.state.registered, true);
+  assert.ok(state.acked_ms > 0, "the edge acknowledged the browser's events");
+  await page.screenshot({ path: `${shots}edge-browser-registered.png` });
+  await context.close();
+
+  // A visitor who closes the prompt without answering: the edge records the dismissal.
+  const other = await browser.newContext();
+  const second = await other.newPage();
+  await second.goto(`${edgeUrl}/`);
+  await second.waitForSelector('perso-popup[data-perso-campaign="anon-register"] [role=dialog]', { timeout: 10_000 });
+  await second.keyboard.press("Escape");
+  await second.goto(`${edgeUrl}/cart`);
+  await decided(second);
+  const records = decoded((await cookies(other)).perso_state).state.campaigns ?? [];
+  assert.ok(records.find((r) => r.id === "anon-register")?.dismissed_ms > 0, "the dismissal is in the edge's state");
+  await other.close();
+});
+
+test("the cart reaches the edge: cross-sell rendered at the edge from the browser's cart", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${edgeUrl}/product/HP-100`);
+  await decided(page);
+  await page.locator('button.add[data-sku="HP-100"]').first().click();
+  await page.waitForFunction(() => document.cookie.includes("perso_cart="));
+  await page.goto(`${edgeUrl}/`);
+  await decided(page);
+  const cross = await slotInfo(page, "cross_sell");
+  assert.equal(cross.rendered, "cart-cross-sell");
+  assert.match(cross.text, /Hard travel case/);
+  assert.equal(cross.rerendered, false);
+  await context.close();
+});
