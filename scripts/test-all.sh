@@ -33,6 +33,10 @@ echo "$out" | grep -qE 'test result: ok\. [1-9][0-9]* passed' || { echo "no wasm
 step "Node tests of the built package, and the playground in headless Chromium"
 node --test tests/node/ tests/e2e/
 
+step "perso against hand-written JS closures on the benchmark workload (decisions must agree)"
+cargo run -q --release --locked -p perso-core --example gen_workload -- target/bench
+node bench/node/decide.mjs target/bench --check
+
 for suite in js edge; do
   if [ -f "$suite/ci-test.sh" ]; then
     step "$suite tests"
