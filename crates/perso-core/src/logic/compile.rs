@@ -106,6 +106,14 @@ pub enum Expr {
     },
     SemVer(Vec<Expr>),
     Log(Box<Expr>),
+    /// Specialized clause shapes of bundle conditions ([`specialize`]): a fast path when
+    /// the context value has the expected type, else the generic expression they were
+    /// made from (`general`), so their semantics are exactly the generic ones.
+    NumCmp { path: VarPath, op: CompareOp, k: f64, general: Box<Expr> },
+    Between { path: VarPath, lo: f64, hi: f64, inclusive: bool, general: Box<Expr> },
+    StrEq { path: VarPath, k: Box<str>, negate: bool, general: Box<Expr> },
+    InStrSet { path: VarPath, set: Box<[Box<str>]>, general: Box<Expr> },
+    SomeFieldEq { path: VarPath, key: Box<str>, k: Box<str>, general: Box<Expr> },
 }
 
 #[derive(Debug, Clone)]
@@ -192,8 +200,86 @@ pub trait SchemaResolver {
 }
 
 pub fn compile(rule: &Value, mode: Mode<'_>, path: &str) -> Result<Expr, LogicError> {
+    let schema = matches!(mode, Mode::Schema(_));
     let mut compiler = Compiler { mode, nodes: 0, base: path, steps: Vec::new() };
-    compiler.expr(rule, 0, false)
+    let expr = compiler.expr(rule, 0, false)?;
+    Ok(if schema { specialize(expr) } else { expr })
+}
+
+/// Rewrites the clause shapes bundles are made of into dedicated nodes (see
+/// [`Expr::NumCmp`] and siblings): a context path compared with a number, between two
+/// numbers, equal to a string, in a list of strings, and `some` item field equal to a
+/// string. Only paths resolved to slots qualify; everything else is left as it is.
+pub fn specialize(expr: Expr) -> Expr {
+    fn path(e: &Expr) -> Option<VarPath> {
+        match e {
+            Expr::Var { path: p @ (VarPath::Slot(_) | VarPath::Derived(_)), default: None } => Some(p.clone()),
+            _ => None,
+        }
+    }
+    fn num(e: &Expr) -> Option<f64> {
+        match e {
+            Expr::Lit(Datum::Num(n)) if n.is_finite() => Some(*n),
+            _ => None,
+        }
+    }
+    fn text(e: &Expr) -> Option<Box<str>> {
+        match e {
+            Expr::Lit(Datum::Str(s)) => Some(Box::from(&**s)),
+            _ => None,
+        }
+    }
+    match expr {
+        Expr::And(items) => Expr::And(items.into_iter().map(specialize).collect()),
+        Expr::Or(items) => Expr::Or(items.into_iter().map(specialize).collect()),
+        Expr::Not(inner) => Expr::Not(Box::new(specialize(*inner))),
+        Expr::Compare { op, args } => {
+            let shape = match args.as_slice() {
+                [a, b] => path(a).zip(num(b)).map(|(p, k)| (p, None, k)),
+                [lo, x, hi] => path(x).zip(num(lo).zip(num(hi))).map(|(p, (lo, hi))| (p, Some(lo), hi)),
+                _ => None,
+            };
+            let general = Box::new(Expr::Compare { op, args });
+            match shape {
+                Some((path, None, k)) => Expr::NumCmp { path, op, k, general },
+                Some((path, Some(lo), hi)) => Expr::Between { path, lo, hi, inclusive: op == CompareOp::Le, general },
+                None => *general,
+            }
+        }
+        Expr::Equals { strict, negate, left, right } => match (path(&left), text(&right)) {
+            (Some(path), Some(k)) => {
+                let general = Box::new(Expr::Equals { strict, negate, left, right });
+                Expr::StrEq { path, k, negate, general }
+            }
+            _ => Expr::Equals { strict, negate, left, right },
+        },
+        Expr::InSet { needle, set } => {
+            let strings: Option<Box<[Box<str>]>> = set.iter().map(|d| d.as_str().map(Box::from)).collect();
+            match (path(&needle), strings) {
+                (Some(path), Some(strings)) => {
+                    Expr::InStrSet { path, set: strings, general: Box::new(Expr::InSet { needle, set }) }
+                }
+                _ => Expr::InSet { needle, set },
+            }
+        }
+        Expr::Iterate { kind: IterKind::Some, list, body } => {
+            let shape = match (&*body, path(&list)) {
+                (Expr::Equals { negate: false, left, right, .. }, Some(path)) => match (&**left, text(right)) {
+                    (Expr::Var { path: VarPath::Keys { keys, in_scope: true }, default: None }, Some(k)) if keys.len() == 1 => {
+                        Some((path, keys[0].clone(), k))
+                    }
+                    _ => None,
+                },
+                _ => None,
+            };
+            let general = Box::new(Expr::Iterate { kind: IterKind::Some, list, body });
+            match shape {
+                Some((path, key, k)) => Expr::SomeFieldEq { path, key, k, general },
+                None => *general,
+            }
+        }
+        other => other,
+    }
 }
 
 /// One step of a JSON path, kept as data and only rendered for an error message.
@@ -590,6 +676,12 @@ pub fn required_slots(expr: &Expr) -> u64 {
         },
         Expr::Iterate { kind: IterKind::Some | IterKind::All, list, .. } => slot_of(list).map_or(0, bit),
         Expr::Var { .. } => slot_of(expr).map_or(0, bit),
+        // Specialized shapes need exactly what their generic form needs.
+        Expr::NumCmp { general, .. }
+        | Expr::Between { general, .. }
+        | Expr::StrEq { general, .. }
+        | Expr::InStrSet { general, .. }
+        | Expr::SomeFieldEq { general, .. } => required_slots(general),
         _ => 0,
     }
 }

@@ -85,6 +85,39 @@ impl Expr {
                 test_items(*kind, &list.eval(env), body, env)
             }
             Expr::Lit(d) => d.truthy(),
+            Expr::NumCmp { path, op, k, general } => match lookup(path, env) {
+                Some(Datum::Num(x)) => holds(*op, x.partial_cmp(k)),
+                _ => general.truthy(env),
+            },
+            Expr::Between { path, lo, hi, inclusive, general } => match lookup(path, env) {
+                Some(Datum::Num(x)) if *inclusive => *lo <= *x && *x <= *hi,
+                Some(Datum::Num(x)) => *lo < *x && *x < *hi,
+                _ => general.truthy(env),
+            },
+            Expr::StrEq { path, k, negate, general } => match lookup(path, env) {
+                Some(Datum::Str(s)) => (**s == **k) != *negate,
+                _ => general.truthy(env),
+            },
+            Expr::InStrSet { path, set, general } => match lookup(path, env) {
+                Some(Datum::Str(s)) => set.iter().any(|k| **k == **s),
+                // null (absent) is in no list of strings
+                None => false,
+                _ => general.truthy(env),
+            },
+            Expr::SomeFieldEq { path, key, k, general } => match lookup(path, env) {
+                Some(Datum::List(items)) => {
+                    for item in items {
+                        match item.get(key) {
+                            Some(Datum::Str(s)) if **s == **k => return true,
+                            Some(Datum::Str(_) | Datum::Null) | None => {}
+                            // A field of another type: the generic rules decide.
+                            Some(_) => return general.truthy(env),
+                        }
+                    }
+                    false
+                }
+                _ => general.truthy(env),
+            },
             _ => self.eval(env).truthy(),
         }
     }
@@ -284,7 +317,32 @@ impl Expr {
                 result.map_or(Cow::Borrowed(&NULL), boolean)
             }
             Expr::Log(inner) => inner.eval(env),
+            Expr::NumCmp { general, .. }
+            | Expr::Between { general, .. }
+            | Expr::StrEq { general, .. }
+            | Expr::InStrSet { general, .. }
+            | Expr::SomeFieldEq { general, .. } => boolean(general.truthy(env)),
         }
+    }
+}
+
+/// A context value by resolved path; `None` when absent (null).
+fn lookup<'a>(path: &VarPath, env: &Env<'a>) -> Option<&'a Datum<'a>> {
+    let value = match path {
+        VarPath::Slot(index) => env.slots.get(usize::from(*index)),
+        VarPath::Derived(index) => env.derived.get(usize::from(*index)),
+        _ => None,
+    };
+    value.filter(|d| !d.is_null())
+}
+
+fn holds(op: CompareOp, ordering: Option<Ordering>) -> bool {
+    match (op, ordering) {
+        (_, None) => false,
+        (CompareOp::Lt, Some(o)) => o == Ordering::Less,
+        (CompareOp::Le, Some(o)) => o != Ordering::Greater,
+        (CompareOp::Gt, Some(o)) => o == Ordering::Greater,
+        (CompareOp::Ge, Some(o)) => o != Ordering::Less,
     }
 }
 
