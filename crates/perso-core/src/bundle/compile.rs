@@ -359,7 +359,7 @@ impl Compiler {
             self.schema.var("consent.personalization");
             self.schema.var("consent.gpc");
         }
-        let action = self.action(&source.action, &format!("{path}.action"), products, &source.id)?;
+        let action = self.action(&source.action, &format!("{path}.action"), products)?;
         let experiment = match &source.experiment {
             Some(e) => Some(self.experiment(e, &format!("{path}.experiment"), &source.id, &action, products)?),
             None => None,
@@ -473,7 +473,7 @@ impl Compiler {
             }
             let action = match &variant.action {
                 Some(a) => {
-                    let compiled = self.action(a, &format!("{vpath}.action"), products, campaign)?;
+                    let compiled = self.action(a, &format!("{vpath}.action"), products)?;
                     if compiled.interrupts() != campaign_action.interrupts() {
                         self.issue(
                             format!("{vpath}.action.kind"),
@@ -505,14 +505,7 @@ impl Compiler {
         Some(Link { label: link.label.clone(), url: link.url.clone() })
     }
 
-    fn action(
-        &mut self,
-        source: &ActionSource,
-        path: &str,
-        products: &HashMap<String, u32>,
-        owner: &str,
-    ) -> Option<ActionTemplate> {
-        let _ = owner;
+    fn action(&mut self, source: &ActionSource, path: &str, products: &HashMap<String, u32>) -> Option<ActionTemplate> {
         Some(match source {
             ActionSource::Banner(b) => {
                 if let Some(image) = &b.image {

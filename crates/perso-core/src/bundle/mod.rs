@@ -12,7 +12,7 @@ pub mod source;
 
 use crate::context::Schema;
 use crate::logic::Expr;
-use source::{ChoiceSource, OfferDisplay, RewardSource, TriggerSource};
+use source::{OfferDisplay, RewardSource, TriggerSource};
 use std::collections::HashMap;
 
 pub use compile::compile;
@@ -293,6 +293,3 @@ pub enum TemplatePart {
     Text(String),
     Field(crate::logic::compile::VarPath),
 }
-
-// ChoiceSource is re-exported for hosts that build prompts.
-pub type Choice = ChoiceSource;
