@@ -3,6 +3,7 @@
 //   /perso/perso.js ...    the runtime (js/src/)
 //   /perso/pkg/...         the wasm package (pkg/, built by scripts/build-wasm.sh)
 //   /perso/bundle.json     the bundle (www/bundle.json) and /perso/bundle.json.sig, its signature
+//   /playground/           the engine playground (playground/): a context in, the decision and why
 // Every response carries a strict Content-Security-Policy: no inline scripts, no eval,
 // only 'wasm-unsafe-eval' so WebAssembly can compile.
 //
@@ -23,6 +24,7 @@ const paths = {
   www: `${repoRoot}www`,
   runtime: `${repoRoot}js/src`,
   pkg: `${repoRoot}pkg`,
+  playground: `${repoRoot}playground`,
   bundle: `${repoRoot}www/bundle.json`,
 };
 
@@ -104,6 +106,7 @@ export async function startServer({
   const serveRuntime = sirv(paths.runtime, { dev: true, etag: true });
   const servePkg = sirv(paths.pkg, { dev: true, etag: true });
   const serveWww = sirv(paths.www, { dev: true, etag: true, extensions: [] });
+  const servePlayground = sirv(paths.playground, { dev: true, etag: true });
 
   const notFound = (res) => {
     res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" });
@@ -149,6 +152,7 @@ export async function startServer({
       return sendVersioned(req, res, signed.signatureFile, etagOf(signed.signatureFile), "application/json");
     }
     if (pathname.startsWith("/perso/pkg/")) return withPrefixStripped(req, "/perso/pkg/", servePkg, res);
+    if (pathname.startsWith("/playground/")) return withPrefixStripped(req, "/playground/", servePlayground, res);
     if (pathname.startsWith("/perso/")) return withPrefixStripped(req, "/perso/", serveRuntime, res);
     const page = PAGE_ROUTES.find(([pattern]) => pattern.test(pathname));
     if (page) return sendPage(res, page[1]);

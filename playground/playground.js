@@ -1,6 +1,6 @@
 // The playground drives the engine exactly as a host would: fetch the bundle, compile
 // it, keep a visitor state, decide and explain. It renders everything as text.
-import init, { Engine, newVisitorState, pageView } from "/pkg/perso.js";
+import init, { Engine, newVisitorState, pageView } from "/perso/pkg/perso.js";
 
 const T0 = Date.parse("2026-11-25T10:00:00Z");
 const cart = (...items) => ({ items });

@@ -43,7 +43,7 @@ export async function startEdge({ bindings = {}, originFiles, bundleText = BUNDL
     scriptPath: fileURLToPath(new URL(entry, import.meta.url)),
     modulesRoot: REPO,
     modulesRules: [
-      { type: "ESModule", include: ["**/*.js"] },
+      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
       { type: "CompiledWasm", include: ["**/*.wasm"] },
     ],
     compatibilityDate: "2025-09-01",

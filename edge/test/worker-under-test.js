@@ -6,6 +6,7 @@
 import { createHandler } from "../src/handler.js";
 import { loadBundle } from "../src/bundle.js";
 import { persoApi, poisonOnPanic, wasmMemoryBytes } from "../src/wasm-engine.js";
+import { replayScenario } from "../../tests/vectors/replay.mjs";
 
 const handler = createHandler({
   now: (request) => Number(request.headers.get("x-test-now")) || Date.now(),
@@ -17,17 +18,9 @@ async function replayVectors(env) {
   const results = [];
   for (const scenario of vectors.scenarios) {
     const { engine } = await loadBundle(env, scenario.start_ms);
-    let state = perso.newVisitorState(scenario.visitor_id, scenario.start_ms);
-    for (const step of scenario.steps) {
-      const now = step.at_ms;
-      if ("page_view" in step) state = perso.pageView(state, step.page_view, now);
-      else if ("impression" in step) state = engine.recordImpression(state, step.impression, now);
-      else if ("dismiss" in step) state = engine.recordDismissal(state, step.dismiss, now);
-      else if ("register" in step) state = perso.register(state, step.register, now);
-      else if ("decide" in step) {
-        results.push({ scenario: scenario.name, label: step.label, decision: engine.decide(step.decide, state, now) });
-      }
-    }
+    replayScenario(scenario, perso, engine, (step, decision) => {
+      results.push({ scenario: scenario.name, label: step.label, decision });
+    });
   }
   return Response.json(results);
 }

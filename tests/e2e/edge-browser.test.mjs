@@ -8,7 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchBrowser } from "../../js/test/helpers.mjs";
 import { startServer } from "../../js/serve.mjs";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
@@ -39,11 +39,7 @@ before(async () => {
     },
   });
   edgeUrl = String(await mf.ready).replace(/\/$/, "");
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {

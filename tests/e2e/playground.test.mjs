@@ -4,21 +4,17 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
-import { start } from "../../scripts/serve.mjs";
+import { launchBrowser } from "../../js/test/helpers.mjs";
+import { startServer } from "../../js/serve.mjs";
 
 const shots = new URL("../../test-output/e2e/", import.meta.url).pathname;
 let server, browser, base;
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
-  server = await start(0);
-  base = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  server = await startServer({ port: 0 });
+  base = server.url;
+  browser = await launchBrowser();
 });
 
 after(async () => {

@@ -6,6 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { replayScenario } from "../vectors/replay.mjs";
 
 const require = createRequire(import.meta.url);
 const root = new URL("../../", import.meta.url);
@@ -18,19 +19,10 @@ const conformance = new URL("../shared/conformance/", root);
 function replay(api, engine) {
   let checked = 0;
   for (const scenario of vectors.scenarios) {
-    let state = api.newVisitorState(scenario.visitor_id, scenario.start_ms);
-    for (const step of scenario.steps) {
-      const now = step.at_ms;
-      if ("page_view" in step) state = api.pageView(state, step.page_view, now);
-      else if ("impression" in step) state = engine.recordImpression(state, step.impression, now);
-      else if ("dismiss" in step) state = engine.recordDismissal(state, step.dismiss, now);
-      else if ("register" in step) state = api.register(state, step.register, now);
-      else if ("decide" in step) {
-        const decision = engine.decide(step.decide, state, now);
-        assert.deepStrictEqual(decision, step.decision, `${scenario.name} / ${step.label}`);
-        checked++;
-      }
-    }
+    replayScenario(scenario, api, engine, (step, decision) => {
+      assert.deepStrictEqual(decision, step.decision, `${scenario.name} / ${step.label}`);
+      checked++;
+    });
   }
   return checked;
 }

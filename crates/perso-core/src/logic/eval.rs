@@ -407,16 +407,7 @@ fn missing_keys<'a>(names: &[&Datum<'a>], in_scope: bool, env: &Env<'a>) -> Vec<
 }
 
 fn compare_chain<'a>(op: CompareOp, args: &'a [Expr], env: &Env<'a>) -> bool {
-    let holds = |a: &Datum<'_>, b: &Datum<'_>| {
-        let ordering = compare(a, b);
-        match (op, ordering) {
-            (_, None) => false,
-            (CompareOp::Lt, Some(o)) => o == Ordering::Less,
-            (CompareOp::Le, Some(o)) => o != Ordering::Greater,
-            (CompareOp::Gt, Some(o)) => o == Ordering::Greater,
-            (CompareOp::Ge, Some(o)) => o != Ordering::Less,
-        }
-    };
+    let holds = |a: &Datum<'_>, b: &Datum<'_>| holds(op, compare(a, b));
     match args {
         [a, b] => holds(&a.eval(env), &b.eval(env)),
         [a, b, c] if matches!(op, CompareOp::Lt | CompareOp::Le) => {
