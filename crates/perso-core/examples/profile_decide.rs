@@ -10,7 +10,8 @@ fn main() {
     let bundle = workload::bundle(1_000, 7);
     let engine = Engine::from_bundle(bundle.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
     let contexts = workload::contexts(256, 7);
-    let states: Vec<VisitorState> = contexts.iter().map(|(_, s)| VisitorState::from_json(s.as_bytes()).unwrap_or_else(|e| panic!("{e}"))).collect();
+    let states: Vec<VisitorState> =
+        contexts.iter().map(|(_, s)| VisitorState::from_json(s.as_bytes()).unwrap_or_else(|e| panic!("{e}"))).collect();
     let mut shown = 0;
     for round in 0..20_000 {
         let i = round % contexts.len();

@@ -4,7 +4,8 @@
 //! with an HTML rewriter. It carries no segment names, tiers or inferred interests,
 //! so a host may show any field of it to the shopper.
 
-use crate::bundle::source::{ChoiceSource, OfferDisplay, RewardSource, TriggerSource};
+use crate::vocab::{Banner, Chat, Offer, Register, Trigger};
+pub use crate::vocab::{Link, Product, Question};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -21,6 +22,14 @@ pub struct Decision {
     /// schedule not yet started) may become eligible: a host re-decides then.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recheck_at_ms: Option<i64>,
+    /// With a bundle-level holdout: `"holdout"` (this visitor sees the page's
+    /// defaults everywhere) or `"personalized"` — an exposure a host may report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global_holdout: Option<&'static str>,
+    /// Campaigns excluded because their condition ran out of its run-time budget
+    /// (a costly bundle); the rest of the page was decided as usual.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub over_budget: Vec<String>,
 }
 
 impl Decision {
@@ -38,98 +47,23 @@ pub struct Placed {
     /// Offers, registration prompts and chat triggers count against the session's
     /// interruption budget once rendered.
     pub interruption: bool,
-    pub trigger: TriggerSource,
+    pub trigger: Trigger,
     pub action: Action,
     /// Shopper-facing explanation in plain words.
     pub why: String,
 }
 
+/// An action as shown: the marketer's payload unchanged, or with its computed part
+/// (recommended products, a filled greeting).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Action {
-    Banner {
-        title: String,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        body: Option<String>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        image: Option<String>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        cta: Option<Link>,
-    },
-    Offer {
-        title: String,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        body: Option<String>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        code: Option<String>,
-        single_use: bool,
-        display: OfferDisplay,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        expires_in_s: Option<u64>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        terms: Option<String>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        cta: Option<Link>,
-    },
-    Recommend {
-        title: String,
-        items: Vec<Product>,
-    },
-    Welcome {
-        text: String,
-    },
-    Register {
-        title: String,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        body: Option<String>,
-        questions: Vec<Question>,
-        submit_label: String,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        reward: Option<RewardSource>,
-    },
-    Chat {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        message: Option<String>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        topic: Option<String>,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Link {
-    pub label: String,
-    pub url: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Product {
-    pub sku: String,
-    pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub price: Option<f64>,
-    pub url: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Question {
-    pub id: String,
-    pub label: String,
-    pub multiple: bool,
-    pub options: Vec<ChoiceSource>,
-}
-
-impl PartialEq for ChoiceSource {
-    fn eq(&self, other: &Self) -> bool {
-        self.value == other.value && self.label == other.label
-    }
-}
-
-impl PartialEq for RewardSource {
-    fn eq(&self, other: &Self) -> bool {
-        self.text == other.text && self.code == other.code
-    }
+    Banner(Banner),
+    Offer(Offer),
+    Recommend { title: String, items: Vec<Product> },
+    Welcome { text: String },
+    Register(Register),
+    Chat(Chat),
 }
 
 /// What [`crate::Engine::explain`] returns: every campaign, in evaluation order, with
@@ -191,6 +125,12 @@ pub enum Exclusion {
         detail: String,
     },
     Holdout,
+    /// The visitor is in the bundle's global holdout: nothing is shown anywhere.
+    GlobalHoldout,
+    /// The condition needed more than `limit` units of work (see docs/bundle-format.md).
+    OverBudget {
+        limit: u64,
+    },
     /// A recommendation with nothing to recommend, or a greeting with a missing field.
     NothingToShow {
         detail: String,

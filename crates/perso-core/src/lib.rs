@@ -1,34 +1,60 @@
 //! perso's decision engine: plain Rust, no JavaScript types, tested natively.
 //!
 //! The pipeline, one module per stage:
-//! - [`bundle::source`]: the bundle's wire format (serde), as marketers publish it;
-//! - [`bundle`]: validation and compilation into a [`bundle::CompiledBundle`] —
-//!   conditions compiled ([`logic`]), context paths interned into slots, campaigns
-//!   indexed by placement in priority order;
-//! - [`context`]: reading a host's context JSON into slots, only the paths the bundle uses;
-//! - [`decide`]: arbitration per placement, caps, guardrails, experiments, and the
-//!   rendered [`decision::Decision`] (recommendations, greetings) — or an
-//!   [`decision::Explanation`] of every campaign;
-//! - [`state`]: the visitor state a host keeps on the device.
+//! - [`bundle`] (feature `json`): the wire format marketers publish, its one reader,
+//!   and the compiler to the form hosts load;
+//! - [`program`]: the compiled bundle — conditions as one node arena ([`logic`]),
+//!   context paths interned into slots, campaigns indexed by placement — and its
+//!   binary form ([`program::codec`]), read with every index checked;
+//! - [`host`]: the host section, what hosts show by index (the action payloads);
+//! - [`context`]: the facts a decision reads, in the bundle's slots; [`page`]: page
+//!   facts (URL, referrer, UTM, page type, device, language) normalized once for
+//!   every host;
+//! - [`decide`]: arbitration per placement, caps, guardrails, experiments, budgets;
+//!   the decision as indices ([`decide::Output`]) and, natively, the rendered
+//!   [`decision::Decision`] or an [`decision::Explanation`];
+//! - [`state`]: the visitor state a host keeps on the device;
+//! - [`limits`]: every bound, in one place; [`url`]: the one URL rule.
 //!
 //! Time and the visitor id are inputs, never read from the system, so every
 //! decision is reproducible.
 #![forbid(unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
 
+extern crate alloc;
+
+#[cfg(feature = "json")]
 pub mod bundle;
 pub mod context;
 pub mod decide;
+#[cfg(feature = "json")]
 pub mod decision;
 mod engine;
+pub mod host;
+pub mod limits;
 pub mod logic;
+pub mod page;
+pub mod program;
 #[cfg(feature = "verify")]
 pub mod signature;
 pub mod state;
 pub mod time;
+pub mod url;
+pub mod vocab;
 
+#[cfg(feature = "json")]
 pub use bundle::{BundleError, BundleIssue, Limits};
 pub use context::{Context, ContextError};
+#[cfg(feature = "json")]
 pub use decision::{Decision, Explanation};
-pub use engine::{Engine, FreshnessError};
+pub use engine::{ClientEvent, Engine, FreshnessError};
 pub use state::{PageView, VisitorState};

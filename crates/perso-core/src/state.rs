@@ -3,19 +3,20 @@
 //! stores it; every update is a pure function returning the new state, and the host
 //! persists it (or does not, with consent denied).
 //!
-//! Invariants: the serialized form is versioned (`v`), and bounded — at most
+//! Invariants: the stored forms are versioned and bounded — at most
 //! [`MAX_CAMPAIGN_RECORDS`] campaign records (least recently touched dropped first),
-//! [`MAX_INTERESTS`] interests and [`MAX_TEXT`] bytes per string — so it always fits a
-//! cookie. Field names are short for the same reason.
+//! [`MAX_INTERESTS`] interests and [`MAX_TEXT`] bytes per string — so the state always
+//! fits a cookie. Hosts store the compact binary form ([`VisitorState::to_bytes`],
+//! version [`COMPACT_VERSION`]); the JSON form (version [`STATE_VERSION`], short field
+//! names) is for tools, tests and people.
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::limits::{MAX_CAMPAIGN_RECORDS, MAX_INTERESTS, MAX_STATE_TEXT as MAX_TEXT, SESSION_TIMEOUT_MS};
+
 pub const STATE_VERSION: u32 = 1;
-/// A session ends after 30 minutes without activity.
-pub const SESSION_TIMEOUT_MS: i64 = 30 * 60 * 1000;
-pub const MAX_CAMPAIGN_RECORDS: usize = 32;
-pub const MAX_INTERESTS: usize = 12;
-pub const MAX_TEXT: usize = 64;
+/// First byte of the compact form.
+pub const COMPACT_VERSION: u8 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VisitorState {
@@ -133,6 +134,9 @@ pub enum StateError {
     UnsupportedVersion { found: u32 },
     #[error("visitor state is malformed: {0}")]
     Malformed(String),
+    /// The compact form could not be decoded (truncated, corrupt, not a state).
+    #[error("visitor state bytes are malformed")]
+    MalformedBytes,
 }
 
 fn bound_text(mut s: String) -> String {
@@ -161,7 +165,8 @@ impl VisitorState {
         }
     }
 
-    /// Parses stored state, enforcing the version and the bounds.
+    /// Parses the JSON form, enforcing the version and the bounds.
+    #[cfg(feature = "json")]
     pub fn from_json(bytes: &[u8]) -> Result<VisitorState, StateError> {
         match serde_json::from_slice::<VisitorState>(bytes) {
             Ok(state) if state.v == STATE_VERSION => Ok(state.bounded()),
@@ -180,9 +185,53 @@ impl VisitorState {
         }
     }
 
+    #[cfg(feature = "json")]
     pub fn to_json(&self) -> String {
         // Serializing plain structs of strings and numbers cannot fail.
         serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The compact form hosts store: a version byte, then the fields in order
+    /// (postcard). About a third of the JSON form's size.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = alloc::vec![COMPACT_VERSION];
+        let wire = compact::Wire::from(self);
+        // Serializing plain structs of strings and numbers into a Vec cannot fail.
+        if let Ok(bytes) = postcard::to_allocvec(&wire) {
+            out.extend_from_slice(&bytes);
+        }
+        out
+    }
+
+    /// Reads the compact form, enforcing the version and the bounds.
+    pub fn from_bytes(bytes: &[u8]) -> Result<VisitorState, StateError> {
+        match bytes.split_first() {
+            Some((&COMPACT_VERSION, rest)) => postcard::from_bytes::<compact::Wire>(rest)
+                .map(|wire| VisitorState::from(wire).bounded())
+                .map_err(|_| StateError::MalformedBytes),
+            Some((other, _)) => Err(StateError::UnsupportedVersion { found: u32::from(*other) }),
+            None => Err(StateError::MalformedBytes),
+        }
+    }
+
+    /// The compact form within `budget` bytes: campaign records are dropped, least
+    /// recently touched and undismissed first (forgetting a dismissal would show the
+    /// shopper an offer they closed), an eighth at a time; `None` if even without
+    /// records it does not fit. One rule for every host (the edge's cookie, a
+    /// browser's storage quota).
+    pub fn to_bytes_within(&self, budget: usize) -> Option<Vec<u8>> {
+        let mut bytes = self.to_bytes();
+        if bytes.len() <= budget {
+            return Some(bytes);
+        }
+        let mut trimmed = self.clone();
+        while bytes.len() > budget && !trimmed.campaigns.is_empty() {
+            trimmed.campaigns.sort_by_key(|r| (r.dismissed_ms.is_some(), r.last_ms));
+            let drop = trimmed.campaigns.len().div_ceil(8);
+            trimmed.campaigns.drain(..drop);
+            bytes = trimmed.to_bytes();
+        }
+        (bytes.len() <= budget).then_some(bytes)
     }
 
     fn bounded(mut self) -> VisitorState {
@@ -203,7 +252,7 @@ impl VisitorState {
 
     /// Whether the session has lapsed (30 minutes without activity) at `now_ms`.
     pub fn session_expired(&self, now_ms: i64) -> bool {
-        now_ms - self.session.last_ms > SESSION_TIMEOUT_MS
+        now_ms.saturating_sub(self.session.last_ms) > SESSION_TIMEOUT_MS
     }
 
     /// A page was viewed: starts a new session after 30 idle minutes (recording its
@@ -344,6 +393,39 @@ mod tests {
     }
 
     #[test]
+    fn compact_form_round_trips_and_is_small() {
+        let s = VisitorState::new("0f8e4c1a-9d2b-4e6f-8a3c-5b7d9e1f2a4c", 1_795_600_800_000)
+            .page_view(&PageView { referrer_host: Some("gadgets.com".into()), utm: Utm::default() }, 1_795_600_800_000)
+            .impression("aff-hero", false, 1_795_600_801_000)
+            .dismissal("aff-offer", 1_795_600_802_000)
+            .register(&["audio".into(), "camera".into()], 1_795_600_803_000);
+        let bytes = s.to_bytes();
+        assert_eq!(VisitorState::from_bytes(&bytes), Ok(s.clone()));
+        assert!(bytes.len() * 2 < s.to_json().len(), "{} bytes vs {} JSON", bytes.len(), s.to_json().len());
+        assert_eq!(VisitorState::from_bytes(&[]), Err(StateError::MalformedBytes));
+        assert_eq!(VisitorState::from_bytes(&[7, 1]), Err(StateError::UnsupportedVersion { found: 7 }));
+        for cut in 0..bytes.len() {
+            assert!(VisitorState::from_bytes(&bytes[..cut]).is_err(), "truncated at {cut}");
+        }
+    }
+
+    #[test]
+    fn fitting_a_budget_keeps_dismissals_longest() {
+        let mut s = VisitorState::new("v1", 0);
+        for i in 0..MAX_CAMPAIGN_RECORDS as i64 {
+            s = s.impression(&format!("campaign-number-{i}"), false, i);
+        }
+        s = s.dismissal("campaign-number-0", 1);
+        let full = s.to_bytes().len();
+        let fitted = s.to_bytes_within(full / 2).unwrap_or_default();
+        assert!(fitted.len() <= full / 2);
+        let back = VisitorState::from_bytes(&fitted).unwrap_or_else(|e| panic!("{e}"));
+        assert!(back.campaigns.len() < MAX_CAMPAIGN_RECORDS);
+        assert!(back.campaign("campaign-number-0").is_some(), "the dismissed record stays");
+        assert_eq!(s.to_bytes_within(3), None);
+    }
+
+    #[test]
     fn oversized_strings_are_cut() {
         let long = "x".repeat(500);
         let json = format!(
@@ -352,5 +434,99 @@ mod tests {
         let s = VisitorState::from_json(json.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.id.len(), MAX_TEXT);
         assert_eq!(s.session.ref_host.map(|h| h.len()), Some(MAX_TEXT));
+    }
+}
+
+/// The compact form's fields, in order and without optional-field skipping (postcard
+/// is positional).
+mod compact {
+    use super::*;
+
+    #[derive(Serialize, Deserialize)]
+    pub struct Wire {
+        id: String,
+        visits: u32,
+        prev_ms: Option<i64>,
+        session: (i64, i64, u32, Option<String>, [Option<String>; 5], u32, Option<i64>),
+        campaigns: Vec<(String, u32, u32, i64, Option<i64>, u32)>,
+        interests: Vec<String>,
+        registered: bool,
+    }
+
+    impl From<&VisitorState> for Wire {
+        fn from(s: &VisitorState) -> Wire {
+            let session = &s.session;
+            let utm = &session.utm;
+            Wire {
+                id: s.id.clone(),
+                visits: s.visits,
+                prev_ms: s.prev_ms,
+                session: (
+                    session.start_ms,
+                    session.last_ms,
+                    session.pages,
+                    session.ref_host.clone(),
+                    [
+                        utm.source.clone(),
+                        utm.medium.clone(),
+                        utm.campaign.clone(),
+                        utm.term.clone(),
+                        utm.content.clone(),
+                    ],
+                    session.interruptions,
+                    session.last_interruption_ms,
+                ),
+                campaigns: s
+                    .campaigns
+                    .iter()
+                    .map(|r| (r.id.clone(), r.s, r.t, r.last_ms, r.dismissed_ms, r.clicks))
+                    .collect(),
+                interests: s.interests.clone(),
+                registered: s.registered,
+            }
+        }
+    }
+
+    impl From<Wire> for VisitorState {
+        fn from(w: Wire) -> VisitorState {
+            let (
+                start_ms,
+                last_ms,
+                pages,
+                ref_host,
+                [source, medium, campaign, term, content],
+                interruptions,
+                last_interruption_ms,
+            ) = w.session;
+            VisitorState {
+                v: STATE_VERSION,
+                id: w.id,
+                visits: w.visits,
+                prev_ms: w.prev_ms,
+                session: Session {
+                    start_ms,
+                    last_ms,
+                    pages,
+                    ref_host,
+                    utm: Utm { source, medium, campaign, term, content },
+                    interruptions,
+                    last_interruption_ms,
+                },
+                campaigns: w
+                    .campaigns
+                    .into_iter()
+                    .map(|(id, s, t, last_ms, dismissed_ms, clicks)| CampaignRecord {
+                        id,
+                        s,
+                        t,
+                        last_ms,
+                        dismissed_ms,
+                        clicks,
+                    })
+                    .collect(),
+                interests: w.interests,
+                registered: w.registered,
+            }
+        }
     }
 }

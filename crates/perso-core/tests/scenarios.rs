@@ -59,10 +59,22 @@ fn check_placement(label: &str, placement: &str, expected: &Value, decision: &Va
 #[test]
 fn gizmos_scenarios_replay_identically() {
     let engine = Engine::from_bundle(&read("www/bundle.json")).unwrap_or_else(|e| panic!("default bundle: {e}"));
+    replay(&engine, false, std::env::var_os("UPDATE_VECTORS").is_some());
+}
+
+/// The compiled binary form, with contexts in the slot encoding (what every wasm
+/// host does), decides exactly as the JSON bundle does.
+#[test]
+fn compiled_form_and_slot_contexts_replay_identically() {
+    let source = Engine::from_bundle(&read("www/bundle.json")).unwrap_or_else(|e| panic!("default bundle: {e}"));
+    let engine = Engine::from_compiled(&source.to_compiled()).unwrap_or_else(|e| panic!("compiled bundle: {e:?}"));
+    replay(&engine, true, false);
+}
+
+fn replay(engine: &Engine, through_slots: bool, update: bool) {
     let vectors_path = repo().join("tests/vectors/gizmos.json");
     let mut vectors: Value =
         serde_json::from_slice(&read("tests/vectors/gizmos.json")).unwrap_or_else(|e| panic!("{e}"));
-    let update = std::env::var_os("UPDATE_VECTORS").is_some();
     let mut failures = Vec::new();
     let mut decisions = 0;
     for scenario in vectors["scenarios"].as_array_mut().into_iter().flatten() {
@@ -78,7 +90,7 @@ fn gizmos_scenarios_replay_identically() {
                 let page: PageView = serde_json::from_value(page.clone()).unwrap_or_else(|e| panic!("{label}: {e}"));
                 state = state.page_view(&page, now);
             } else if let Some(campaign) = step.get("impression").and_then(Value::as_str) {
-                state = engine.record_impression(state, campaign, now);
+                state = engine.record_impression_of(state, campaign, now);
             } else if let Some(campaign) = step.get("dismiss").and_then(Value::as_str) {
                 state = state.dismissal(campaign, now);
             } else if let Some(interests) = step.get("register") {
@@ -88,6 +100,13 @@ fn gizmos_scenarios_replay_identically() {
                 decisions += 1;
                 let context_json = serde_json::to_vec(context).unwrap_or_default();
                 let context = engine.read_context(&context_json).unwrap_or_else(|e| panic!("{label}: {e}"));
+                let mut encoded = Vec::new();
+                perso_core::context::slots::write(context.slots(), &mut encoded);
+                let context = if through_slots {
+                    engine.read_slots(&encoded).unwrap_or_else(|e| panic!("{label}: {e}"))
+                } else {
+                    context
+                };
                 let decision = serde_json::to_value(engine.decide(&context, &state, now)).unwrap_or_default();
                 for (placement, expected) in step["expect"].as_object().into_iter().flatten() {
                     if let Err(e) = check_placement(&label, placement, expected, &decision) {

@@ -1,34 +1,84 @@
-//! Source -> [`CompiledBundle`]: every check the format defines, all problems
-//! collected (not just the first), each with the JSON path a marketer can find.
+//! Source -> compiled bundle ([`Program`] + [`HostView`]): every check the format
+//! defines, all problems collected (not just the first), each with the JSON path a
+//! marketer can find. The one compiler: `perso publish` runs it natively, the wasm
+//! package's `compileBundle` runs the very same code, so the binary form and the
+//! JSON source cannot disagree.
 
+use super::read::Reader;
 use super::source::*;
-use super::*;
-use crate::context::Schema;
-use crate::decision::{Link, Product, Question};
-use crate::logic::compile::{compile as compile_logic, key_segment, required_slots, Mode, SchemaResolver, VarPath};
+use super::{BundleError, BundleIssue, Limits, Problem};
+use crate::context::{Schema, TIME_ON_SITE};
+use crate::host::{HostAction, HostCampaign, HostVariant, HostView};
+use crate::limits::{MAX_CONDITION_COST, MAX_SEGMENT_NESTING, MAX_SERIAL};
+use crate::logic::compile::{compile as compile_logic, key_segment, Mode, NodePaths, Origin, SchemaResolver};
+use crate::logic::cost::estimate;
+use crate::logic::ir::{Logic, NodeId, VarPath};
+use crate::logic::passes::{required_slots, time_thresholds};
+use crate::program::{
+    ActionKind, Campaign, Caps, Computed, Experiment, GlobalHoldout, Guardrails, PageMatch as CompiledMatch,
+    PageTypeRule as CompiledRule, Placement, ProductKey, Program, QuestionKey, Schedule, Segment, TemplatePart,
+    Variant,
+};
 use crate::time::parse_rfc3339;
+use crate::url::safe_url;
+use crate::vocab::{Link, Product};
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
-/// Parses, validates and compiles a bundle.
-pub fn compile(bytes: &[u8], limits: &Limits) -> Result<CompiledBundle, BundleError> {
+/// A compiled bundle and what the compiler knows about where it came from.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub program: Program,
+    pub host: HostView,
+    pub source: SourceMap,
+    /// Non-fatal findings (e.g. an affinity entry naming no product): skipped, not refused.
+    pub warnings: Vec<BundleIssue>,
+}
+
+/// Node ids back to the JSON a marketer wrote (explain, lints).
+#[derive(Debug, Clone, Default)]
+pub struct SourceMap {
+    pub paths: NodePaths,
+    /// The bundle JSON as read (kept with [`Options::keep_document`]).
+    pub document: Value,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub limits: Limits,
+    /// Keep the source JSON in the [`SourceMap`] (explain shows each failing rule as written).
+    pub keep_document: bool,
+}
+
+/// Parses, validates and compiles a bundle's JSON.
+pub fn compile(bytes: &[u8], options: &Options) -> Result<Compiled, BundleError> {
+    let limits = &options.limits;
     if bytes.len() > limits.max_bytes {
         return Err(BundleError::TooLarge { size: bytes.len(), limit: limits.max_bytes });
     }
-    let mut value: Value = serde_json::from_slice(bytes)
+    let value: Value = serde_json::from_slice(bytes)
         .map_err(|e| BundleError::Json { path: "(bundle)".into(), message: e.to_string() })?;
+    compile_value(value, options)
+}
+
+/// Validates and compiles already-parsed JSON (the CLI compiles YAML this way).
+pub fn compile_value(mut value: Value, options: &Options) -> Result<Compiled, BundleError> {
     // A bundle of another format would fail on its fields; its version is the news.
     if let Some(found) = value.get("version").and_then(Value::as_u64).filter(|v| *v != FORMAT_VERSION) {
         return Err(BundleError::UnsupportedVersion { found });
     }
+    let document = if options.keep_document { value.clone() } else { Value::Null };
     let mut issues = Vec::new();
-    let source = super::read::Reader { issues: &mut issues }.bundle(&mut value);
+    let source = Reader { issues: &mut issues }.bundle(&mut value);
     drop(value);
     let Some(source) = source else { return Err(BundleError::Invalid(issues)) };
     // Semantic checks run even after type errors (on what could be read), so a
     // marketer sees every problem at once.
-    match compile_source(&source, limits) {
-        Ok(bundle) if issues.is_empty() => Ok(bundle),
+    match compile_source(&source, &options.limits) {
+        Ok(mut compiled) if issues.is_empty() => {
+            compiled.source.document = document;
+            Ok(compiled)
+        }
         Ok(_) => Err(BundleError::Invalid(issues)),
         Err(BundleError::Invalid(more)) => {
             issues.extend(more);
@@ -38,12 +88,12 @@ pub fn compile(bytes: &[u8], limits: &Limits) -> Result<CompiledBundle, BundleEr
     }
 }
 
-/// Validates and compiles an already-parsed source (the CLI lints this way).
-pub fn compile_source(source: &BundleSource, limits: &Limits) -> Result<CompiledBundle, BundleError> {
+/// Validates and compiles what [`super::read`] returned.
+pub fn compile_source(source: &BundleSource, limits: &Limits) -> Result<Compiled, BundleError> {
     let mut c = Compiler::default();
-    let bundle = c.bundle(source, limits);
+    let compiled = c.bundle(source, limits);
     if c.issues.is_empty() {
-        Ok(bundle)
+        Ok(compiled)
     } else {
         Err(BundleError::Invalid(c.issues))
     }
@@ -54,9 +104,12 @@ struct Compiler {
     issues: Vec<BundleIssue>,
     warnings: Vec<BundleIssue>,
     schema: Schema,
+    logic: Logic,
+    paths: NodePaths,
     segment_index: HashMap<String, u16>,
     segment_required: Vec<u64>,
-    thresholds: Vec<u32>,
+    segment_cost: Vec<u64>,
+    roots: Vec<NodeId>,
 }
 
 /// Resolves paths into the bundle's schema and segments by id while compiling one
@@ -82,10 +135,6 @@ impl SchemaResolver for Resolver<'_> {
     }
 }
 
-fn valid_url(url: &str) -> bool {
-    url.starts_with("https://") || url.starts_with("http://") || (url.starts_with('/') && !url.starts_with("//"))
-}
-
 /// Template fields that would show the shopper what perso inferred about them.
 fn sensitive(path: &str) -> bool {
     path.starts_with("customer.ltv_band")
@@ -94,22 +143,64 @@ fn sensitive(path: &str) -> bool {
         || path.starts_with("visitor.interests")
 }
 
+/// A JSON path's JSON Pointer (`campaigns[3].condition` -> `/campaigns/3/condition`).
+fn pointer_of(path: &str) -> String {
+    let mut pointer = String::new();
+    let mut rest = path;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('[') {
+            let Some(close) = after.find(']') else { break };
+            let inner = &after[..close];
+            let key = serde_json::from_str::<String>(inner).unwrap_or_else(|_| inner.to_owned());
+            pointer.push('/');
+            pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            rest = &after[close + 1..];
+        } else {
+            let body = rest.strip_prefix('.').unwrap_or(rest);
+            let end = body.find(['.', '[']).unwrap_or(body.len());
+            pointer.push('/');
+            pointer.push_str(&body[..end]);
+            rest = &body[end..];
+        }
+    }
+    pointer
+}
+
 impl Compiler {
     fn issue(&mut self, path: impl Into<String>, problem: Problem) {
         self.issues.push(BundleIssue { path: path.into(), problem });
     }
 
-    fn condition(&mut self, rule: &Value, path: &str, owner: &str, refs: &mut Vec<u16>) -> Option<Expr> {
+    fn condition(&mut self, rule: &Value, path: &str, owner: &str, refs: &mut Vec<u16>) -> Option<NodeId> {
         let segments = std::mem::take(&mut self.segment_index);
+        let pointer = pointer_of(path);
         let mode = Mode::Schema(&mut Resolver { schema: &mut self.schema, segments: &segments, refs, owner });
-        let result = compile_logic(rule, mode, path);
+        let result =
+            compile_logic(rule, &mut self.logic, mode, Origin { path, pointer: &pointer }, Some(&mut self.paths));
         self.segment_index = segments;
-        collect_thresholds(rule, &mut self.thresholds);
         match result {
-            Ok(expr) => Some(expr),
+            Ok(root) => {
+                self.roots.push(root);
+                Some(root)
+            }
             Err(error) => {
                 self.issue(error.path, Problem::Condition(error.problem));
                 None
+            }
+        }
+    }
+
+    /// The estimated cost of a compiled condition; an issue at the costly node if over.
+    fn cost(&mut self, root: NodeId, owner_path: &str) -> u64 {
+        let schema = &self.schema;
+        let slot_size = |slot: u16| schema.slot_size(slot);
+        match estimate(&self.logic, root, &slot_size, &self.segment_cost, MAX_CONDITION_COST) {
+            Ok(estimate) => estimate.cost,
+            Err(too) => {
+                let path = self.paths.get(too.node).unwrap_or(owner_path).to_owned();
+                let hint = "iterate over shorter lists, do not grow a `reduce` accumulator with `cat`/`merge`, and avoid nesting `map`/`all`/`some` over large literal lists";
+                self.issue(path, Problem::TooCostly { cost: too.cost, limit: MAX_CONDITION_COST, hint });
+                MAX_CONDITION_COST
             }
         }
     }
@@ -123,7 +214,7 @@ impl Compiler {
     }
 
     fn url(&mut self, url: &str, path: &str) {
-        if !valid_url(url) {
+        if !safe_url(url) {
             self.issue(path, Problem::BadUrl(url.to_owned()));
         }
     }
@@ -134,35 +225,38 @@ impl Compiler {
         }
     }
 
-    fn bundle(&mut self, source: &BundleSource, limits: &Limits) -> CompiledBundle {
+    fn bundle(&mut self, source: &BundleSource, limits: &Limits) -> Compiled {
         self.limit(source.campaigns.len(), limits.max_campaigns, "campaigns", "campaigns");
         self.limit(source.segments.len(), limits.max_segments, "segments", "segments");
         self.limit(source.placements.len(), limits.max_placements, "placements", "placements");
         self.limit(source.products.len(), limits.max_products, "products", "products");
-        let expires_at_ms = self.time(&source.expires_at, "expires_at").unwrap_or(i64::MIN);
-        if let Some(issued) = &source.issued_at {
-            self.time(issued, "issued_at");
+        if source.serial > MAX_SERIAL {
+            self.issue("serial", Problem::SerialTooLarge(source.serial));
         }
+        let expires_at_ms = self.time(&source.expires_at, "expires_at").unwrap_or(i64::MIN);
+        let issued_at_ms = source.issued_at.as_ref().and_then(|issued| self.time(issued, "issued_at"));
         if source.utc_offset_minutes.abs() > 14 * 60 {
             self.issue("utc_offset_minutes", Problem::OutOfRange("must be between -840 and 840 minutes"));
         }
 
         let placement_index = self.placements(&source.placements);
         let segments = self.segments(&source.segments);
-        let (products, product_categories, product_index) = self.products(&source.products);
-        let affinity_items =
-            self.affinity(&source.affinity.items, "affinity.items", &product_index, Some(&product_index));
-        let affinity_categories =
-            self.affinity(&source.affinity.categories, "affinity.categories", &product_index, None);
+        let (products, product_keys, categories) = self.products(source);
+        let product_index: HashMap<&str, u32> =
+            source.products.keys().enumerate().map(|(i, sku)| (sku.as_str(), i as u32)).collect();
+        let affinity_items = self.affinity_items(&source.affinity, &product_index);
+        let affinity_categories = self.affinity_categories(&source.affinity, &product_index, &categories);
 
         let guardrails = Guardrails {
             max_interruptions_per_session: source.guardrails.max_interruptions_per_session,
-            min_gap_ms: source.guardrails.min_gap_between_interruptions_s.saturating_mul(1000) as i64,
-            dismiss_cooldown_ms: source.guardrails.dismiss_cooldown_s.saturating_mul(1000) as i64,
+            min_gap_ms: source.guardrails.min_gap_between_interruptions_s.saturating_mul(1000).min(i64::MAX as u64)
+                as i64,
+            dismiss_cooldown_ms: source.guardrails.dismiss_cooldown_s.saturating_mul(1000).min(i64::MAX as u64) as i64,
         };
 
         let mut seen = HashSet::new();
         let mut campaigns = Vec::with_capacity(source.campaigns.len());
+        let mut shown = Vec::with_capacity(source.campaigns.len());
         for (i, campaign) in source.campaigns.iter().enumerate() {
             let path = format!("campaigns[{i}]");
             if campaign.id.is_empty() {
@@ -170,12 +264,15 @@ impl Compiler {
             } else if !seen.insert(campaign.id.as_str()) {
                 self.issue(format!("{path}.id"), Problem::DuplicateId { kind: "campaign", id: campaign.id.clone() });
             }
-            if let Some(compiled) = self.campaign(campaign, &path, &placement_index, &product_index, &guardrails) {
+            if let Some((compiled, host)) =
+                self.campaign(campaign, &path, &placement_index, &product_index, &guardrails)
+            {
                 campaigns.push(compiled);
+                shown.push(host);
             }
         }
-        let mut placements: Vec<CompiledPlacement> =
-            source.placements.iter().map(|p| CompiledPlacement { id: p.id.clone(), campaigns: Vec::new() }).collect();
+        let mut placements: Vec<Placement> =
+            source.placements.iter().map(|_| Placement { campaigns: Vec::new() }).collect();
         for (index, campaign) in campaigns.iter().enumerate() {
             if let Some(placement) = placements.get_mut(usize::from(campaign.placement)) {
                 placement.campaigns.push(index as u32);
@@ -185,39 +282,96 @@ impl Compiler {
             // Highest priority first; the sort is stable, so ties keep bundle order.
             placement.campaigns.sort_by_key(|&i| std::cmp::Reverse(campaigns[i as usize].priority));
         }
-        let campaign_index = campaigns.iter().enumerate().map(|(i, c)| (c.id.clone(), i as u32)).collect();
-        let known = KnownSlots {
-            consent_personalization: self.schema.existing_slot("consent.personalization"),
-            consent_gpc: self.schema.existing_slot("consent.gpc"),
-            time_hour: self.schema.existing_slot("time.hour"),
-            time_weekday: self.schema.existing_slot("time.weekday"),
-            cart_items: self.schema.existing_slot("cart.items"),
-            interests: match self.schema.existing_var("visitor.interests") {
-                Some(VarPath::Derived(i)) => Some(i),
-                _ => None,
-            },
-        };
-        let mut thresholds = std::mem::take(&mut self.thresholds);
-        thresholds.sort_unstable();
-        thresholds.dedup();
-        CompiledBundle {
+        let mut campaigns_by_id: Vec<u32> = (0..campaigns.len() as u32).collect();
+        campaigns_by_id.sort_by(|a, b| campaigns[*a as usize].id.cmp(&campaigns[*b as usize].id));
+        campaigns_by_id.dedup_by(|a, b| campaigns[*a as usize].id == campaigns[*b as usize].id);
+
+        let page_types = self.page_types(source.page_types.as_deref());
+        let holdout = source.holdout.as_ref().map(|h| GlobalHoldout {
+            salt: h.salt.as_deref().unwrap_or(GlobalHoldoutSource::DEFAULT_SALT).into(),
+            basis_points: (h.percent * 100.0).round().clamp(0.0, 10_000.0) as u32,
+        });
+        let thresholds = time_thresholds(&self.logic, &self.roots, TIME_ON_SITE as u8);
+        let schema = std::mem::take(&mut self.schema);
+        let host = HostView {
             serial: source.serial,
             expires_at_ms,
+            placements: source.placements.iter().map(|p| p.id.clone()).collect(),
+            campaigns: shown,
+            products,
+            slots: schema.paths().iter().map(|p| p.to_string()).collect(),
+            references: schema.references(),
+            time_on_site_thresholds: thresholds.clone(),
+        };
+        let program = Program {
+            serial: source.serial,
+            expires_at_ms,
+            issued_at_ms,
             utc_offset_minutes: source.utc_offset_minutes,
+            logic: std::mem::take(&mut self.logic),
+            schema,
             placements,
             segments,
             campaigns,
-            schema: std::mem::take(&mut self.schema),
+            campaigns_by_id,
             guardrails,
-            products,
-            product_categories,
-            product_index,
+            products: product_keys,
+            categories: categories.into_iter().map(Box::from).collect(),
             affinity_items,
             affinity_categories,
             time_on_site_thresholds: thresholds,
+            page_types,
+            holdout,
+        };
+        Compiled {
+            program,
+            host,
+            source: SourceMap { paths: std::mem::take(&mut self.paths), document: Value::Null },
             warnings: std::mem::take(&mut self.warnings),
-            campaign_index,
-            known,
+        }
+    }
+
+    fn page_types(&mut self, rules: Option<&[PageTypeRule]>) -> Vec<CompiledRule> {
+        let rule = |matcher: CompiledMatch, page_type: &str| CompiledRule { matcher, page_type: page_type.into() };
+        match rules {
+            None => DEFAULT_PAGE_TYPES
+                .iter()
+                .map(|(how, what, page_type)| {
+                    let matcher = if *how == "path" {
+                        CompiledMatch::Path((*what).into())
+                    } else {
+                        CompiledMatch::Segment((*what).into())
+                    };
+                    rule(matcher, page_type)
+                })
+                .collect(),
+            Some(rules) => {
+                let mut out = Vec::with_capacity(rules.len());
+                for (i, r) in rules.iter().enumerate() {
+                    let matcher = match &r.matcher {
+                        PageMatch::Path(p) if p.starts_with('/') => CompiledMatch::Path(p.as_str().into()),
+                        PageMatch::Path(_) => {
+                            self.issue(format!("page_types[{i}].path"), Problem::OutOfRange("a path starts with /"));
+                            continue;
+                        }
+                        PageMatch::Segment(s) if !s.is_empty() && !s.contains('/') => {
+                            CompiledMatch::Segment(s.as_str().into())
+                        }
+                        PageMatch::Segment(_) => {
+                            self.issue(
+                                format!("page_types[{i}].segment"),
+                                Problem::OutOfRange("a path segment is a non-empty name without /"),
+                            );
+                            continue;
+                        }
+                    };
+                    if r.page_type.is_empty() {
+                        self.issue(format!("page_types[{i}].type"), Problem::Empty);
+                    }
+                    out.push(rule(matcher, &r.page_type));
+                }
+                out
+            }
         }
     }
 
@@ -234,7 +388,7 @@ impl Compiler {
         index
     }
 
-    fn segments(&mut self, segments: &[SegmentSource]) -> Vec<CompiledSegment> {
+    fn segments(&mut self, segments: &[SegmentSource]) -> Vec<Segment> {
         for (i, segment) in segments.iter().enumerate() {
             let path = format!("segments[{i}].id");
             if segment.id.is_empty() {
@@ -243,45 +397,79 @@ impl Compiler {
                 self.issue(path, Problem::DuplicateId { kind: "segment", id: segment.id.clone() });
             }
         }
-        let mut compiled = Vec::with_capacity(segments.len());
+        let mut roots = Vec::with_capacity(segments.len());
         let mut edges = Vec::with_capacity(segments.len());
         for (i, segment) in segments.iter().enumerate() {
             let path = format!("segments[{i}].condition");
             let mut refs = Vec::new();
-            let condition = self.condition(&segment.condition, &path, &segment.id, &mut refs);
+            let root = self.condition(&segment.condition, &path, &segment.id, &mut refs);
             edges.push(refs);
-            compiled.push(CompiledSegment {
-                id: segment.id.clone(),
-                condition: condition.unwrap_or(Expr::Lit(crate::logic::Datum::Bool(false))),
-                source: segment.condition.clone(),
-                path,
-            });
+            roots.push(root);
         }
-        self.segment_required = compiled.iter().map(|s| required_slots(&s.condition)).collect();
+        self.segment_required = roots.iter().map(|r| r.map_or(0, |r| required_slots(&self.logic, r))).collect();
+        let mut acyclic = true;
         if let Some(cycle) = find_cycle(&edges) {
+            acyclic = false;
             let names: Vec<&str> = cycle.iter().map(|&i| segments[usize::from(i)].id.as_str()).collect();
             let first = cycle.first().copied().unwrap_or(0);
             self.issue(format!("segments[{first}].condition"), Problem::SegmentCycle(names.join(" -> ")));
         }
-        compiled
+        // Costs in dependency order, so a segment's estimate includes those it uses.
+        self.segment_cost = vec![0; segments.len()];
+        if acyclic {
+            for index in dependency_order(&edges) {
+                let (depth, root) = (nesting(&edges, index), roots.get(usize::from(index)).copied().flatten());
+                if depth > MAX_SEGMENT_NESTING {
+                    self.issue(format!("segments[{index}].condition"), Problem::SegmentsTooDeep(MAX_SEGMENT_NESTING));
+                }
+                if let Some(root) = root {
+                    let cost = self.cost(root, &format!("segments[{index}].condition"));
+                    self.segment_cost[usize::from(index)] = cost;
+                }
+            }
+        }
+        segments
+            .iter()
+            .zip(roots)
+            .enumerate()
+            .map(|(i, (segment, root))| {
+                let condition = root.unwrap_or_else(|| self.logic.push(crate::logic::ir::Node::Undefined));
+                Segment {
+                    id: segment.id.as_str().into(),
+                    condition,
+                    required: self.segment_required.get(i).copied().unwrap_or(0),
+                    cost: self.segment_cost.get(i).copied().unwrap_or(0),
+                }
+            })
+            .collect()
     }
 
-    #[allow(clippy::type_complexity)]
-    fn products(
-        &mut self,
-        products: &std::collections::BTreeMap<String, ProductSource>,
-    ) -> (Vec<Product>, Vec<Option<String>>, HashMap<String, u32>) {
-        let mut list = Vec::with_capacity(products.len());
-        let mut categories = Vec::with_capacity(products.len());
-        let mut index = HashMap::with_capacity(products.len());
-        for (sku, product) in products {
+    /// Products in sku order (the product index), their keys for the engine, and
+    /// every category name the bundle knows (products' and the affinity table's).
+    fn products(&mut self, source: &BundleSource) -> (Vec<Product>, Vec<ProductKey>, Vec<String>) {
+        let mut categories: BTreeSet<String> = BTreeSet::new();
+        for product in source.products.values() {
+            if let Some(category) = &product.category {
+                categories.insert(category.clone());
+            }
+        }
+        categories.extend(source.affinity.categories.keys().cloned());
+        let categories: Vec<String> = categories.into_iter().collect();
+        let mut list = Vec::with_capacity(source.products.len());
+        let mut keys = Vec::with_capacity(source.products.len());
+        for (sku, product) in &source.products {
             let path = format!("products{}", key_segment(sku));
             self.url(&product.url, &format!("{path}.url"));
             if let Some(image) = &product.image {
                 self.url(image, &format!("{path}.image"));
             }
-            index.insert(sku.clone(), list.len() as u32);
-            categories.push(product.category.clone());
+            if product.price.is_some_and(|p| !p.is_finite() || p < 0.0) {
+                self.issue(format!("{path}.price"), Problem::OutOfRange("price must be a number >= 0"));
+            }
+            keys.push(ProductKey {
+                sku: sku.as_str().into(),
+                category: product.category.as_ref().and_then(|c| categories.binary_search(c).ok()).map(|i| i as u32),
+            });
             list.push(Product {
                 sku: sku.clone(),
                 name: product.name.clone(),
@@ -290,39 +478,53 @@ impl Compiler {
                 image: product.image.clone(),
             });
         }
-        (list, categories, index)
+        (list, keys, categories)
     }
 
-    fn affinity(
-        &mut self,
-        table: &std::collections::BTreeMap<String, Vec<(String, f64)>>,
-        path: &str,
-        products: &HashMap<String, u32>,
-        keys_are_products: Option<&HashMap<String, u32>>,
-    ) -> HashMap<String, Vec<(u32, f64)>> {
-        let mut compiled = HashMap::with_capacity(table.len());
-        for (key, related) in table {
-            let key_path = format!("{path}{}", key_segment(key));
-            if keys_are_products.is_some_and(|p| !p.contains_key(key)) {
-                self.warnings
-                    .push(BundleIssue { path: key_path.clone(), problem: Problem::UnknownProduct(key.clone()) });
+    fn related(&mut self, related: &[(String, f64)], path: &str, products: &HashMap<&str, u32>) -> Vec<(u32, f64)> {
+        let mut entries = Vec::with_capacity(related.len());
+        for (j, (sku, score)) in related.iter().enumerate() {
+            match products.get(sku.as_str()) {
+                Some(index) if score.is_finite() => entries.push((*index, *score)),
+                Some(_) => self.issue(format!("{path}[{j}][1]"), Problem::OutOfRange("score must be a finite number")),
+                None => self.warnings.push(BundleIssue {
+                    path: format!("{path}[{j}][0]"),
+                    problem: Problem::UnknownProduct(sku.clone()),
+                }),
             }
-            let mut entries = Vec::with_capacity(related.len());
-            for (j, (sku, score)) in related.iter().enumerate() {
-                match products.get(sku) {
-                    Some(index) if score.is_finite() => entries.push((*index, *score)),
-                    Some(_) => {
-                        self.issue(format!("{key_path}[{j}][1]"), Problem::OutOfRange("score must be a finite number"))
-                    }
-                    None => self.warnings.push(BundleIssue {
-                        path: format!("{key_path}[{j}][0]"),
-                        problem: Problem::UnknownProduct(sku.clone()),
-                    }),
-                }
-            }
-            compiled.insert(key.clone(), entries);
         }
-        compiled
+        entries
+    }
+
+    fn affinity_items(&mut self, affinity: &AffinitySource, products: &HashMap<&str, u32>) -> Vec<Vec<(u32, f64)>> {
+        let mut table = vec![Vec::new(); products.len()];
+        for (sku, related) in &affinity.items {
+            let path = format!("affinity.items{}", key_segment(sku));
+            let entries = self.related(related, &path, products);
+            match products.get(sku.as_str()).and_then(|i| table.get_mut(*i as usize)) {
+                Some(row) => *row = entries,
+                // Only products in the bundle can be in a cart the engine recognizes.
+                None => self.warnings.push(BundleIssue { path, problem: Problem::UnknownProduct(sku.clone()) }),
+            }
+        }
+        table
+    }
+
+    fn affinity_categories(
+        &mut self,
+        affinity: &AffinitySource,
+        products: &HashMap<&str, u32>,
+        categories: &[String],
+    ) -> Vec<Vec<(u32, f64)>> {
+        let mut table = vec![Vec::new(); categories.len()];
+        for (category, related) in &affinity.categories {
+            let path = format!("affinity.categories{}", key_segment(category));
+            let entries = self.related(related, &path, products);
+            if let Some(row) = categories.binary_search(category).ok().and_then(|i| table.get_mut(i)) {
+                *row = entries;
+            }
+        }
+        table
     }
 
     fn campaign(
@@ -330,9 +532,9 @@ impl Compiler {
         source: &CampaignSource,
         path: &str,
         placements: &HashMap<String, u16>,
-        products: &HashMap<String, u32>,
+        products: &HashMap<&str, u32>,
         guardrails: &Guardrails,
-    ) -> Option<CompiledCampaign> {
+    ) -> Option<(Campaign, HostCampaign)> {
         let placement = placements.get(&source.placement).copied();
         if placement.is_none() {
             self.issue(format!("{path}.placement"), Problem::UnknownPlacement(source.placement.clone()));
@@ -350,19 +552,19 @@ impl Compiler {
             None => None,
         };
         let schedule = source.schedule.as_ref().map(|s| self.schedule(s, &format!("{path}.schedule")));
-        if let TriggerSource::Scroll { percent } = source.trigger {
-            if !(1..=100).contains(&percent) {
-                self.issue(format!("{path}.trigger.percent"), Problem::OutOfRange("must be 1-100"));
-            }
-        }
         if source.requires_consent {
             self.schema.var("consent.personalization");
             self.schema.var("consent.gpc");
         }
-        let action = self.action(&source.action, &format!("{path}.action"), products)?;
-        let experiment = match &source.experiment {
-            Some(e) => Some(self.experiment(e, &format!("{path}.experiment"), &source.id, &action, products)?),
-            None => None,
+        let (computed, action) = self.action(&source.action, &format!("{path}.action"), products)?;
+        let interrupts = source.action.interrupts();
+        let (experiment, variants) = match &source.experiment {
+            Some(e) => {
+                let (compiled, host) =
+                    self.experiment(e, &format!("{path}.experiment"), &source.id, interrupts, products)?;
+                (Some(compiled), host)
+            }
+            None => (None, Vec::new()),
         };
         let eligibility = match &source.action {
             ActionSource::Offer(OfferSource { eligibility: Some(rule), .. }) => {
@@ -373,23 +575,50 @@ impl Compiler {
         let required = segments
             .iter()
             .filter_map(|s| self.segment_required.get(usize::from(*s)))
-            .fold(condition.as_ref().map_or(0, required_slots), |mask, m| mask | m);
+            .fold(condition.map_or(0, |c| required_slots(&self.logic, c)), |mask, m| mask | m);
+        let mut cost: u64 = segments.iter().filter_map(|s| self.segment_cost.get(usize::from(*s))).sum();
+        if let Some(root) = condition {
+            cost = cost.saturating_add(self.cost(root, &format!("{path}.condition")));
+        }
+        if let Some(root) = eligibility {
+            cost = cost.saturating_add(self.cost(root, &format!("{path}.action.eligibility")));
+        }
         let why = source.why.clone().unwrap_or_else(|| {
             if source.condition.is_none() && source.segments.is_empty() {
-                "This is shown to everyone visiting the store.".to_owned()
+                CampaignSource::WHY_EVERYONE.to_owned()
             } else {
-                "Based on what you are doing on this site right now.".to_owned()
+                CampaignSource::WHY_TARGETED.to_owned()
             }
         });
-        Some(CompiledCampaign {
+        let questions = match &source.action {
+            ActionSource::Register(r) => r
+                .questions
+                .iter()
+                .map(|q| QuestionKey {
+                    id: q.id.as_str().into(),
+                    multiple: q.multiple,
+                    values: q.options.iter().map(|o| o.value.as_str().into()).collect(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let placement = placement?;
+        let host = HostCampaign {
             id: source.id.clone(),
-            placement: placement?,
+            placement,
+            interruption: interrupts,
+            trigger: source.trigger.clone(),
+            why,
+            action,
+            variants,
+        };
+        let compiled = Campaign {
+            id: source.id.as_str().into(),
+            placement,
             priority: source.priority,
             enabled: source.enabled,
             segments,
             condition,
-            condition_source: source.condition.clone(),
-            path: path.to_owned(),
             schedule,
             caps: Caps {
                 per_session: source.caps.per_session,
@@ -397,17 +626,20 @@ impl Compiler {
                 dismiss_cooldown_ms: source
                     .caps
                     .cooldown_after_dismiss_s
-                    .map_or(guardrails.dismiss_cooldown_ms, |s| s.saturating_mul(1000) as i64),
+                    .map_or(guardrails.dismiss_cooldown_ms, |s| s.saturating_mul(1000).min(i64::MAX as u64) as i64),
             },
             requires_consent: source.requires_consent,
             trigger: source.trigger.clone(),
             experiment,
-            interruption: action.interrupts(),
-            action,
-            why,
+            computed,
+            interruption: interrupts,
+            kind: kind_of(&source.action),
             eligibility,
             required,
-        })
+            cost,
+            questions,
+        };
+        Some((compiled, host))
     }
 
     fn schedule(&mut self, source: &ScheduleSource, path: &str) -> Schedule {
@@ -450,9 +682,9 @@ impl Compiler {
         source: &ExperimentSource,
         path: &str,
         campaign: &str,
-        campaign_action: &ActionTemplate,
-        products: &HashMap<String, u32>,
-    ) -> Option<Experiment> {
+        campaign_interrupts: bool,
+        products: &HashMap<&str, u32>,
+    ) -> Option<(Experiment, Vec<HostVariant>)> {
         if source.variants.is_empty() {
             self.issue(format!("{path}.variants"), Problem::Empty);
         }
@@ -461,6 +693,7 @@ impl Compiler {
         }
         let mut ids = HashSet::new();
         let mut variants = Vec::with_capacity(source.variants.len());
+        let mut shown = Vec::with_capacity(source.variants.len());
         for (j, variant) in source.variants.iter().enumerate() {
             let vpath = format!("{path}.variants[{j}]");
             if variant.id.is_empty() {
@@ -471,10 +704,10 @@ impl Compiler {
             if variant.weight < 0 {
                 self.issue(format!("{vpath}.weight"), Problem::NegativeWeight);
             }
-            let action = match &variant.action {
+            let (computed, action) = match &variant.action {
                 Some(a) => {
-                    let compiled = self.action(a, &format!("{vpath}.action"), products)?;
-                    if compiled.interrupts() != campaign_action.interrupts() {
+                    let (computed, action) = self.action(a, &format!("{vpath}.action"), products)?;
+                    if a.interrupts() != campaign_interrupts {
                         self.issue(
                             format!("{vpath}.action.kind"),
                             Problem::OutOfRange(
@@ -482,70 +715,70 @@ impl Compiler {
                             ),
                         );
                     }
-                    Some(compiled)
+                    (Some(computed), Some(action))
                 }
-                None => None,
+                None => (None, None),
             };
-            variants.push(Variant { id: variant.id.clone(), weight: variant.weight, action });
+            variants.push(Variant { id: variant.id.as_str().into(), weight: variant.weight, computed });
+            shown.push(HostVariant { id: variant.id.clone(), action });
         }
-        let total: i64 = variants.iter().map(|v| v.weight.max(0)).sum::<i64>() + source.holdout.max(0);
+        let total: i64 = variants
+            .iter()
+            .map(|v| v.weight.max(0))
+            .fold(0i64, i64::saturating_add)
+            .saturating_add(source.holdout.max(0));
         if !source.variants.is_empty() && total == 0 {
             self.issue(format!("{path}.variants"), Problem::AllZeroWeights);
         }
-        Some(Experiment {
-            salt: source.salt.clone().unwrap_or_else(|| campaign.to_owned()),
-            variants,
-            holdout: source.holdout,
-        })
+        let experiment =
+            Experiment { salt: source.salt.as_deref().unwrap_or(campaign).into(), variants, holdout: source.holdout };
+        Some((experiment, shown))
     }
 
-    fn link(&mut self, link: &Option<LinkSource>, path: &str) -> Option<Link> {
-        let link = link.as_ref()?;
-        self.url(&link.url, &format!("{path}.cta.url"));
-        Some(Link { label: link.label.clone(), url: link.url.clone() })
+    fn link(&mut self, link: &Option<Link>, path: &str) {
+        if let Some(link) = link {
+            self.url(&link.url, &format!("{path}.cta.url"));
+        }
     }
 
-    fn action(&mut self, source: &ActionSource, path: &str, products: &HashMap<String, u32>) -> Option<ActionTemplate> {
+    /// What the engine computes of an action, and what the host shows of it.
+    fn action(
+        &mut self,
+        source: &ActionSource,
+        path: &str,
+        products: &HashMap<&str, u32>,
+    ) -> Option<(Computed, HostAction)> {
         Some(match source {
             ActionSource::Banner(b) => {
                 if let Some(image) = &b.image {
                     self.url(image, &format!("{path}.image"));
                 }
-                ActionTemplate::Banner {
-                    title: b.title.clone(),
-                    body: b.body.clone(),
-                    image: b.image.clone(),
-                    cta: self.link(&b.cta, path),
-                }
+                self.link(&b.cta, path);
+                (Computed::Nothing, HostAction::Banner(b.clone()))
             }
-            ActionSource::Offer(o) => ActionTemplate::Offer {
-                title: o.title.clone(),
-                body: o.body.clone(),
-                code: o.code.clone(),
-                single_use: o.single_use,
-                display: o.display,
-                expires_in_s: o.expires_in_s,
-                terms: o.terms.clone(),
-                cta: self.link(&o.cta, path),
-            },
+            ActionSource::Offer(o) => {
+                self.link(&o.shown.cta, path);
+                (Computed::Nothing, HostAction::Offer(o.shown.clone()))
+            }
             ActionSource::Recommend(r) => {
                 if !(1..=24).contains(&r.count) {
                     self.issue(format!("{path}.count"), Problem::OutOfRange("count must be 1-24"));
                 }
                 let mut fallback = Vec::new();
                 for (j, sku) in r.fallback.iter().enumerate() {
-                    match products.get(sku) {
+                    match products.get(sku.as_str()) {
                         Some(index) => fallback.push(*index),
                         None => self.issue(format!("{path}.fallback[{j}]"), Problem::UnknownProduct(sku.clone())),
                     }
                 }
                 self.schema.var("cart.items");
                 self.schema.var("visitor.interests");
-                ActionTemplate::Recommend { title: r.title.clone(), count: usize::from(r.count), fallback }
+                (Computed::Recommend { count: r.count, fallback }, HostAction::Recommend { title: r.title.clone() })
             }
-            ActionSource::Welcome(w) => {
-                ActionTemplate::Welcome { parts: self.template(&w.template, &format!("{path}.template"))? }
-            }
+            ActionSource::Welcome(w) => (
+                Computed::Welcome { parts: self.template(&w.template, &format!("{path}.template"))? },
+                HostAction::Welcome {},
+            ),
             ActionSource::Register(r) => {
                 if r.questions.is_empty() {
                     self.issue(format!("{path}.questions"), Problem::Empty);
@@ -562,24 +795,9 @@ impl Compiler {
                         self.issue(format!("{path}.questions[{j}].options"), Problem::Empty);
                     }
                 }
-                ActionTemplate::Register {
-                    title: r.title.clone(),
-                    body: r.body.clone(),
-                    questions: r
-                        .questions
-                        .iter()
-                        .map(|q| Question {
-                            id: q.id.clone(),
-                            label: q.label.clone(),
-                            multiple: q.multiple,
-                            options: q.options.clone(),
-                        })
-                        .collect(),
-                    submit_label: r.submit_label.clone(),
-                    reward: r.reward.clone(),
-                }
+                (Computed::Nothing, HostAction::Register(r.clone()))
             }
-            ActionSource::Chat(c) => ActionTemplate::Chat { message: c.message.clone(), topic: c.topic.clone() },
+            ActionSource::Chat(c) => (Computed::Nothing, HostAction::Chat(c.clone())),
         })
     }
 
@@ -589,7 +807,7 @@ impl Compiler {
         let mut rest = template;
         while let Some(open) = rest.find('{') {
             if open > 0 {
-                parts.push(TemplatePart::Text(rest[..open].to_owned()));
+                parts.push(TemplatePart::Text(rest[..open].into()));
             }
             let Some(close) = rest[open..].find('}') else {
                 self.issue(path, Problem::BadTemplate("is not closed with }".into()));
@@ -617,9 +835,20 @@ impl Compiler {
             return None;
         }
         if !rest.is_empty() {
-            parts.push(TemplatePart::Text(rest.to_owned()));
+            parts.push(TemplatePart::Text(rest.into()));
         }
         Some(parts)
+    }
+}
+
+fn kind_of(action: &ActionSource) -> ActionKind {
+    match action {
+        ActionSource::Banner(_) => ActionKind::Banner,
+        ActionSource::Offer(_) => ActionKind::Offer,
+        ActionSource::Recommend(_) => ActionKind::Recommend,
+        ActionSource::Welcome(_) => ActionKind::Welcome,
+        ActionSource::Register(_) => ActionKind::Register,
+        ActionSource::Chat(_) => ActionKind::Chat,
     }
 }
 
@@ -661,28 +890,36 @@ fn find_cycle(edges: &[Vec<u16>]) -> Option<Vec<u16>> {
     None
 }
 
-/// Seconds of `session.time_on_site_s` at which a comparison flips, so a host can
-/// set timers instead of polling.
-fn collect_thresholds(rule: &Value, out: &mut Vec<u32>) {
-    match rule {
-        Value::Object(map) => {
-            for (op, args) in map {
-                if let (">" | ">=" | "<" | "<=" | "==" | "===", Value::Array(items)) = (op.as_str(), args) {
-                    let reads_time =
-                        items.iter().any(|i| i.get("var").and_then(Value::as_str) == Some("session.time_on_site_s"));
-                    if reads_time {
-                        for n in items.iter().filter_map(Value::as_f64) {
-                            if n >= 0.0 && n < f64::from(u32::MAX) {
-                                let at = if op == ">" { n.floor() + 1.0 } else { n.ceil() };
-                                out.push(at as u32);
-                            }
-                        }
-                    }
-                }
-                collect_thresholds(args, out);
-            }
+/// Segments in an order where every segment comes after those it refers to (acyclic).
+fn dependency_order(edges: &[Vec<u16>]) -> Vec<u16> {
+    fn visit(node: u16, edges: &[Vec<u16>], done: &mut [bool], order: &mut Vec<u16>) {
+        if done.get(usize::from(node)).copied().unwrap_or(true) {
+            return;
         }
-        Value::Array(items) => items.iter().for_each(|i| collect_thresholds(i, out)),
-        _ => {}
+        done[usize::from(node)] = true;
+        for &next in edges.get(usize::from(node)).map(Vec::as_slice).unwrap_or(&[]) {
+            visit(next, edges, done, order);
+        }
+        order.push(node);
     }
+    let mut done = vec![false; edges.len()];
+    let mut order = Vec::with_capacity(edges.len());
+    for node in 0..edges.len() {
+        visit(node as u16, edges, &mut done, &mut order);
+    }
+    order
+}
+
+/// Levels of segment references below `node` (a segment using none is 1).
+fn nesting(edges: &[Vec<u16>], node: u16) -> usize {
+    fn depth(node: u16, edges: &[Vec<u16>], seen: usize) -> usize {
+        if seen > MAX_SEGMENT_NESTING + 1 {
+            return seen;
+        }
+        1 + edges
+            .get(usize::from(node))
+            .map(|next| next.iter().map(|n| depth(*n, edges, seen + 1)).max().unwrap_or(0))
+            .unwrap_or(0)
+    }
+    depth(node, edges, 0)
 }

@@ -1,21 +1,19 @@
-//! Bundles: the wire format ([`source`]), and the compiled form the engine decides
-//! with ([`CompiledBundle`], built by [`compile`]).
+//! Bundles as marketers write them: the wire format ([`source`]), its one reader
+//! ([`read`]) and the compiler ([`compile`]) to the form every host loads
+//! ([`crate::program::Program`] plus its host section, [`crate::host::HostView`]).
 //!
-//! Invariants of a [`CompiledBundle`]: every reference (placement, segment, product)
-//! resolves; segment references are acyclic; each placement's campaigns are sorted
+//! Invariants of a compiled bundle: every reference (placement, segment, product)
+//! resolves; segment references are acyclic and at most
+//! [`crate::limits::MAX_SEGMENT_NESTING`] deep; each placement's campaigns are sorted
 //! by priority (highest first), ties by bundle order; every condition is compiled
-//! with its context paths interned into slots of the bundle's [`Schema`].
+//! with its context paths interned into slots, and costs at most
+//! [`crate::limits::MAX_CONDITION_COST`].
 
 pub mod compile;
-mod read;
+pub mod read;
 pub mod source;
 
-use crate::context::Schema;
-use crate::logic::Expr;
-use source::{OfferDisplay, RewardSource, TriggerSource};
-use std::collections::HashMap;
-
-pub use compile::compile;
+pub use compile::{compile, Compiled};
 
 /// Bounds on what a bundle may hold, so a bad or hostile bundle cannot exhaust the
 /// device. Conditions are also bounded in depth and size (see [`crate::logic::compile`]).
@@ -30,12 +28,13 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
+        use crate::limits::*;
         Limits {
-            max_bytes: 8 << 20,
-            max_campaigns: 20_000,
-            max_segments: 2_000,
-            max_placements: 64,
-            max_products: 50_000,
+            max_bytes: MAX_BUNDLE_BYTES,
+            max_campaigns: MAX_CAMPAIGNS,
+            max_segments: MAX_SEGMENTS,
+            max_placements: MAX_PLACEMENTS,
+            max_products: MAX_PRODUCTS,
         }
     }
 }
@@ -126,170 +125,10 @@ pub enum Problem {
     BadTemplate(String),
     #[error("more than {limit} {what}")]
     TooMany { what: &'static str, limit: usize },
-}
-
-#[derive(Debug)]
-pub struct CompiledBundle {
-    pub serial: u64,
-    pub expires_at_ms: i64,
-    pub utc_offset_minutes: i32,
-    pub placements: Vec<CompiledPlacement>,
-    pub segments: Vec<CompiledSegment>,
-    pub campaigns: Vec<CompiledCampaign>,
-    pub schema: Schema,
-    pub guardrails: Guardrails,
-    pub products: Vec<crate::decision::Product>,
-    pub product_categories: Vec<Option<String>>,
-    pub product_index: HashMap<String, u32>,
-    pub affinity_items: HashMap<String, Vec<(u32, f64)>>,
-    pub affinity_categories: HashMap<String, Vec<(u32, f64)>>,
-    /// `session.time_on_site_s` thresholds conditions test: a host re-decides when
-    /// the visitor crosses one.
-    pub time_on_site_thresholds: Vec<u32>,
-    /// Non-fatal findings (e.g. an affinity entry naming no product): skipped, not refused.
-    pub warnings: Vec<BundleIssue>,
-    /// Campaign index by id, to find a visitor's records once per decision.
-    pub campaign_index: HashMap<String, u32>,
-    /// Slots the engine itself reads (consent, local time, cart lines).
-    pub known: KnownSlots,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-pub struct KnownSlots {
-    pub consent_personalization: Option<u16>,
-    pub consent_gpc: Option<u16>,
-    pub time_hour: Option<u16>,
-    pub time_weekday: Option<u16>,
-    pub cart_items: Option<u16>,
-    pub interests: Option<u8>,
-}
-
-#[derive(Debug)]
-pub struct CompiledPlacement {
-    pub id: String,
-    /// Campaign indices, highest priority first.
-    pub campaigns: Vec<u32>,
-}
-
-#[derive(Debug)]
-pub struct CompiledSegment {
-    pub id: String,
-    pub condition: Expr,
-    pub source: serde_json::Value,
-    pub path: String,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct Guardrails {
-    pub max_interruptions_per_session: u32,
-    pub min_gap_ms: i64,
-    pub dismiss_cooldown_ms: i64,
-}
-
-#[derive(Debug)]
-pub struct Schedule {
-    pub start_ms: Option<i64>,
-    pub end_ms: Option<i64>,
-    pub hours: Option<(u8, u8)>,
-    /// Bit `d` set = ISO weekday `d` (1..=7) allowed.
-    pub weekdays: Option<u8>,
-}
-
-#[derive(Debug)]
-pub struct Caps {
-    pub per_session: Option<u32>,
-    pub per_visitor: Option<u32>,
-    pub dismiss_cooldown_ms: i64,
-}
-
-#[derive(Debug)]
-pub struct Experiment {
-    pub salt: String,
-    pub variants: Vec<Variant>,
-    pub holdout: i64,
-}
-
-#[derive(Debug)]
-pub struct Variant {
-    pub id: String,
-    pub weight: i64,
-    pub action: Option<ActionTemplate>,
-}
-
-#[derive(Debug)]
-pub struct CompiledCampaign {
-    pub id: String,
-    pub placement: u16,
-    pub priority: i64,
-    pub enabled: bool,
-    pub segments: Vec<u16>,
-    pub condition: Option<Expr>,
-    pub condition_source: Option<serde_json::Value>,
-    pub path: String,
-    pub schedule: Option<Schedule>,
-    pub caps: Caps,
-    pub requires_consent: bool,
-    pub trigger: TriggerSource,
-    pub experiment: Option<Experiment>,
-    pub action: ActionTemplate,
-    pub interruption: bool,
-    pub why: String,
-    /// The checkout's re-check of an offer (its own eligibility, else the campaign's rules).
-    pub eligibility: Option<Expr>,
-    /// Slots that must be truthy for the segments and condition to hold (a bit each).
-    pub required: u64,
-}
-
-/// An action with its text ready and its computed parts (greeting fields, product
-/// picks) resolved to slots and indices.
-#[derive(Debug, Clone)]
-pub enum ActionTemplate {
-    Banner {
-        title: String,
-        body: Option<String>,
-        image: Option<String>,
-        cta: Option<crate::decision::Link>,
-    },
-    Offer {
-        title: String,
-        body: Option<String>,
-        code: Option<String>,
-        single_use: bool,
-        display: OfferDisplay,
-        expires_in_s: Option<u64>,
-        terms: Option<String>,
-        cta: Option<crate::decision::Link>,
-    },
-    Recommend {
-        title: String,
-        count: usize,
-        fallback: Vec<u32>,
-    },
-    Welcome {
-        parts: Vec<TemplatePart>,
-    },
-    Register {
-        title: String,
-        body: Option<String>,
-        questions: Vec<crate::decision::Question>,
-        submit_label: String,
-        reward: Option<RewardSource>,
-    },
-    Chat {
-        message: Option<String>,
-        topic: Option<String>,
-    },
-}
-
-impl ActionTemplate {
-    /// Offers, registration prompts and chat triggers interrupt the shopper.
-    pub fn interrupts(&self) -> bool {
-        matches!(self, ActionTemplate::Offer { .. } | ActionTemplate::Register { .. } | ActionTemplate::Chat { .. })
-    }
-}
-
-#[derive(Debug, Clone)]
-pub enum TemplatePart {
-    Text(String),
-    Field(crate::logic::compile::VarPath),
+    #[error("costs about {cost} units of work to evaluate, over the limit of {limit}: {hint}")]
+    TooCostly { cost: u64, limit: u64, hint: &'static str },
+    #[error("segments nest more than {0} levels deep (a segment refers to a segment that refers to ...)")]
+    SegmentsTooDeep(usize),
+    #[error("serial {0} is above 2^53 - 1, the largest every host reads exactly")]
+    SerialTooLarge(u64),
 }

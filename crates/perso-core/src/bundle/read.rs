@@ -1,12 +1,13 @@
 //! Reads a bundle's JSON (already parsed into a `serde_json::Value`) into the
 //! [`source`](super::source) types, collecting every type error, missing field and
 //! unknown field with its JSON path — where serde's derive would stop at the first
-//! problem. Written out by hand because derive-based deserializing of these types
-//! (with path tracking and tagged enums) cost more than 150 KB of WebAssembly; the
-//! derives stay on the source types for the CLI, where size does not matter.
+//! problem. It is the only reader of the wire format: the engine's compiler, the
+//! CLI's lints, templates and explain all take what it returns, and every default
+//! is applied here, from the constant beside its field in [`super::source`].
 
 use super::source::*;
 use super::{BundleIssue, Problem};
+use crate::vocab::{Banner, Chat, Choice, Link, Offer, OfferDisplay, Question, Register, Reward, Trigger};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -165,7 +166,12 @@ impl Reader<'_> {
     }
 
     /// An array moved out of the bundle, type-checked like [`Self::array`].
-    fn taken_array<'v>(&mut self, value: &'v mut Option<Value>, key: &str, required: bool) -> Option<&'v mut Vec<Value>> {
+    fn taken_array<'v>(
+        &mut self,
+        value: &'v mut Option<Value>,
+        key: &str,
+        required: bool,
+    ) -> Option<&'v mut Vec<Value>> {
         match value {
             None if required => {
                 self.issue(key.to_owned(), Problem::Missing);
@@ -201,6 +207,8 @@ impl Reader<'_> {
             "guardrails",
             "products",
             "affinity",
+            "page_types",
+            "holdout",
         ];
         let mut segments_value = value.get_mut("segments").map(Value::take);
         let mut campaigns_value = value.get_mut("campaigns").map(Value::take);
@@ -246,7 +254,9 @@ impl Reader<'_> {
             None => Vec::new(),
         };
         let campaigns = match self.taken_array(&mut campaigns_value, "campaigns", true) {
-            Some(items) => items.iter_mut().enumerate().filter_map(|(i, v)| self.campaign(v, &format!("campaigns[{i}]"))).collect(),
+            Some(items) => {
+                items.iter_mut().enumerate().filter_map(|(i, v)| self.campaign(v, &format!("campaigns[{i}]"))).collect()
+            }
             None => Vec::new(),
         };
         let guardrails = match map.get("guardrails") {
@@ -279,7 +289,55 @@ impl Reader<'_> {
             guardrails,
             products,
             affinity: map.get("affinity").map(|v| self.affinity(v)).unwrap_or_default(),
+            page_types: map.get("page_types").filter(|v| !v.is_null()).map(|v| self.page_types(v)),
+            holdout: map.get("holdout").filter(|v| !v.is_null()).and_then(|v| self.holdout(v)),
         })
+    }
+
+    fn page_types(&mut self, value: &Value) -> Vec<PageTypeRule> {
+        let Value::Array(rules) = value else {
+            self.wrong("page_types".into(), "an array of {path | segment, type} rules", value);
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(rules.len());
+        for (i, rule) in rules.iter().enumerate() {
+            let p = format!("page_types[{i}]");
+            let Some(m) = self.object(rule, &p, &["path", "segment", "type"]) else { continue };
+            let page_type = self.req_string(m, "type", &p);
+            let matcher = match (self.opt_string(m, "path", &p), self.opt_string(m, "segment", &p)) {
+                (Some(path), None) => PageMatch::Path(path),
+                (None, Some(segment)) => PageMatch::Segment(segment),
+                _ => {
+                    self.issue(
+                        p,
+                        Problem::OutOfRange("give exactly one of \"path\" (exact) or \"segment\" (first path segment)"),
+                    );
+                    continue;
+                }
+            };
+            out.push(PageTypeRule { matcher, page_type });
+        }
+        out
+    }
+
+    fn holdout(&mut self, value: &Value) -> Option<GlobalHoldoutSource> {
+        let p = "holdout";
+        let m = self.object(value, p, &["percent", "salt"])?;
+        let percent = match self.required(m, "percent", p) {
+            Some(Value::Number(n)) => match n.as_f64() {
+                Some(x) if (0.0..=100.0).contains(&x) => x,
+                _ => {
+                    self.issue("holdout.percent".into(), Problem::OutOfRange("must be between 0 and 100"));
+                    return None;
+                }
+            },
+            Some(other) => {
+                self.wrong("holdout.percent".into(), "a number", other);
+                return None;
+            }
+            None => return None,
+        };
+        Some(GlobalHoldoutSource { percent, salt: self.opt_string(m, "salt", p) })
     }
 
     fn campaign(&mut self, value: &mut Value, p: &str) -> Option<CampaignSource> {
@@ -321,7 +379,11 @@ impl Reader<'_> {
             caps: m.get("caps").and_then(|c| self.caps(c, &format!("{p}.caps"))).unwrap_or_default(),
             requires_consent: self.boolean(m, "requires_consent", p, false),
             trigger: m.get("trigger").and_then(|t| self.trigger(t, &format!("{p}.trigger"))).unwrap_or_default(),
-            experiment: m.get("experiment").cloned().as_mut().and_then(|e| self.experiment(e, &format!("{p}.experiment"))),
+            experiment: m
+                .get("experiment")
+                .cloned()
+                .as_mut()
+                .and_then(|e| self.experiment(e, &format!("{p}.experiment"))),
             action,
             why: self.opt_string(m, "why", p),
         })
@@ -372,19 +434,19 @@ impl Reader<'_> {
         })
     }
 
-    fn trigger(&mut self, value: &Value, p: &str) -> Option<TriggerSource> {
+    fn trigger(&mut self, value: &Value, p: &str) -> Option<Trigger> {
         let m = self.object(value, p, &["on", "seconds", "percent"])?;
         let on = self.req_string(m, "on", p);
         let seconds = |r: &mut Self| r.opt_integer(m, "seconds", p, 0, 86_400).unwrap_or(0) as u32;
         Some(match on.as_str() {
-            "now" => TriggerSource::Now,
-            "dwell" => TriggerSource::Dwell { seconds: seconds(self) },
-            "idle" => TriggerSource::Idle { seconds: seconds(self) },
-            "scroll" => {
-                TriggerSource::Scroll { percent: self.opt_integer(m, "percent", p, 1, 100).unwrap_or(50) as u8 }
-            }
-            "exit_intent" => TriggerSource::ExitIntent,
-            "add_to_cart" => TriggerSource::AddToCart,
+            "now" => Trigger::Now,
+            "dwell" => Trigger::Dwell { seconds: seconds(self) },
+            "idle" => Trigger::Idle { seconds: seconds(self) },
+            "scroll" => Trigger::Scroll {
+                percent: self.opt_integer(m, "percent", p, 1, 100).map_or(Trigger::DEFAULT_SCROLL_PERCENT, |n| n as u8),
+            },
+            "exit_intent" => Trigger::ExitIntent,
+            "add_to_cart" => Trigger::AddToCart,
             other => {
                 self.issue(
                     format!("{p}.on"),
@@ -411,7 +473,9 @@ impl Reader<'_> {
                     let vm = self.object(v, &vp, &["id", "weight", "action"])?;
                     Some(VariantSource {
                         id: self.req_string(vm, "id", &vp),
-                        weight: self.opt_integer(vm, "weight", &vp, i64::from(i32::MIN), i64::from(i32::MAX)).unwrap_or(1),
+                        weight: self
+                            .opt_integer(vm, "weight", &vp, i64::from(i32::MIN), i64::from(i32::MAX))
+                            .unwrap_or(VariantSource::DEFAULT_WEIGHT),
                         action: action.as_mut().and_then(|a| self.action(a, &format!("{vp}.action"))),
                     })
                 })
@@ -425,11 +489,11 @@ impl Reader<'_> {
         })
     }
 
-    fn link(&mut self, map: &Map<String, Value>, p: &str) -> Option<LinkSource> {
+    fn link(&mut self, map: &Map<String, Value>, p: &str) -> Option<Link> {
         let value = map.get("cta").filter(|v| !v.is_null())?;
         let lp = format!("{p}.cta");
         let m = self.object(value, &lp, &["label", "url"])?;
-        Some(LinkSource { label: self.req_string(m, "label", &lp), url: self.req_string(m, "url", &lp) })
+        Some(Link { label: self.req_string(m, "label", &lp), url: self.req_string(m, "url", &lp) })
     }
 
     fn action(&mut self, value: &mut Value, p: &str) -> Option<ActionSource> {
@@ -471,36 +535,39 @@ impl Reader<'_> {
         };
         let m = self.object(value, p, fields)?;
         Some(match kind {
-            "banner" => ActionSource::Banner(BannerSource {
+            "banner" => ActionSource::Banner(Banner {
                 title: self.req_string(m, "title", p),
                 body: self.opt_string(m, "body", p),
                 image: self.opt_string(m, "image", p),
                 cta: self.link(m, p),
             }),
             "offer" => ActionSource::Offer(OfferSource {
-                title: self.req_string(m, "title", p),
-                body: self.opt_string(m, "body", p),
-                code: self.opt_string(m, "code", p),
-                single_use: self.boolean(m, "single_use", p, false),
-                display: match self.opt_string(m, "display", p).as_deref() {
-                    None | Some("toast") => OfferDisplay::Toast,
-                    Some("modal") => OfferDisplay::Modal,
-                    Some(other) => {
-                        self.issue(
-                            format!("{p}.display"),
-                            Problem::UnknownKind { found: other.to_owned(), expected: "toast, modal" },
-                        );
-                        OfferDisplay::Toast
-                    }
-                },
-                expires_in_s: self.opt_integer(m, "expires_in_s", p, 1, i64::MAX).map(|n| n as u64),
-                terms: self.opt_string(m, "terms", p),
                 eligibility,
-                cta: self.link(m, p),
+                shown: Offer {
+                    title: self.req_string(m, "title", p),
+                    body: self.opt_string(m, "body", p),
+                    code: self.opt_string(m, "code", p),
+                    single_use: self.boolean(m, "single_use", p, false),
+                    display: match self.opt_string(m, "display", p).as_deref() {
+                        None => OfferSource::DEFAULT_DISPLAY,
+                        Some("toast") => OfferDisplay::Toast,
+                        Some("modal") => OfferDisplay::Modal,
+                        Some(other) => {
+                            self.issue(
+                                format!("{p}.display"),
+                                Problem::UnknownKind { found: other.to_owned(), expected: "toast, modal" },
+                            );
+                            OfferDisplay::Toast
+                        }
+                    },
+                    expires_in_s: self.opt_integer(m, "expires_in_s", p, 1, i64::MAX).map(|n| n as u64),
+                    terms: self.opt_string(m, "terms", p),
+                    cta: self.link(m, p),
+                },
             }),
             "recommend" => ActionSource::Recommend(RecommendSource {
                 title: self.req_string(m, "title", p),
-                count: self.opt_integer(m, "count", p, 1, 24).unwrap_or(4) as u8,
+                count: self.opt_integer(m, "count", p, 1, 24).map_or(RecommendSource::DEFAULT_COUNT, |n| n as u8),
                 fallback: self.strings(m, "fallback", p),
             }),
             "welcome" => ActionSource::Welcome(WelcomeSource { template: self.req_string(m, "template", p) }),
@@ -514,29 +581,31 @@ impl Reader<'_> {
                 let reward = match m.get("reward").filter(|r| !r.is_null()) {
                     Some(r) => {
                         let rp = format!("{p}.reward");
-                        self.object(r, &rp, &["text", "code"]).map(|rm| RewardSource {
+                        self.object(r, &rp, &["text", "code"]).map(|rm| Reward {
                             text: self.req_string(rm, "text", &rp),
                             code: self.opt_string(rm, "code", &rp),
                         })
                     }
                     None => None,
                 };
-                ActionSource::Register(RegisterSource {
+                ActionSource::Register(Register {
                     title: self.req_string(m, "title", p),
                     body: self.opt_string(m, "body", p),
                     questions,
-                    submit_label: self.opt_string(m, "submit_label", p).unwrap_or_else(|| "Save".to_owned()),
+                    submit_label: self
+                        .opt_string(m, "submit_label", p)
+                        .unwrap_or_else(|| Register::DEFAULT_SUBMIT_LABEL.to_owned()),
                     reward,
                 })
             }
-            _ => ActionSource::Chat(ChatSource {
+            _ => ActionSource::Chat(Chat {
                 message: self.opt_string(m, "message", p),
                 topic: self.opt_string(m, "topic", p),
             }),
         })
     }
 
-    fn question(&mut self, value: &Value, p: &str) -> Option<QuestionSource> {
+    fn question(&mut self, value: &Value, p: &str) -> Option<Question> {
         let m = self.object(value, p, &["id", "label", "options", "multiple"])?;
         let options = self
             .array(m, "options", p, true)
@@ -545,17 +614,14 @@ impl Reader<'_> {
             .filter_map(|(i, o)| {
                 let op = format!("{p}.options[{i}]");
                 let om = self.object(o, &op, &["value", "label"])?;
-                Some(ChoiceSource {
-                    value: self.req_string(om, "value", &op),
-                    label: self.req_string(om, "label", &op),
-                })
+                Some(Choice { value: self.req_string(om, "value", &op), label: self.req_string(om, "label", &op) })
             })
             .collect();
-        Some(QuestionSource {
+        Some(Question {
             id: self.req_string(m, "id", p),
             label: self.req_string(m, "label", p),
-            options,
             multiple: self.boolean(m, "multiple", p, false),
+            options,
         })
     }
 

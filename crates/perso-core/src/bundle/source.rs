@@ -1,22 +1,21 @@
-//! The bundle's wire format (version 1): plain serde types that mirror the JSON a
-//! marketer publishes, one to one. Nothing here is checked beyond JSON types; the
-//! semantic checks (unknown references, duplicate ids, weights, conditions) happen in
-//! [`super::compile`], which turns these into the indexed, ready-to-evaluate
-//! [`super::CompiledBundle`]. Keeping the two apart (flipt's `source` vs `snapshot`)
-//! lets the CLI lint the source without compiling, and keeps the hot path free of serde.
+//! The bundle's wire format (version 1): plain types that mirror the JSON a marketer
+//! publishes, one to one, read by [`super::read`] — the one reader every consumer
+//! (the engine, the CLI's lints, templates and explain) uses. Nothing here is checked
+//! beyond JSON types; the semantic checks (unknown references, duplicate ids,
+//! weights, conditions) happen in [`super::compile`]. Defaults are constants beside
+//! their fields, and the reader is the only code that applies them.
 //!
-//! Unknown fields are rejected: a typo such as `"prority"` must fail loudly rather than
-//! silently fall back to a default. A later format adds fields under a new `version`.
+//! Unknown fields are rejected by the reader: a typo such as `"prority"` must fail
+//! loudly rather than silently fall back to a default.
 
-use serde::Deserialize;
+use crate::vocab::{Banner, Chat, Link, OfferDisplay, Question, Register, Reward, Trigger};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The only bundle format this engine reads.
 pub const FORMAT_VERSION: u64 = 1;
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct BundleSource {
     /// Format version; must equal [`FORMAT_VERSION`].
     pub version: u64,
@@ -25,363 +24,266 @@ pub struct BundleSource {
     pub serial: u64,
     /// RFC 3339 instant after which the bundle is stale and must not be used.
     pub expires_at: String,
-    #[serde(default)]
     pub issued_at: Option<String>,
-    #[serde(default)]
     pub store: Option<String>,
     /// Offset of the store's time zone from UTC, used for schedule hours and weekdays
-    /// when the context carries no `time.hour` / `time.weekday`.
-    #[serde(default)]
+    /// when the context carries no `time.hour` / `time.weekday` (default 0).
     pub utc_offset_minutes: i32,
     pub placements: Vec<PlacementSource>,
-    #[serde(default)]
     pub segments: Vec<SegmentSource>,
     pub campaigns: Vec<CampaignSource>,
-    #[serde(default)]
     pub guardrails: GuardrailsSource,
-    #[serde(default)]
     pub products: BTreeMap<String, ProductSource>,
-    #[serde(default)]
     pub affinity: AffinitySource,
+    /// Path rules for `page.type` (default [`DEFAULT_PAGE_TYPES`]).
+    pub page_types: Option<Vec<PageTypeRule>>,
+    /// A share of visitors kept on the page's defaults everywhere (measurement).
+    pub holdout: Option<GlobalHoldoutSource>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `{"segment": "products", "type": "product"}`: a path whose first segment is
+/// `products` is a product page; `{"path": "/", "type": "home"}`: that exact path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageTypeRule {
+    pub matcher: PageMatch,
+    pub page_type: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PageMatch {
+    /// The whole path, exactly.
+    Path(String),
+    /// The path's first segment (`/products/x` → `products`), exactly.
+    Segment(String),
+}
+
+/// The page types a bundle gets unless it lists its own: Shopify-style and common
+/// storefront paths. Matching is by exact path or first path segment, never by
+/// prefix (`/cartography` is not the cart).
+pub const DEFAULT_PAGE_TYPES: &[(&str, &str, &str)] = &[
+    ("path", "/", "home"),
+    ("path", "/index.html", "home"),
+    ("segment", "category", "category"),
+    ("segment", "categories", "category"),
+    ("segment", "collection", "category"),
+    ("segment", "collections", "category"),
+    ("segment", "c", "category"),
+    ("segment", "product", "product"),
+    ("segment", "products", "product"),
+    ("segment", "p", "product"),
+    ("segment", "item", "product"),
+    ("segment", "cart", "cart"),
+    ("segment", "basket", "cart"),
+    ("segment", "bag", "cart"),
+    ("segment", "checkout", "checkout"),
+    ("segment", "checkouts", "checkout"),
+    ("segment", "login", "account"),
+    ("segment", "account", "account"),
+    ("segment", "search", "search"),
+];
+
+#[derive(Debug, Clone)]
+pub struct GlobalHoldoutSource {
+    /// Percent of visitors (0-100, may be fractional) who see defaults only.
+    pub percent: f64,
+    /// Salt of the bucketing key (default [`GlobalHoldoutSource::DEFAULT_SALT`]).
+    pub salt: Option<String>,
+}
+
+impl GlobalHoldoutSource {
+    pub const DEFAULT_SALT: &'static str = "perso_global";
+}
+
+#[derive(Debug, Clone)]
 pub struct PlacementSource {
     pub id: String,
-    #[serde(default)]
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct SegmentSource {
     pub id: String,
-    #[serde(default)]
     pub description: Option<String>,
     /// A JsonLogic condition; may use `{"segment": "other"}` (no cycles).
     pub condition: Value,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct CampaignSource {
     pub id: String,
-    #[serde(default)]
     pub name: Option<String>,
     pub placement: String,
-    /// Higher wins; ties are broken by the campaign's position in the bundle.
-    #[serde(default)]
+    /// Higher wins; ties are broken by the campaign's position in the bundle (default 0).
     pub priority: i64,
-    #[serde(default = "yes")]
+    /// Default true.
     pub enabled: bool,
     /// Segment ids that must all match.
-    #[serde(default)]
     pub segments: Vec<String>,
     /// A JsonLogic condition that must be truthy.
-    #[serde(default)]
     pub condition: Option<Value>,
-    #[serde(default)]
     pub schedule: Option<ScheduleSource>,
-    #[serde(default)]
     pub caps: CapsSource,
     /// With consent denied (or Global Privacy Control on) the campaign is skipped.
-    #[serde(default)]
     pub requires_consent: bool,
-    #[serde(default)]
-    pub trigger: TriggerSource,
-    #[serde(default)]
+    /// Default [`Trigger::Now`].
+    pub trigger: Trigger,
     pub experiment: Option<ExperimentSource>,
     pub action: ActionSource,
     /// Shopper-facing "why am I seeing this": plain facts, never a segment or tier.
-    #[serde(default)]
     pub why: Option<String>,
 }
 
-fn yes() -> bool {
-    true
+impl CampaignSource {
+    pub const WHY_EVERYONE: &'static str = "This is shown to everyone visiting the store.";
+    pub const WHY_TARGETED: &'static str = "Based on what you are doing on this site right now.";
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct ScheduleSource {
     /// RFC 3339 instant (or `YYYY-MM-DD`, midnight UTC) from which the campaign runs.
-    #[serde(default)]
     pub start: Option<String>,
     /// RFC 3339 instant (or `YYYY-MM-DD`) at which the campaign stops (exclusive).
-    #[serde(default)]
     pub end: Option<String>,
     /// `[from, to)` local hours, 0-24; `from > to` wraps past midnight (`[22, 6]`).
-    #[serde(default)]
     pub hours: Option<[u8; 2]>,
     /// ISO weekdays the campaign runs on, 1 = Monday .. 7 = Sunday.
-    #[serde(default)]
     pub weekdays: Option<Vec<u8>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct CapsSource {
     /// Most impressions per session.
-    #[serde(default)]
     pub per_session: Option<u32>,
     /// Most impressions per visitor, ever.
-    #[serde(default)]
     pub per_visitor: Option<u32>,
     /// Seconds the campaign stays hidden after the shopper dismissed it; defaults to
     /// the guardrails' `dismiss_cooldown_s`.
-    #[serde(default)]
     pub cooldown_after_dismiss_s: Option<u64>,
 }
 
-/// When a decided action is shown. `now` is the only trigger an edge worker can
-/// render; the others are armed by the browser runtime.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, serde::Serialize)]
-#[serde(tag = "on", rename_all = "snake_case", deny_unknown_fields)]
-pub enum TriggerSource {
-    #[default]
-    Now,
-    /// After the page has been open this many seconds.
-    Dwell { seconds: u32 },
-    /// After this many seconds without input.
-    Idle { seconds: u32 },
-    /// Once the shopper scrolled this far down the page (percent).
-    Scroll { percent: u8 },
-    /// When the pointer leaves towards the top (desktop) or a fast upward scroll (mobile).
-    ExitIntent,
-    /// When an item is added to the cart on this page.
-    AddToCart,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct ExperimentSource {
     /// Salt of the bucketing key (default: the campaign id). The bucket of a visitor is
     /// flagd's `fractional` over `salt + visitor_id`.
-    #[serde(default)]
     pub salt: Option<String>,
     pub variants: Vec<VariantSource>,
     /// Relative weight of the holdout (shown nothing from this campaign), on the same
-    /// scale as the variants' weights.
-    #[serde(default)]
+    /// scale as the variants' weights (default 0).
     pub holdout: i64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct VariantSource {
     pub id: String,
-    /// Relative weight (as in flagd: `[["a", 1], ["b", 3]]` gives 25% / 75%).
-    #[serde(default = "one")]
+    /// Relative weight (as in flagd: `[["a", 1], ["b", 3]]` gives 25% / 75%); default 1.
     pub weight: i64,
     /// Replaces the campaign's action for this variant; absent = the campaign's action.
-    #[serde(default)]
     pub action: Option<ActionSource>,
 }
 
-fn one() -> i64 {
-    1
+impl VariantSource {
+    pub const DEFAULT_WEIGHT: i64 = 1;
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub enum ActionSource {
-    Banner(BannerSource),
+    Banner(Banner),
     Offer(OfferSource),
     Recommend(RecommendSource),
     Welcome(WelcomeSource),
-    Register(RegisterSource),
-    Chat(ChatSource),
+    Register(Register),
+    Chat(Chat),
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LinkSource {
-    pub label: String,
-    /// `http(s)://` or a path starting with `/`.
-    pub url: String,
+impl ActionSource {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ActionSource::Banner(_) => "banner",
+            ActionSource::Offer(_) => "offer",
+            ActionSource::Recommend(_) => "recommend",
+            ActionSource::Welcome(_) => "welcome",
+            ActionSource::Register(_) => "register",
+            ActionSource::Chat(_) => "chat",
+        }
+    }
+
+    /// Offers, registration prompts and chat triggers interrupt the shopper.
+    pub fn interrupts(&self) -> bool {
+        matches!(self, ActionSource::Offer(_) | ActionSource::Register(_) | ActionSource::Chat(_))
+    }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BannerSource {
-    pub title: String,
-    #[serde(default)]
-    pub body: Option<String>,
-    #[serde(default)]
-    pub image: Option<String>,
-    #[serde(default)]
-    pub cta: Option<LinkSource>,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OfferDisplay {
-    #[default]
-    Toast,
-    Modal,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct OfferSource {
-    pub title: String,
-    #[serde(default)]
-    pub body: Option<String>,
-    /// The code the shopper enters at checkout.
-    #[serde(default)]
-    pub code: Option<String>,
-    /// The store issues a single-use code per shopper (the code above is a prefix).
-    #[serde(default)]
-    pub single_use: bool,
-    #[serde(default)]
-    pub display: OfferDisplay,
-    /// How long the offer stays valid after it is first shown.
-    #[serde(default)]
-    pub expires_in_s: Option<u64>,
-    #[serde(default)]
-    pub terms: Option<String>,
+    /// What the shopper is shown (title, terms, display...).
+    pub shown: crate::vocab::Offer,
     /// The condition the store's checkout re-checks (with the same engine) against
     /// facts its server knows; absent = the campaign's own condition.
-    #[serde(default)]
     pub eligibility: Option<Value>,
-    #[serde(default)]
-    pub cta: Option<LinkSource>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl OfferSource {
+    pub const DEFAULT_DISPLAY: OfferDisplay = OfferDisplay::Toast;
+}
+
+#[derive(Debug, Clone)]
 pub struct RecommendSource {
     pub title: String,
-    /// How many products to show (top k).
-    #[serde(default = "four")]
+    /// How many products to show (top k), 1-24, default [`RecommendSource::DEFAULT_COUNT`].
     pub count: u8,
     /// Skus shown when the cart and interests give nothing to go on.
-    #[serde(default)]
     pub fallback: Vec<String>,
 }
 
-fn four() -> u8 {
-    4
+impl RecommendSource {
+    pub const DEFAULT_COUNT: u8 = 4;
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct WelcomeSource {
     /// Text with `{context.path}` fields, e.g. `"Welcome back, {customer.first_name}!"`.
     /// If a field is missing the greeting is dropped (never "Hello, undefined").
     pub template: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct QuestionSource {
-    pub id: String,
-    pub label: String,
-    pub options: Vec<ChoiceSource>,
-    #[serde(default)]
-    pub multiple: bool,
-}
-
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChoiceSource {
-    /// Stored in `visitor.interests` when chosen (e.g. a category id).
-    pub value: String,
-    pub label: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RegisterSource {
-    pub title: String,
-    #[serde(default)]
-    pub body: Option<String>,
-    pub questions: Vec<QuestionSource>,
-    #[serde(default = "submit")]
-    pub submit_label: String,
-    /// The reward revealed after the answers are saved (e.g. a free-shipping code).
-    #[serde(default)]
-    pub reward: Option<RewardSource>,
-}
-
-fn submit() -> String {
-    "Save".to_owned()
-}
-
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct RewardSource {
-    pub text: String,
-    #[serde(default)]
-    pub code: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChatSource {
-    /// Opening line the store's chat widget may show.
-    #[serde(default)]
-    pub message: Option<String>,
-    /// Free-form topic for the chat widget's routing (e.g. "checkout-help").
-    #[serde(default)]
-    pub topic: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct GuardrailsSource {
     /// Interruptions (offers, registration prompts, chat triggers) per session.
-    #[serde(default = "three")]
     pub max_interruptions_per_session: u32,
     /// Seconds between two interruptions.
-    #[serde(default = "sixty")]
     pub min_gap_between_interruptions_s: u64,
-    /// Default hide time after a dismissal (30 days).
-    #[serde(default = "thirty_days")]
+    /// Default hide time after a dismissal.
     pub dismiss_cooldown_s: u64,
 }
 
 impl Default for GuardrailsSource {
     fn default() -> Self {
         GuardrailsSource {
-            max_interruptions_per_session: three(),
-            min_gap_between_interruptions_s: sixty(),
-            dismiss_cooldown_s: thirty_days(),
+            max_interruptions_per_session: 3,
+            min_gap_between_interruptions_s: 60,
+            dismiss_cooldown_s: 30 * 24 * 3600,
         }
     }
 }
 
-fn three() -> u32 {
-    3
-}
-fn sixty() -> u64 {
-    60
-}
-fn thirty_days() -> u64 {
-    30 * 24 * 3600
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct ProductSource {
     pub name: String,
-    #[serde(default)]
     pub category: Option<String>,
-    #[serde(default)]
     pub price: Option<f64>,
     pub url: String,
-    #[serde(default)]
     pub image: Option<String>,
 }
 
 /// Cross-sell table: for an item (sku) or a category, the related skus with a score
 /// (higher is better), as computed by `perso profiles` from the order history.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct AffinitySource {
-    #[serde(default)]
     pub items: BTreeMap<String, Vec<(String, f64)>>,
-    #[serde(default)]
     pub categories: BTreeMap<String, Vec<(String, f64)>>,
 }
+
+/// Link and reward types appear in the wire format unchanged.
+pub type LinkSource = Link;
+pub type RewardSource = Reward;
+pub type QuestionSource = Question;

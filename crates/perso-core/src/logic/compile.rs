@@ -1,161 +1,30 @@
-//! JsonLogic JSON -> [`Expr`], the compact form conditions are evaluated in.
+//! JsonLogic JSON -> nodes of a [`Logic`] arena, the compact form conditions are
+//! evaluated in.
 //!
-//! Compiling happens once, at bundle load. It resolves what can be resolved then:
-//! operator names become enum variants, literals become [`Datum`]s, `var` paths are
-//! split once, and — in bundle conditions — every top-level context path is interned
-//! into a slot number, so evaluation indexes an array instead of walking JSON.
-//! `in` over a literal list becomes a [`Expr::InSet`] of pre-made values.
+//! Compiling happens once, natively (`perso publish`) or when a host compiles a JSON
+//! bundle. It resolves what can be resolved then: operator names become node kinds,
+//! literals go to the literal table, `var` paths are split once, and — in bundle
+//! conditions — every top-level context path is interned into a slot number, so
+//! evaluation indexes an array instead of walking JSON. `in` over a literal list
+//! becomes an [`Node::InSet`], and the clause shapes bundles are made of get a
+//! specialized node ([`Node::NumCmp`] and siblings) beside their generic form.
 //!
-//! Two modes: [`Mode::Dynamic`] is JsonLogic as json-logic-js runs it (any data, computed
-//! `var` paths), used by `apply`; [`Mode::Schema`] is for bundle conditions, where paths
-//! must be literal (so the bundle's [`references`](crate::Engine::references) are known
-//! and a host can collect only those) and perso's domain operators are available.
+//! Two modes: [`Mode::Dynamic`] is JsonLogic as json-logic-js runs it (any data,
+//! computed `var` paths), used by `apply`; [`Mode::Schema`] is for bundle conditions,
+//! where paths must be literal (so the bundle's references are known and a host can
+//! collect only those) and perso's domain operators are available.
 
+use super::ir::{ArithOp, CompareOp, IterKind, Logic, Node, NodeId, VarPath};
 use super::value::Datum;
+use crate::limits::{MAX_DEPTH, MAX_NODES_PER_CONDITION};
+use alloc::borrow::Cow;
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 use serde_json::Value;
-use std::borrow::Cow;
 
 static NULL_RULE: Value = Value::Null;
-
-/// Most nesting a condition may have; deeper rules are refused at load.
-pub const MAX_DEPTH: usize = 32;
-/// Most operators in one condition.
-pub const MAX_NODES: usize = 2_000;
-
-#[derive(Debug, Clone)]
-pub enum Expr {
-    Lit(Datum<'static>),
-    /// A missing operand: JavaScript's `undefined` (`== null` but not `=== null`).
-    Undefined,
-    /// An array literal holding logic: evaluated element by element.
-    Array(Vec<Expr>),
-    Var {
-        path: VarPath,
-        default: Option<Box<Expr>>,
-    },
-    /// `var` with a computed path (dynamic mode only).
-    VarComputed {
-        path: Box<Expr>,
-        default: Option<Box<Expr>>,
-        in_scope: bool,
-    },
-    Missing {
-        keys: Vec<Expr>,
-        in_scope: bool,
-    },
-    MissingSome {
-        need: Box<Expr>,
-        keys: Box<Expr>,
-        in_scope: bool,
-    },
-    /// `missing` / `missing_some` with literal paths resolved at load (schema mode);
-    /// `need: None` is plain `missing`.
-    MissingPaths {
-        need: Option<Box<Expr>>,
-        paths: Vec<(Datum<'static>, VarPath)>,
-    },
-    If(Vec<Expr>),
-    And(Vec<Expr>),
-    Or(Vec<Expr>),
-    Not(Box<Expr>),
-    Truthy(Box<Expr>),
-    Equals {
-        strict: bool,
-        negate: bool,
-        left: Box<Expr>,
-        right: Box<Expr>,
-    },
-    /// `<`, `<=`, `>`, `>=`; with three operands `<`/`<=` test "between".
-    Compare {
-        op: CompareOp,
-        args: Vec<Expr>,
-    },
-    /// `in` against a literal list: strict equality against pre-made values.
-    InSet {
-        needle: Box<Expr>,
-        set: Vec<Datum<'static>>,
-    },
-    In {
-        needle: Box<Expr>,
-        haystack: Box<Expr>,
-    },
-    Cat(Vec<Expr>),
-    Substr(Vec<Expr>),
-    Arith {
-        op: ArithOp,
-        args: Vec<Expr>,
-    },
-    Merge(Vec<Expr>),
-    Iterate {
-        kind: IterKind,
-        list: Box<Expr>,
-        body: Box<Expr>,
-    },
-    Reduce {
-        list: Box<Expr>,
-        body: Box<Expr>,
-        initial: Box<Expr>,
-    },
-    StartsWith(Box<Expr>, Box<Expr>),
-    EndsWith(Box<Expr>, Box<Expr>),
-    Segment(u16),
-    /// flagd `fractional`; `key: None` buckets by `$flagd.flagKey + targetingKey`.
-    Fractional {
-        key: Option<Box<Expr>>,
-        buckets: Vec<(Expr, Expr)>,
-    },
-    SemVer(Vec<Expr>),
-    Log(Box<Expr>),
-    /// Specialized clause shapes of bundle conditions ([`specialize`]): a fast path when
-    /// the context value has the expected type, else the generic expression they were
-    /// made from (`general`), so their semantics are exactly the generic ones.
-    NumCmp { path: VarPath, op: CompareOp, k: f64, general: Box<Expr> },
-    Between { path: VarPath, lo: f64, hi: f64, inclusive: bool, general: Box<Expr> },
-    StrEq { path: VarPath, k: Box<str>, negate: bool, general: Box<Expr> },
-    InStrSet { path: VarPath, set: Box<[Box<str>]>, general: Box<Expr> },
-    SomeFieldEq { path: VarPath, key: Box<str>, k: Box<str>, general: Box<Expr> },
-}
-
-#[derive(Debug, Clone)]
-pub enum VarPath {
-    /// The whole data (or the current item inside `map`/`filter`/...).
-    Whole { in_scope: bool },
-    /// A top-level context path interned at load (schema mode).
-    Slot(u16),
-    /// A fact the engine derives from the visitor state (schema mode), e.g.
-    /// `session.time_on_site_s`; see [`crate::context::DERIVED_PATHS`].
-    Derived(u8),
-    /// Keys walked from the data root (dynamic mode) or from the current item.
-    Keys { keys: Box<[Box<str>]>, in_scope: bool },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CompareOp {
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArithOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Rem,
-    Min,
-    Max,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IterKind {
-    Map,
-    Filter,
-    All,
-    None,
-    Some,
-}
 
 /// What went wrong compiling a condition, at `path` (a JSON path).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -181,8 +50,10 @@ pub enum LogicProblem {
     SegmentOutsideBundle,
     #[error("nested more than {MAX_DEPTH} levels deep")]
     TooDeep,
-    #[error("more than {MAX_NODES} operators in one condition")]
+    #[error("more than {MAX_NODES_PER_CONDITION} operators in one condition")]
     TooLarge,
+    #[error("needed more than {limit} units of work to evaluate (docs/bundle-format.md, \"Limits\")")]
+    OverBudget { limit: u64 },
 }
 
 /// How paths and segments resolve while compiling.
@@ -199,128 +70,165 @@ pub trait SchemaResolver {
     fn owner(&self) -> &str;
 }
 
-pub fn compile(rule: &Value, mode: Mode<'_>, path: &str) -> Result<Expr, LogicError> {
-    let schema = matches!(mode, Mode::Schema(_));
-    let mut compiler = Compiler { mode, nodes: 0, base: path, steps: Vec::new() };
-    let expr = compiler.expr(rule, 0, false)?;
-    Ok(if schema { specialize(expr) } else { expr })
+/// Where every node came from, for explain and lints (kept only when asked for:
+/// the compiled bundle does not carry it): its JSON path as a marketer reads it
+/// (`campaigns[3].condition.and[1]`) and as a JSON Pointer into the source
+/// (`/campaigns/3/condition/and/1`).
+#[derive(Debug, Clone, Default)]
+pub struct NodePaths {
+    paths: Vec<Option<(String, String)>>,
 }
 
-/// Rewrites the clause shapes bundles are made of into dedicated nodes (see
-/// [`Expr::NumCmp`] and siblings): a context path compared with a number, between two
-/// numbers, equal to a string, in a list of strings, and `some` item field equal to a
-/// string. Only paths resolved to slots qualify; everything else is left as it is.
-pub fn specialize(expr: Expr) -> Expr {
-    fn path(e: &Expr) -> Option<VarPath> {
-        match e {
-            Expr::Var { path: p @ (VarPath::Slot(_) | VarPath::Derived(_)), default: None } => Some(p.clone()),
-            _ => None,
-        }
+impl NodePaths {
+    pub fn get(&self, id: NodeId) -> Option<&str> {
+        self.paths.get(id.index()).and_then(|p| p.as_ref()).map(|(path, _)| path.as_str())
     }
-    fn num(e: &Expr) -> Option<f64> {
-        match e {
-            Expr::Lit(Datum::Num(n)) if n.is_finite() => Some(*n),
-            _ => None,
-        }
+
+    pub fn pointer(&self, id: NodeId) -> Option<&str> {
+        self.paths.get(id.index()).and_then(|p| p.as_ref()).map(|(_, pointer)| pointer.as_str())
     }
-    fn text(e: &Expr) -> Option<Box<str>> {
-        match e {
-            Expr::Lit(Datum::Str(s)) => Some(Box::from(&**s)),
-            _ => None,
+
+    fn set(&mut self, id: NodeId, path: String, pointer: String) {
+        if self.paths.len() <= id.index() {
+            self.paths.resize(id.index() + 1, None);
         }
-    }
-    match expr {
-        Expr::And(items) => Expr::And(items.into_iter().map(specialize).collect()),
-        Expr::Or(items) => Expr::Or(items.into_iter().map(specialize).collect()),
-        Expr::Not(inner) => Expr::Not(Box::new(specialize(*inner))),
-        Expr::Compare { op, args } => {
-            let shape = match args.as_slice() {
-                [a, b] => path(a).zip(num(b)).map(|(p, k)| (p, None, k)),
-                [lo, x, hi] => path(x).zip(num(lo).zip(num(hi))).map(|(p, (lo, hi))| (p, Some(lo), hi)),
-                _ => None,
-            };
-            let general = Box::new(Expr::Compare { op, args });
-            match shape {
-                Some((path, None, k)) => Expr::NumCmp { path, op, k, general },
-                Some((path, Some(lo), hi)) => Expr::Between { path, lo, hi, inclusive: op == CompareOp::Le, general },
-                None => *general,
-            }
+        if let Some(slot) = self.paths.get_mut(id.index()) {
+            *slot = Some((path, pointer));
         }
-        Expr::Equals { strict, negate, left, right } => match (path(&left), text(&right)) {
-            (Some(path), Some(k)) => {
-                let general = Box::new(Expr::Equals { strict, negate, left, right });
-                Expr::StrEq { path, k, negate, general }
-            }
-            _ => Expr::Equals { strict, negate, left, right },
-        },
-        Expr::InSet { needle, set } => {
-            let strings: Option<Box<[Box<str>]>> = set.iter().map(|d| d.as_str().map(Box::from)).collect();
-            match (path(&needle), strings) {
-                (Some(path), Some(strings)) => {
-                    Expr::InStrSet { path, set: strings, general: Box::new(Expr::InSet { needle, set }) }
-                }
-                _ => Expr::InSet { needle, set },
-            }
-        }
-        Expr::Iterate { kind: IterKind::Some, list, body } => {
-            let shape = match (&*body, path(&list)) {
-                (Expr::Equals { negate: false, left, right, .. }, Some(path)) => match (&**left, text(right)) {
-                    (Expr::Var { path: VarPath::Keys { keys, in_scope: true }, default: None }, Some(k)) if keys.len() == 1 => {
-                        Some((path, keys[0].clone(), k))
-                    }
-                    _ => None,
-                },
-                _ => None,
-            };
-            let general = Box::new(Expr::Iterate { kind: IterKind::Some, list, body });
-            match shape {
-                Some((path, key, k)) => Expr::SomeFieldEq { path, key, k, general },
-                None => *general,
-            }
-        }
-        other => other,
     }
 }
 
-/// One step of a JSON path, kept as data and only rendered for an error message.
+/// Where a rule is in its document, for node paths.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'o> {
+    /// JSON path of the rule (`campaigns[3].condition`), the prefix of every error.
+    pub path: &'o str,
+    /// JSON Pointer of the rule (`/campaigns/3/condition`).
+    pub pointer: &'o str,
+}
+
+/// Compiles `rule` into `logic`, returning the id of its root node. `path` is the
+/// rule's JSON path in its document (for errors and, with `paths`, for every node).
+pub fn compile(
+    rule: &Value,
+    logic: &mut Logic,
+    mode: Mode<'_>,
+    origin: Origin<'_>,
+    paths: Option<&mut NodePaths>,
+) -> Result<NodeId, LogicError> {
+    let mut compiler = Compiler {
+        logic,
+        mode,
+        nodes: 0,
+        base: origin.path,
+        base_pointer: origin.pointer,
+        steps: Vec::new(),
+        origin: 0,
+        paths,
+    };
+    compiler.expr(rule, 0, false)
+}
+
+/// A standalone rule (plain JsonLogic, as `apply` runs it).
+pub fn compile_rule(rule: &Value) -> Result<(Logic, NodeId), LogicError> {
+    let mut logic = Logic::default();
+    let root = compile(rule, &mut logic, Mode::Dynamic, Origin { path: "rule", pointer: "" }, None)?;
+    Ok((logic, root))
+}
+
+/// One step of a JSON path, kept as data and only rendered when needed.
 #[derive(Clone, Copy)]
 enum Step<'r> {
     Key(&'r str),
     Index(usize),
 }
 
-struct Compiler<'m, 'r> {
+struct Compiler<'m, 'r, 'l, 'p> {
+    logic: &'l mut Logic,
     mode: Mode<'m>,
     nodes: usize,
     /// JSON path of the rule, and the steps to the node being compiled.
     base: &'r str,
+    base_pointer: &'r str,
     steps: Vec<Step<'r>>,
+    /// How many of `steps` lead to the JSON value being compiled (the rest name the
+    /// operator key inside it): a node's path is the value's, not its operator's.
+    origin: usize,
+    paths: Option<&'p mut NodePaths>,
 }
 
 fn operands(args: &Value) -> &[Value] {
     match args {
         Value::Array(items) => items.as_slice(),
-        other => std::slice::from_ref(other),
+        other => core::slice::from_ref(other),
     }
 }
 
-impl<'r> Compiler<'_, 'r> {
-    fn fail(&self, problem: LogicProblem) -> LogicError {
+impl<'r> Compiler<'_, 'r, '_, '_> {
+    fn path(&self) -> String {
+        self.path_to(self.steps.len())
+    }
+
+    fn path_to(&self, len: usize) -> String {
         let mut path = self.base.to_owned();
-        for step in &self.steps {
+        for step in self.steps.iter().take(len) {
             match step {
                 Step::Key(key) => path.push_str(&key_segment(key)),
                 Step::Index(i) => path.push_str(&format!("[{i}]")),
             }
         }
-        LogicError { path, problem }
+        path
+    }
+
+    fn pointer_to(&self, len: usize) -> String {
+        let mut pointer = self.base_pointer.to_owned();
+        for step in self.steps.iter().take(len) {
+            pointer.push('/');
+            match step {
+                Step::Key(key) => pointer.push_str(&key.replace('~', "~0").replace('/', "~1")),
+                Step::Index(i) => pointer.push_str(&i.to_string()),
+            }
+        }
+        pointer
+    }
+
+    fn fail(&self, problem: LogicProblem) -> LogicError {
+        LogicError { path: self.path(), problem }
     }
 
     fn schema(&self) -> bool {
         matches!(self.mode, Mode::Schema(_))
     }
 
-    fn at<T>(&mut self, steps: &[Step<'r>], f: impl FnOnce(&mut Self) -> Result<T, LogicError>) -> Result<T, LogicError> {
+    /// Adds a node, recording its JSON path when paths are kept.
+    fn push(&mut self, node: Node) -> NodeId {
+        let id = self.logic.push(node);
+        if self.paths.is_some() {
+            let (path, pointer) = (self.path_to(self.origin), self.pointer_to(self.origin));
+            if let Some(paths) = self.paths.as_deref_mut() {
+                paths.set(id, path, pointer);
+            }
+        }
+        id
+    }
+
+    fn lit(&mut self, value: Datum<'static>) -> NodeId {
+        let id = self.logic.push_lit(value);
+        self.push(Node::Lit(id))
+    }
+
+    fn literal_of(&self, id: NodeId) -> Option<&Datum<'static>> {
+        match self.logic.node(id) {
+            Node::Lit(lit) => Some(self.logic.lit(*lit)),
+            _ => None,
+        }
+    }
+
+    fn at<T>(
+        &mut self,
+        steps: &[Step<'r>],
+        f: impl FnOnce(&mut Self) -> Result<T, LogicError>,
+    ) -> Result<T, LogicError> {
         let len = self.steps.len();
         self.steps.extend_from_slice(steps);
         let result = f(self);
@@ -328,62 +236,69 @@ impl<'r> Compiler<'_, 'r> {
         result
     }
 
-    fn expr(&mut self, rule: &'r Value, depth: usize, in_scope: bool) -> Result<Expr, LogicError> {
+    fn expr(&mut self, rule: &'r Value, depth: usize, in_scope: bool) -> Result<NodeId, LogicError> {
+        let outer = core::mem::replace(&mut self.origin, self.steps.len());
+        let result = self.value(rule, depth, in_scope);
+        self.origin = outer;
+        result
+    }
+
+    fn value(&mut self, rule: &'r Value, depth: usize, in_scope: bool) -> Result<NodeId, LogicError> {
         if depth > MAX_DEPTH {
             return Err(self.fail(LogicProblem::TooDeep));
         }
         self.nodes += 1;
-        if self.nodes > MAX_NODES {
+        if self.nodes > MAX_NODES_PER_CONDITION {
             return Err(self.fail(LogicProblem::TooLarge));
         }
         match rule {
             Value::Array(items) => {
                 let compiled = self.each(items, depth, in_scope)?;
-                if compiled.iter().all(|e| matches!(e, Expr::Lit(_))) {
-                    let literal = compiled
-                        .into_iter()
-                        .map(|e| match e {
-                            Expr::Lit(d) => d,
-                            _ => Datum::Null,
-                        })
-                        .collect();
-                    Ok(Expr::Lit(Datum::List(literal)))
-                } else {
-                    Ok(Expr::Array(compiled))
+                let literals: Option<Vec<Datum<'static>>> =
+                    compiled.iter().map(|id| self.literal_of(*id).cloned()).collect();
+                match literals {
+                    Some(values) => {
+                        // The element nodes stay in the arena (unreferenced); the list is one literal.
+                        Ok(self.lit(Datum::List(values)))
+                    }
+                    None => Ok(self.push(Node::Array(compiled))),
                 }
             }
             Value::Object(map) if map.len() == 1 => {
                 let Some((op, args)) = map.iter().next() else {
-                    return Ok(Expr::Lit(Datum::from_json(rule).into_static()));
+                    return Ok(self.lit(Datum::from_json(rule).into_static()));
                 };
                 let op = op.as_str();
                 self.at(&[Step::Key(op)], |c| c.operator(op, args, depth + 1, in_scope))
             }
-            other => Ok(Expr::Lit(Datum::from_json(other).into_static())),
+            other => Ok(self.lit(Datum::from_json(other).into_static())),
         }
     }
 
-    fn each(&mut self, items: &'r [Value], depth: usize, in_scope: bool) -> Result<Vec<Expr>, LogicError> {
-        items.iter().enumerate().map(|(i, item)| self.at(&[Step::Index(i)], |c| c.expr(item, depth, in_scope))).collect()
+    fn each(&mut self, items: &'r [Value], depth: usize, in_scope: bool) -> Result<Vec<NodeId>, LogicError> {
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| self.at(&[Step::Index(i)], |c| c.expr(item, depth, in_scope)))
+            .collect()
     }
 
-    fn operands(&mut self, args: &'r Value, depth: usize, in_scope: bool) -> Result<Vec<Expr>, LogicError> {
+    fn operands(&mut self, args: &'r Value, depth: usize, in_scope: bool) -> Result<Vec<NodeId>, LogicError> {
         match args {
             Value::Array(items) => self.each(items, depth, in_scope),
-            other => Ok(vec![self.expr(other, depth, in_scope)?]),
+            other => Ok(alloc::vec![self.expr(other, depth, in_scope)?]),
         }
     }
 
-    fn operator(&mut self, op: &'r str, args: &'r Value, depth: usize, in_scope: bool) -> Result<Expr, LogicError> {
-        let boxed = |e: Expr| Box::new(e);
-        Ok(match op {
-            "var" => self.var(args, depth, in_scope)?,
+    fn operator(&mut self, op: &'r str, args: &'r Value, depth: usize, in_scope: bool) -> Result<NodeId, LogicError> {
+        let node = match op {
+            "var" => return self.var(args, depth, in_scope),
             "missing" => {
                 let keys = self.operands(args, depth, in_scope)?;
                 if self.schema() {
-                    Expr::MissingPaths { need: None, paths: self.literal_paths("missing", keys, in_scope)? }
+                    Node::MissingPaths { need: None, paths: self.literal_paths("missing", keys, in_scope)? }
                 } else {
-                    Expr::Missing { keys, in_scope }
+                    Node::Missing { keys, in_scope }
                 }
             }
             "missing_some" => {
@@ -392,25 +307,23 @@ impl<'r> Compiler<'_, 'r> {
                     return Err(self.fail(LogicProblem::Arguments { op: "missing_some", expected: "[count, [paths]]" }));
                 };
                 if self.schema() {
-                    let paths = self.literal_paths("missing_some", vec![keys], in_scope)?;
-                    Expr::MissingPaths { need: Some(boxed(need)), paths }
+                    let paths = self.literal_paths("missing_some", alloc::vec![keys], in_scope)?;
+                    Node::MissingPaths { need: Some(need), paths }
                 } else {
-                    Expr::MissingSome { need: boxed(need), keys: boxed(keys), in_scope }
+                    Node::MissingSome { need, keys, in_scope }
                 }
             }
-            "if" | "?:" => Expr::If(self.operands(args, depth, in_scope)?),
-            "and" => Expr::And(self.operands(args, depth, in_scope)?),
-            "or" => Expr::Or(self.operands(args, depth, in_scope)?),
-            "!" => Expr::Not(boxed(self.first(args, depth, in_scope)?)),
-            "!!" => Expr::Truthy(boxed(self.first(args, depth, in_scope)?)),
+            "if" | "?:" => Node::If(self.operands(args, depth, in_scope)?),
+            "and" => Node::And(self.operands(args, depth, in_scope)?),
+            "or" => Node::Or(self.operands(args, depth, in_scope)?),
+            "!" => Node::Not(self.first(args, depth, in_scope)?),
+            "!!" => Node::Truthy(self.first(args, depth, in_scope)?),
             "==" | "===" | "!=" | "!==" => {
                 let (left, right) = self.two(args, depth, in_scope)?;
-                Expr::Equals {
-                    strict: op.len() == 3,
-                    negate: op.starts_with('!'),
-                    left: boxed(left),
-                    right: boxed(right),
-                }
+                let strict = op.len() == 3;
+                let negate = op.starts_with('!');
+                let general = self.push(Node::Equals { strict, negate, left, right });
+                return Ok(self.specialize_equals(general, negate, left, right));
             }
             "<" | "<=" | ">" | ">=" => {
                 let op_kind = match op {
@@ -428,17 +341,22 @@ impl<'r> Compiler<'_, 'r> {
                         expected: "two operands (or three for \"<\" and \"<=\": between)",
                     }));
                 }
-                Expr::Compare { op: op_kind, args }
+                let general = self.push(Node::Compare { op: op_kind, args: args.clone() });
+                return Ok(self.specialize_compare(general, op_kind, &args));
             }
             "in" => {
                 let (needle, haystack) = self.two(args, depth, in_scope)?;
-                match haystack {
-                    Expr::Lit(Datum::List(set)) => Expr::InSet { needle: boxed(needle), set },
-                    haystack => Expr::In { needle: boxed(needle), haystack: boxed(haystack) },
+                match self.logic.node(haystack) {
+                    Node::Lit(set) if matches!(self.logic.lit(*set), Datum::List(_)) => {
+                        let set = *set;
+                        let general = self.push(Node::InSet { needle, set });
+                        return Ok(self.specialize_in(general, needle, set));
+                    }
+                    _ => Node::In { needle, haystack },
                 }
             }
-            "cat" => Expr::Cat(self.operands(args, depth, in_scope)?),
-            "substr" => Expr::Substr(self.operands(args, depth, in_scope)?),
+            "cat" => Node::Cat(self.operands(args, depth, in_scope)?),
+            "substr" => Node::Substr(self.operands(args, depth, in_scope)?),
             "+" | "-" | "*" | "/" | "%" | "min" | "max" => {
                 let op = match op {
                     "+" => ArithOp::Add,
@@ -449,9 +367,9 @@ impl<'r> Compiler<'_, 'r> {
                     "min" => ArithOp::Min,
                     _ => ArithOp::Max,
                 };
-                Expr::Arith { op, args: self.operands(args, depth, in_scope)? }
+                Node::Arith { op, args: self.operands(args, depth, in_scope)? }
             }
-            "merge" => Expr::Merge(self.operands(args, depth, in_scope)?),
+            "merge" => Node::Merge(self.operands(args, depth, in_scope)?),
             "map" | "filter" | "all" | "none" | "some" => {
                 let kind = match op {
                     "map" => IterKind::Map,
@@ -461,33 +379,37 @@ impl<'r> Compiler<'_, 'r> {
                     _ => IterKind::Some,
                 };
                 let items = operands(args);
-                let list = self.at(&[Step::Index(0)], |c| c.expr(items.first().unwrap_or(&NULL_RULE), depth, in_scope))?;
+                let list =
+                    self.at(&[Step::Index(0)], |c| c.expr(items.first().unwrap_or(&NULL_RULE), depth, in_scope))?;
                 let body = self.at(&[Step::Index(1)], |c| c.expr(items.get(1).unwrap_or(&NULL_RULE), depth, true))?;
-                Expr::Iterate { kind, list: boxed(list), body: boxed(body) }
+                let general = self.push(Node::Iterate { kind, list, body });
+                return Ok(if kind == IterKind::Some { self.specialize_some(general, list, body) } else { general });
             }
             "reduce" => {
                 let items = operands(args);
-                let list = self.at(&[Step::Index(0)], |c| c.expr(items.first().unwrap_or(&NULL_RULE), depth, in_scope))?;
+                let list =
+                    self.at(&[Step::Index(0)], |c| c.expr(items.first().unwrap_or(&NULL_RULE), depth, in_scope))?;
                 let body = self.at(&[Step::Index(1)], |c| c.expr(items.get(1).unwrap_or(&NULL_RULE), depth, true))?;
-                let initial = self.at(&[Step::Index(2)], |c| c.expr(items.get(2).unwrap_or(&NULL_RULE), depth, in_scope))?;
-                Expr::Reduce { list: boxed(list), body: boxed(body), initial: boxed(initial) }
+                let initial =
+                    self.at(&[Step::Index(2)], |c| c.expr(items.get(2).unwrap_or(&NULL_RULE), depth, in_scope))?;
+                Node::Reduce { list, body, initial }
             }
             "starts_with" | "ends_with" => {
                 let (a, b) = self.two(args, depth, in_scope)?;
                 if op == "starts_with" {
-                    Expr::StartsWith(boxed(a), boxed(b))
+                    Node::StartsWith(a, b)
                 } else {
-                    Expr::EndsWith(boxed(a), boxed(b))
+                    Node::EndsWith(a, b)
                 }
             }
             "segment" => {
-                let Mode::Schema(resolver) = &mut self.mode else {
-                    return Err(self.fail(LogicProblem::SegmentOutsideBundle));
-                };
                 let id = match args {
                     Value::String(id) => id.as_str(),
-                    Value::Array(items) if items.len() == 1 => items[0].as_str().unwrap_or(""),
+                    Value::Array(items) if items.len() == 1 => items.first().and_then(Value::as_str).unwrap_or(""),
                     _ => "",
+                };
+                let Mode::Schema(resolver) = &mut self.mode else {
+                    return Err(self.fail(LogicProblem::SegmentOutsideBundle));
                 };
                 if id.is_empty() {
                     return Err(
@@ -495,36 +417,48 @@ impl<'r> Compiler<'_, 'r> {
                     );
                 }
                 match resolver.segment(id) {
-                    Some(index) => Expr::Segment(index),
+                    Some(index) => Node::Segment(index),
                     None => return Err(self.fail(LogicProblem::UnknownSegment(id.to_owned()))),
                 }
             }
             "fractional" => self.fractional(args, depth, in_scope)?,
-            "sem_ver" => Expr::SemVer(self.operands(args, depth, in_scope)?),
-            "log" => Expr::Log(boxed(self.first(args, depth, in_scope)?)),
+            "sem_ver" => Node::SemVer(self.operands(args, depth, in_scope)?),
+            "log" => Node::Log(self.first(args, depth, in_scope)?),
             other => return Err(self.fail(LogicProblem::UnknownOperator(other.to_owned()))),
-        })
+        };
+        Ok(self.push(node))
     }
 
-    fn first(&mut self, args: &'r Value, depth: usize, in_scope: bool) -> Result<Expr, LogicError> {
-        Ok(self.operands(args, depth, in_scope)?.into_iter().next().unwrap_or(Expr::Lit(Datum::Null)))
+    fn first(&mut self, args: &'r Value, depth: usize, in_scope: bool) -> Result<NodeId, LogicError> {
+        match self.operands(args, depth, in_scope)?.into_iter().next() {
+            Some(id) => Ok(id),
+            None => Ok(self.lit(Datum::Null)),
+        }
     }
 
-    /// Two operands; json-logic-js reads missing ones as `undefined` (null here), but a
-    /// bundle condition with the wrong count is a mistake worth reporting.
-    fn two(&mut self, args: &'r Value, depth: usize, in_scope: bool) -> Result<(Expr, Expr), LogicError> {
+    /// Two operands; json-logic-js reads missing ones as `undefined`, but a bundle
+    /// condition with the wrong count is a mistake worth reporting.
+    fn two(&mut self, args: &'r Value, depth: usize, in_scope: bool) -> Result<(NodeId, NodeId), LogicError> {
         let ops = self.operands(args, depth, in_scope)?;
         if self.schema() && ops.len() != 2 {
             return Err(self.fail(LogicProblem::Arguments { op: "this operator", expected: "exactly two operands" }));
         }
         let mut it = ops.into_iter();
-        Ok((it.next().unwrap_or(Expr::Undefined), it.next().unwrap_or(Expr::Undefined)))
+        let left = match it.next() {
+            Some(id) => id,
+            None => self.push(Node::Undefined),
+        };
+        let right = match it.next() {
+            Some(id) => id,
+            None => self.push(Node::Undefined),
+        };
+        Ok((left, right))
     }
 
-    fn var(&mut self, args: &'r Value, depth: usize, in_scope: bool) -> Result<Expr, LogicError> {
+    fn var(&mut self, args: &'r Value, depth: usize, in_scope: bool) -> Result<NodeId, LogicError> {
         let items = operands(args);
         let default = match items.get(1) {
-            Some(d) => Some(Box::new(self.at(&[Step::Index(1)], |c| c.expr(d, depth, in_scope))?)),
+            Some(d) => Some(self.at(&[Step::Index(1)], |c| c.expr(d, depth, in_scope))?),
             None => None,
         };
         let path = match items.first() {
@@ -532,7 +466,8 @@ impl<'r> Compiler<'_, 'r> {
             Some(Value::String(s)) if s.is_empty() => VarPath::Whole { in_scope },
             Some(Value::String(s)) if self.schema() && !in_scope && s == "$flagd.flagKey" => {
                 let Mode::Schema(resolver) = &self.mode else { return Err(self.fail(LogicProblem::BadPath)) };
-                return Ok(Expr::Lit(Datum::Str(Cow::Owned(resolver.owner().to_owned()))));
+                let owner = resolver.owner().to_owned();
+                return Ok(self.lit(Datum::Str(Cow::Owned(owner))));
             }
             Some(Value::String(s)) if self.schema() && !in_scope && s == "targetingKey" => {
                 self.path_of("visitor.id", false)
@@ -543,15 +478,15 @@ impl<'r> Compiler<'_, 'r> {
                 if self.schema() {
                     return Err(self.fail(LogicProblem::ComputedPath("var")));
                 }
-                let path = Box::new(self.at(&[Step::Index(0)], |c| c.expr(other, depth, in_scope))?);
-                return Ok(Expr::VarComputed { path, default, in_scope });
+                let path = self.at(&[Step::Index(0)], |c| c.expr(other, depth, in_scope))?;
+                return Ok(self.push(Node::VarComputed { path, default, in_scope }));
             }
             Some(_) => return Err(self.fail(LogicProblem::BadPath)),
         };
         if self.schema() && matches!(path, VarPath::Whole { in_scope: false }) {
             return Err(self.fail(LogicProblem::ComputedPath("var")));
         }
-        Ok(Expr::Var { path, default })
+        Ok(self.push(Node::Var { path, default }))
     }
 
     fn path_of(&mut self, path: &str, in_scope: bool) -> VarPath {
@@ -562,18 +497,18 @@ impl<'r> Compiler<'_, 'r> {
     }
 
     /// `missing` takes paths; in bundle conditions they must be literal, and are
-    /// resolved now (the name is kept to report it).
+    /// resolved now (each keeps its name, to report it).
     fn literal_paths(
         &mut self,
         op: &'static str,
-        keys: Vec<Expr>,
+        keys: Vec<NodeId>,
         in_scope: bool,
-    ) -> Result<Vec<(Datum<'static>, VarPath)>, LogicError> {
+    ) -> Result<Vec<(super::ir::LitId, VarPath)>, LogicError> {
         let mut names = Vec::new();
         for key in keys {
-            match key {
-                Expr::Lit(Datum::List(list)) => names.extend(list),
-                Expr::Lit(name @ (Datum::Str(_) | Datum::Num(_))) => names.push(name),
+            match self.literal_of(key) {
+                Some(Datum::List(list)) => names.extend(list.iter().cloned()),
+                Some(name @ (Datum::Str(_) | Datum::Num(_))) => names.push(name.clone()),
                 _ => return Err(self.fail(LogicProblem::ComputedPath(op))),
             }
         }
@@ -585,27 +520,28 @@ impl<'r> Compiler<'_, 'r> {
                 _ => return Err(self.fail(LogicProblem::ComputedPath(op))),
             };
             let var = self.path_of(&path, in_scope);
-            resolved.push((name, var));
+            resolved.push((self.logic.push_lit(name), var));
         }
         Ok(resolved)
     }
 
-    fn fractional(&mut self, args: &'r Value, depth: usize, in_scope: bool) -> Result<Expr, LogicError> {
+    fn fractional(&mut self, args: &'r Value, depth: usize, in_scope: bool) -> Result<Node, LogicError> {
         let items = operands(args);
         let mut key = None;
         let mut buckets = Vec::new();
         for (i, item) in items.iter().enumerate() {
             match item {
                 Value::Array(pair) => {
-                    let variant = self
-                        .at(&[Step::Index(i), Step::Index(0)], |c| c.expr(pair.first().unwrap_or(&NULL_RULE), depth, in_scope))?;
+                    let variant = self.at(&[Step::Index(i), Step::Index(0)], |c| {
+                        c.expr(pair.first().unwrap_or(&NULL_RULE), depth, in_scope)
+                    })?;
                     let weight = match pair.get(1) {
                         Some(w) => self.at(&[Step::Index(i), Step::Index(1)], |c| c.expr(w, depth, in_scope))?,
-                        None => Expr::Lit(Datum::Num(1.0)),
+                        None => self.lit(Datum::Num(1.0)),
                     };
                     buckets.push((variant, weight));
                 }
-                other if i == 0 => key = Some(Box::new(self.at(&[Step::Index(0)], |c| c.expr(other, depth, in_scope))?)),
+                other if i == 0 => key = Some(self.at(&[Step::Index(0)], |c| c.expr(other, depth, in_scope))?),
                 _ => {
                     return Err(self.fail(LogicProblem::Arguments {
                         op: "fractional",
@@ -618,7 +554,88 @@ impl<'r> Compiler<'_, 'r> {
             // Bucketing keys in bundles: `targetingKey` is the local visitor id.
             let _ = resolver.var("visitor.id");
         }
-        Ok(Expr::Fractional { key, buckets })
+        Ok(Node::Fractional { key, buckets })
+    }
+
+    // ----- specialized clause shapes (bundle conditions only) -----
+
+    /// A context path read as is (a slot or a derived fact, no default).
+    fn plain_path(&self, id: NodeId) -> Option<VarPath> {
+        if !self.schema() {
+            return None;
+        }
+        match self.logic.node(id) {
+            Node::Var { path: p @ (VarPath::Slot(_) | VarPath::Derived(_)), default: None } => Some(p.clone()),
+            _ => None,
+        }
+    }
+
+    fn number(&self, id: NodeId) -> Option<f64> {
+        match self.literal_of(id) {
+            Some(Datum::Num(n)) if n.is_finite() => Some(*n),
+            _ => None,
+        }
+    }
+
+    fn text(&self, id: NodeId) -> Option<Box<str>> {
+        match self.literal_of(id) {
+            Some(Datum::Str(s)) => Some(Box::from(&**s)),
+            _ => None,
+        }
+    }
+
+    fn specialize_compare(&mut self, general: NodeId, op: CompareOp, args: &[NodeId]) -> NodeId {
+        match args {
+            [a, b] => match (self.plain_path(*a), self.number(*b)) {
+                (Some(path), Some(k)) => self.push(Node::NumCmp { path, op, k, general }),
+                _ => general,
+            },
+            [lo, x, hi] => match (self.plain_path(*x), self.number(*lo), self.number(*hi)) {
+                (Some(path), Some(lo), Some(hi)) => {
+                    self.push(Node::Between { path, lo, hi, inclusive: op == CompareOp::Le, general })
+                }
+                _ => general,
+            },
+            _ => general,
+        }
+    }
+
+    fn specialize_equals(&mut self, general: NodeId, negate: bool, left: NodeId, right: NodeId) -> NodeId {
+        match (self.plain_path(left), self.text(right)) {
+            (Some(path), Some(k)) => self.push(Node::StrEq { path, k, negate, general }),
+            _ => general,
+        }
+    }
+
+    fn specialize_in(&mut self, general: NodeId, needle: NodeId, set: super::ir::LitId) -> NodeId {
+        let Some(path) = self.plain_path(needle) else { return general };
+        let strings: Option<Box<[Box<str>]>> = match self.logic.lit(set) {
+            Datum::List(items) => items.iter().map(|d| d.as_str().map(Box::from)).collect(),
+            _ => None,
+        };
+        match strings {
+            Some(set) => self.push(Node::InStrSet { path, set, general }),
+            None => general,
+        }
+    }
+
+    fn specialize_some(&mut self, general: NodeId, list: NodeId, body: NodeId) -> NodeId {
+        let Some(path) = self.plain_path(list) else { return general };
+        let shape = match self.logic.node(body) {
+            Node::Equals { negate: false, left, right, .. } => match (self.logic.node(*left), self.text(*right)) {
+                (Node::Var { path: VarPath::Keys { keys, in_scope: true }, default: None }, Some(k))
+                    if keys.len() == 1 =>
+                {
+                    keys.first().cloned().map(|key| (key, k))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        match shape {
+            Some((key, k)) => self.push(Node::SomeFieldEq { path, key, k, general }),
+            None => general,
+        }
     }
 }
 
@@ -628,60 +645,5 @@ pub fn key_segment(key: &str) -> String {
         format!(".{key}")
     } else {
         format!("[{}]", serde_json::Value::String(key.to_owned()))
-    }
-}
-
-/// Context slots (the first 64) that must hold a truthy value for `expr` to be
-/// truthy: a necessary condition, derived from the operators' semantics. Deciding
-/// rejects a campaign whose required facts the context lacks with one bit test,
-/// without evaluating anything ("index campaigns by the facts they test").
-/// Conservative: an operator it cannot reason about requires nothing.
-pub fn required_slots(expr: &Expr) -> u64 {
-    fn slot_of(expr: &Expr) -> Option<u16> {
-        match expr {
-            Expr::Var { path: VarPath::Slot(s), default: None } if *s < 64 => Some(*s),
-            _ => None,
-        }
-    }
-    /// A literal no falsy value (null, false, 0, "", []) equals, loosely or strictly.
-    fn unmatched_by_falsy(d: &Datum<'_>) -> bool {
-        match d {
-            Datum::Str(s) => !s.is_empty() && super::value::to_number(d) != 0.0,
-            Datum::Num(n) => *n != 0.0 && !n.is_nan(),
-            Datum::Bool(b) => *b,
-            _ => false,
-        }
-    }
-    let bit = |s: u16| 1u64 << s;
-    match expr {
-        Expr::And(items) => items.iter().fold(0, |mask, e| mask | required_slots(e)),
-        Expr::Or(items) if !items.is_empty() => items.iter().fold(u64::MAX, |mask, e| mask & required_slots(e)),
-        Expr::Truthy(inner) => required_slots(inner),
-        Expr::InSet { needle, set } => match slot_of(needle) {
-            Some(s) if set.iter().all(unmatched_by_falsy) => bit(s),
-            _ => 0,
-        },
-        Expr::Equals { negate: false, left, right, .. } => match (slot_of(left), &**right, &**left, slot_of(right)) {
-            (Some(s), Expr::Lit(lit), _, _) | (_, _, Expr::Lit(lit), Some(s)) if unmatched_by_falsy(lit) => bit(s),
-            _ => 0,
-        },
-        // A falsy fact is 0 (or NaN) as a number: `x > n` needs it when n >= 0.
-        Expr::Compare { op, args } if args.len() == 2 => match (slot_of(&args[0]), &args[1]) {
-            (Some(s), Expr::Lit(Datum::Num(n)))
-                if (*op == CompareOp::Gt && *n >= 0.0) || (*op == CompareOp::Ge && *n > 0.0) =>
-            {
-                bit(s)
-            }
-            _ => 0,
-        },
-        Expr::Iterate { kind: IterKind::Some | IterKind::All, list, .. } => slot_of(list).map_or(0, bit),
-        Expr::Var { .. } => slot_of(expr).map_or(0, bit),
-        // Specialized shapes need exactly what their generic form needs.
-        Expr::NumCmp { general, .. }
-        | Expr::Between { general, .. }
-        | Expr::StrEq { general, .. }
-        | Expr::InStrSet { general, .. }
-        | Expr::SomeFieldEq { general, .. } => required_slots(general),
-        _ => 0,
     }
 }

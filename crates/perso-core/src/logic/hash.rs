@@ -37,14 +37,15 @@ pub fn murmur3_x86_32(data: &[u8], seed: u32) -> u32 {
 /// whose cumulative weight exceeds the bucket. Negative weights count as zero;
 /// `None` when every weight is zero.
 pub fn pick_bucket(key: &[u8], weights: impl Iterator<Item = i64> + Clone) -> Option<usize> {
-    let total: u64 = weights.clone().map(|w| w.max(0) as u64).sum();
+    // In u128, so no sum of weights (each up to i64::MAX) can overflow.
+    let total: u128 = weights.clone().map(|w| w.max(0) as u128).sum();
     if total == 0 {
         return None;
     }
-    let bucket = (u64::from(murmur3_x86_32(key, 0)) * total) >> 32;
-    let mut cumulative = 0u64;
+    let bucket = (u128::from(murmur3_x86_32(key, 0)) * total) >> 32;
+    let mut cumulative = 0u128;
     for (index, weight) in weights.enumerate() {
-        cumulative += weight.max(0) as u64;
+        cumulative += weight.max(0) as u128;
         if cumulative > bucket {
             return Some(index);
         }

@@ -1,27 +1,48 @@
-//! JsonLogic, compiled: [`compile`] turns a rule into an [`Expr`] once, [`eval`]
-//! runs it against data many times. `apply` is the one-shot form with
-//! json-logic-js semantics, for hosts that want plain JsonLogic.
+//! JsonLogic, compiled: [`compile`] turns a rule into nodes of a [`Logic`] arena
+//! once, [`eval`] runs them against data many times, [`cost`] bounds what they may
+//! cost before they run, and [`passes`] are the other walks over the arena (required
+//! facts, time thresholds). `apply` is the one-shot form with json-logic-js
+//! semantics, for hosts that want plain JsonLogic.
 //!
 //! Beyond standard JsonLogic: `starts_with`, `ends_with` (strings), `segment`
 //! (bundle conditions: a named segment matches), flagd's `fractional`
 //! (percentage bucketing, murmur3, compatible with flagd) and `sem_ver`.
 
+#[cfg(feature = "json")]
 pub mod compile;
+pub mod cost;
+#[cfg(feature = "json")]
+pub mod decompile;
 pub mod eval;
 pub mod hash;
+pub mod ir;
+pub mod number;
+pub mod passes;
 pub mod semver;
 pub mod value;
 
-pub use compile::{Expr, LogicError, LogicProblem};
+#[cfg(feature = "json")]
+pub use compile::{LogicError, LogicProblem};
+pub use ir::{Logic, Node, NodeId};
 pub use value::Datum;
 
-use eval::{DataHooks, Env};
-
-/// Evaluates `rule` against `data` like json-logic-js's `apply`.
+/// Evaluates `rule` against `data` like json-logic-js's `apply`. The rule runs on
+/// the same budget as a bundle condition; past it the answer is `null` and the
+/// error says so.
+#[cfg(feature = "json")]
 pub fn apply(rule: &serde_json::Value, data: &serde_json::Value) -> Result<serde_json::Value, LogicError> {
-    let program = compile::compile(rule, compile::Mode::Dynamic, "rule")?;
+    use eval::{Budget, DataHooks, Env};
+    let (logic, root) = compile::compile_rule(rule)?;
     let data = Datum::from_json(data);
-    let env = Env { slots: &[], derived: &[], root: &data, scope: &data, hooks: &DataHooks };
-    let result = program.eval(&env).to_json();
+    let budget = Budget::new(crate::limits::APPLY_BUDGET);
+    let env =
+        Env { logic: &logic, slots: &[], derived: &[], root: &data, scope: &data, hooks: &DataHooks, budget: &budget };
+    let result = env.eval(root).to_json();
+    if budget.exhausted() {
+        return Err(LogicError {
+            path: "rule".into(),
+            problem: LogicProblem::OverBudget { limit: crate::limits::APPLY_BUDGET },
+        });
+    }
     Ok(result)
 }

@@ -6,8 +6,11 @@
 //! borrow from the input where they can (`Cow`), so reading a context and evaluating a
 //! condition allocate no strings on the hot path.
 
-use std::borrow::Cow;
-use std::cmp::Ordering;
+use super::number;
+use alloc::borrow::Cow;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cmp::Ordering;
 
 /// A JSON value as conditions see it.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -88,6 +91,7 @@ impl<'a> Datum<'a> {
         }
     }
 
+    #[cfg(feature = "json")]
     pub fn from_json(value: &'a serde_json::Value) -> Datum<'a> {
         use serde_json::Value;
         match value {
@@ -102,6 +106,7 @@ impl<'a> Datum<'a> {
         }
     }
 
+    #[cfg(feature = "json")]
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value;
         match self {
@@ -116,6 +121,7 @@ impl<'a> Datum<'a> {
 }
 
 /// Whole numbers come back as JSON integers (`3`, not `3.0`), as in JavaScript.
+#[cfg(feature = "json")]
 fn number_to_json(n: f64) -> serde_json::Value {
     if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
         serde_json::Value::from(n as i64)
@@ -124,20 +130,9 @@ fn number_to_json(n: f64) -> serde_json::Value {
     }
 }
 
-/// JavaScript `Number.prototype.toString()` for the values JSON can hold.
+/// JavaScript `Number.prototype.toString()`.
 pub fn js_number_string(n: f64) -> String {
-    if n.is_nan() {
-        "NaN".to_owned()
-    } else if n.is_infinite() {
-        if n > 0.0 { "Infinity" } else { "-Infinity" }.to_owned()
-    } else if n == 0.0 {
-        "0".to_owned()
-    } else if n.fract() == 0.0 && n.abs() < 1e21 {
-        format!("{}", n as i128)
-    } else {
-        // Shortest round-trip digits with JavaScript's exponent form ("1e+21").
-        serde_json::to_string(&n).unwrap_or_default()
-    }
+    number::to_string(n)
 }
 
 /// JavaScript `String(value)`.
@@ -170,23 +165,7 @@ pub fn to_number(value: &Datum<'_>) -> f64 {
 }
 
 fn string_to_number(s: &str) -> f64 {
-    let t = s.trim();
-    if t.is_empty() {
-        return 0.0;
-    }
-    match t {
-        "Infinity" | "+Infinity" => return f64::INFINITY,
-        "-Infinity" => return f64::NEG_INFINITY,
-        _ => {}
-    }
-    if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        return u64::from_str_radix(hex, 16).map(|v| v as f64).unwrap_or(f64::NAN);
-    }
-    // Rust also accepts "inf", "nan" and "infinity", which JavaScript does not.
-    if t.bytes().any(|b| b.is_ascii_alphabetic() && b != b'e' && b != b'E') {
-        return f64::NAN;
-    }
-    t.parse::<f64>().unwrap_or(f64::NAN)
+    number::to_number(s)
 }
 
 /// JavaScript `parseFloat(String(value))`: the longest numeric prefix.
@@ -194,41 +173,7 @@ pub fn parse_float(value: &Datum<'_>) -> f64 {
     if let Datum::Num(n) = value {
         return *n;
     }
-    let text = to_js_string(value);
-    let t = text.trim_start();
-    for prefix in ["Infinity", "+Infinity"] {
-        if t.starts_with(prefix) {
-            return f64::INFINITY;
-        }
-    }
-    if t.starts_with("-Infinity") {
-        return f64::NEG_INFINITY;
-    }
-    let bytes = t.as_bytes();
-    let mut end = 0;
-    let mut seen_digit = false;
-    let mut seen_dot = false;
-    let mut seen_exp = false;
-    while end < bytes.len() {
-        let b = bytes[end];
-        match b {
-            b'0'..=b'9' => seen_digit = true,
-            b'+' | b'-' if end == 0 || matches!(bytes[end - 1], b'e' | b'E') => {}
-            b'.' if !seen_dot && !seen_exp => seen_dot = true,
-            b'e' | b'E' if seen_digit && !seen_exp => seen_exp = true,
-            _ => break,
-        }
-        end += 1;
-    }
-    // Back off an incomplete exponent ("1e", "1e+").
-    let mut candidate = &t[..end];
-    while !candidate.is_empty() {
-        if let Ok(n) = candidate.parse::<f64>() {
-            return n;
-        }
-        candidate = &candidate[..candidate.len() - 1];
-    }
-    f64::NAN
+    number::parse_float(&to_js_string(value))
 }
 
 /// JavaScript `ToPrimitive`: lists and objects become strings, the rest stay.

@@ -1,0 +1,554 @@
+//! The compiled form of conditions: one arena of [`Node`]s per bundle, children
+//! before parents, each node named by its index ([`NodeId`]).
+//!
+//! Node ids are what every pass over a condition talks in: `explain` names the
+//! sub-condition that failed by id, the cost estimate names the costly one, lints and
+//! `references()` are passes over the arena, and the compiler's source map turns an
+//! id back into the JSON path a marketer wrote. Children always have smaller ids than
+//! their parent, so a loaded arena is acyclic by a single bounds check per edge and
+//! the depth of every node is computed in one forward pass ([`Logic::validate`]);
+//! nothing here recurses on untrusted input before that check.
+//!
+//! Literal values live in their own table ([`Logic::lits`]) and are encoded flat
+//! (see [`LitToken`]), so decoding a binary bundle never recurses either.
+
+use super::value::Datum;
+use crate::limits::MAX_DEPTH;
+use alloc::borrow::Cow;
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+
+/// A node's index in its [`Logic`] arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct NodeId(pub u32);
+
+impl NodeId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A literal value's index in [`Logic::lits`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LitId(pub u32);
+
+/// How a `var` resolves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum VarPath {
+    /// The whole data (or the current item inside `map`/`filter`/...).
+    Whole { in_scope: bool },
+    /// A top-level context path interned at load (bundle conditions).
+    Slot(u16),
+    /// A fact the engine derives from the visitor state (bundle conditions), e.g.
+    /// `session.time_on_site_s`; see [`crate::context::DERIVED_PATHS`].
+    Derived(u8),
+    /// Keys walked from the data root (plain JsonLogic) or from the current item.
+    Keys { keys: Box<[Box<str>]>, in_scope: bool },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CompareOp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Min,
+    Max,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IterKind {
+    Map,
+    Filter,
+    All,
+    None,
+    Some,
+}
+
+/// One operation. Operands are ids of earlier nodes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Node {
+    Lit(LitId),
+    /// A missing operand: JavaScript's `undefined` (`== null` but not `=== null`).
+    Undefined,
+    /// An array literal holding logic: evaluated element by element.
+    Array(Vec<NodeId>),
+    Var {
+        path: VarPath,
+        default: Option<NodeId>,
+    },
+    /// `var` with a computed path (plain JsonLogic only).
+    VarComputed {
+        path: NodeId,
+        default: Option<NodeId>,
+        in_scope: bool,
+    },
+    Missing {
+        keys: Vec<NodeId>,
+        in_scope: bool,
+    },
+    MissingSome {
+        need: NodeId,
+        keys: NodeId,
+        in_scope: bool,
+    },
+    /// `missing` / `missing_some` with literal paths resolved at compile time (bundle
+    /// conditions); `need: None` is plain `missing`. Each path keeps its name (a literal).
+    MissingPaths {
+        need: Option<NodeId>,
+        paths: Vec<(LitId, VarPath)>,
+    },
+    If(Vec<NodeId>),
+    And(Vec<NodeId>),
+    Or(Vec<NodeId>),
+    Not(NodeId),
+    Truthy(NodeId),
+    Equals {
+        strict: bool,
+        negate: bool,
+        left: NodeId,
+        right: NodeId,
+    },
+    /// `<`, `<=`, `>`, `>=`; with three operands `<`/`<=` test "between".
+    Compare {
+        op: CompareOp,
+        args: Vec<NodeId>,
+    },
+    /// `in` against a literal list (a [`Datum::List`] literal): strict equality.
+    InSet {
+        needle: NodeId,
+        set: LitId,
+    },
+    In {
+        needle: NodeId,
+        haystack: NodeId,
+    },
+    Cat(Vec<NodeId>),
+    Substr(Vec<NodeId>),
+    Arith {
+        op: ArithOp,
+        args: Vec<NodeId>,
+    },
+    Merge(Vec<NodeId>),
+    Iterate {
+        kind: IterKind,
+        list: NodeId,
+        body: NodeId,
+    },
+    Reduce {
+        list: NodeId,
+        body: NodeId,
+        initial: NodeId,
+    },
+    StartsWith(NodeId, NodeId),
+    EndsWith(NodeId, NodeId),
+    Segment(u16),
+    /// flagd `fractional`; `key: None` buckets by `$flagd.flagKey + targetingKey`.
+    Fractional {
+        key: Option<NodeId>,
+        buckets: Vec<(NodeId, NodeId)>,
+    },
+    SemVer(Vec<NodeId>),
+    Log(NodeId),
+    /// Specialized clause shapes of bundle conditions: a fast path when the context
+    /// value has the expected type, else the generic node they were made from
+    /// (`general`), so their semantics are exactly the generic ones.
+    NumCmp {
+        path: VarPath,
+        op: CompareOp,
+        k: f64,
+        general: NodeId,
+    },
+    Between {
+        path: VarPath,
+        lo: f64,
+        hi: f64,
+        inclusive: bool,
+        general: NodeId,
+    },
+    StrEq {
+        path: VarPath,
+        k: Box<str>,
+        negate: bool,
+        general: NodeId,
+    },
+    InStrSet {
+        path: VarPath,
+        set: Box<[Box<str>]>,
+        general: NodeId,
+    },
+    SomeFieldEq {
+        path: VarPath,
+        key: Box<str>,
+        k: Box<str>,
+        general: NodeId,
+    },
+}
+
+impl Node {
+    /// Calls `f` on every operand id (the `general` of a specialized node included).
+    pub fn for_each_child(&self, mut f: impl FnMut(NodeId)) {
+        let mut all = |ids: &[NodeId]| ids.iter().copied().for_each(&mut f);
+        match self {
+            Node::Lit(_) | Node::Undefined | Node::Segment(_) => {}
+            Node::Var { default, .. } => {
+                if let Some(d) = default {
+                    all(&[*d]);
+                }
+            }
+            Node::VarComputed { path, default, .. } => {
+                all(&[*path]);
+                if let Some(d) = default {
+                    all(&[*d]);
+                }
+            }
+            Node::Missing { keys, .. } => all(keys),
+            Node::MissingSome { need, keys, .. } => all(&[*need, *keys]),
+            Node::MissingPaths { need, .. } => {
+                if let Some(n) = need {
+                    all(&[*n]);
+                }
+            }
+            Node::Array(items)
+            | Node::If(items)
+            | Node::And(items)
+            | Node::Or(items)
+            | Node::Cat(items)
+            | Node::Substr(items)
+            | Node::Merge(items)
+            | Node::SemVer(items)
+            | Node::Compare { args: items, .. }
+            | Node::Arith { args: items, .. } => all(items),
+            Node::Not(a) | Node::Truthy(a) | Node::Log(a) => all(&[*a]),
+            Node::Equals { left, right, .. } => all(&[*left, *right]),
+            Node::InSet { needle, .. } => all(&[*needle]),
+            Node::In { needle, haystack } => all(&[*needle, *haystack]),
+            Node::Iterate { list, body, .. } => all(&[*list, *body]),
+            Node::Reduce { list, body, initial } => all(&[*list, *body, *initial]),
+            Node::StartsWith(a, b) | Node::EndsWith(a, b) => all(&[*a, *b]),
+            Node::Fractional { key, buckets } => {
+                if let Some(k) = key {
+                    all(&[*k]);
+                }
+                for (variant, weight) in buckets {
+                    all(&[*variant, *weight]);
+                }
+            }
+            Node::NumCmp { general, .. }
+            | Node::Between { general, .. }
+            | Node::StrEq { general, .. }
+            | Node::InStrSet { general, .. }
+            | Node::SomeFieldEq { general, .. } => all(&[*general]),
+        }
+    }
+
+    /// Literal ids this node refers to directly.
+    fn for_each_lit(&self, mut f: impl FnMut(LitId)) {
+        match self {
+            Node::Lit(id) | Node::InSet { set: id, .. } => f(*id),
+            Node::MissingPaths { paths, .. } => paths.iter().for_each(|(name, _)| f(*name)),
+            _ => {}
+        }
+    }
+
+    /// Context slots and derived facts this node reads directly.
+    pub fn var_path(&self) -> Option<&VarPath> {
+        match self {
+            Node::Var { path, .. }
+            | Node::NumCmp { path, .. }
+            | Node::Between { path, .. }
+            | Node::StrEq { path, .. }
+            | Node::InStrSet { path, .. }
+            | Node::SomeFieldEq { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+}
+
+/// An arena of condition nodes and their literals.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Logic {
+    pub nodes: Vec<Node>,
+    #[serde(with = "lit_codec")]
+    pub lits: Vec<Datum<'static>>,
+}
+
+/// Why a loaded arena cannot be used (a corrupt or hand-made binary bundle).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArenaFault {
+    /// Node `node` refers to an operand that is not an earlier node.
+    ForwardReference { node: u32 },
+    /// Node `node` refers to a literal that does not exist, or of the wrong shape.
+    BadLiteral { node: u32 },
+    /// Node `node` is nested deeper than [`MAX_DEPTH`].
+    TooDeep { node: u32 },
+    /// Node `node` reads a slot, derived fact or segment the bundle does not have.
+    BadReference { node: u32 },
+}
+
+static UNDEFINED: Node = Node::Undefined;
+
+impl Logic {
+    pub fn node(&self, id: NodeId) -> &Node {
+        self.nodes.get(id.index()).unwrap_or(&UNDEFINED)
+    }
+
+    pub fn lit(&self, id: LitId) -> &Datum<'static> {
+        self.lits.get(id.0 as usize).unwrap_or(&super::value::NULL)
+    }
+
+    pub fn push(&mut self, node: Node) -> NodeId {
+        self.nodes.push(node);
+        NodeId((self.nodes.len() - 1) as u32)
+    }
+
+    pub fn push_lit(&mut self, value: Datum<'static>) -> LitId {
+        self.lits.push(value);
+        LitId((self.lits.len() - 1) as u32)
+    }
+
+    /// Depth of every node (a leaf is 1), computed forward: children come first.
+    pub fn depths(&self) -> Vec<u8> {
+        let mut depth = Vec::with_capacity(self.nodes.len());
+        for node in &self.nodes {
+            let mut d = 1u8;
+            node.for_each_child(|child| {
+                let below = depth.get(child.index()).copied().unwrap_or(0u8);
+                d = d.max(below.saturating_add(1));
+            });
+            depth.push(d);
+        }
+        depth
+    }
+
+    /// Checks the arena's structure: operands are earlier nodes, literals exist (an
+    /// `InSet` names a list), slots, derived facts and segments are in range, and no
+    /// node is deeper than [`MAX_DEPTH`]. `slots` and `segments` are the bundle's counts.
+    pub fn validate(&self, slots: usize, segments: usize) -> Result<(), ArenaFault> {
+        let derived = crate::context::DERIVED_PATHS.len();
+        let path_ok = |path: &VarPath| match path {
+            VarPath::Slot(s) => usize::from(*s) < slots,
+            VarPath::Derived(d) => usize::from(*d) < derived,
+            VarPath::Whole { .. } | VarPath::Keys { .. } => true,
+        };
+        for (index, node) in self.nodes.iter().enumerate() {
+            let at = index as u32;
+            let mut forward = false;
+            node.for_each_child(|child| forward |= child.0 >= at);
+            if forward {
+                return Err(ArenaFault::ForwardReference { node: at });
+            }
+            let mut bad_lit = false;
+            node.for_each_lit(|lit| bad_lit |= lit.0 as usize >= self.lits.len());
+            if let Node::InSet { set, .. } = node {
+                bad_lit |= !matches!(self.lits.get(set.0 as usize), Some(Datum::List(_)));
+            }
+            if bad_lit {
+                return Err(ArenaFault::BadLiteral { node: at });
+            }
+            let bad_ref = match node {
+                Node::Segment(s) => usize::from(*s) >= segments,
+                Node::MissingPaths { paths, .. } => !paths.iter().all(|(_, p)| path_ok(p)),
+                other => other.var_path().is_some_and(|p| !path_ok(p)),
+            };
+            if bad_ref {
+                return Err(ArenaFault::BadReference { node: at });
+            }
+        }
+        if let Some(index) = self.depths().iter().position(|d| usize::from(*d) > MAX_DEPTH + 1) {
+            return Err(ArenaFault::TooDeep { node: index as u32 });
+        }
+        Ok(())
+    }
+}
+
+/// Literal values as a flat token stream, rebuilt with an explicit stack: decoding a
+/// hostile binary bundle never recurses, and nesting deeper than [`MAX_DEPTH`] is
+/// refused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum LitToken {
+    Null,
+    Bool(bool),
+    Num(f64),
+    Str(String),
+    /// A list of the next `n` values.
+    List(u32),
+    /// An object of the next `n` (key, value) pairs.
+    Map(u32),
+    /// An object key (only inside a [`LitToken::Map`]).
+    Key(String),
+}
+
+mod lit_codec {
+    use super::*;
+    use serde::{Deserializer, Serializer};
+
+    fn flatten(value: &Datum<'_>, out: &mut Vec<LitToken>) {
+        match value {
+            Datum::Null => out.push(LitToken::Null),
+            Datum::Bool(b) => out.push(LitToken::Bool(*b)),
+            Datum::Num(n) => out.push(LitToken::Num(*n)),
+            Datum::Str(s) => out.push(LitToken::Str(String::from(&**s))),
+            Datum::List(items) => {
+                out.push(LitToken::List(items.len() as u32));
+                items.iter().for_each(|item| flatten(item, out));
+            }
+            Datum::Map(entries) => {
+                out.push(LitToken::Map(entries.len() as u32));
+                for (key, item) in entries {
+                    out.push(LitToken::Key(String::from(&**key)));
+                    flatten(item, out);
+                }
+            }
+        }
+    }
+
+    pub fn serialize<S: Serializer>(lits: &[Datum<'static>], serializer: S) -> Result<S::Ok, S::Error> {
+        let mut tokens = Vec::new();
+        for lit in lits {
+            flatten(lit, &mut tokens);
+        }
+        tokens.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Datum<'static>>, D::Error> {
+        let tokens = Vec::<LitToken>::deserialize(deserializer)?;
+        rebuild(tokens).ok_or_else(|| serde::de::Error::custom("malformed literal table"))
+    }
+
+    /// An open container: its items so far, how many it still expects, and (for
+    /// objects) the key waiting for its value.
+    struct Open {
+        items: Vec<Datum<'static>>,
+        keys: Option<Vec<Cow<'static, str>>>,
+        pending_key: Option<String>,
+        remaining: u32,
+    }
+
+    pub(super) fn rebuild(tokens: Vec<LitToken>) -> Option<Vec<Datum<'static>>> {
+        let mut done = Vec::new();
+        let mut stack: Vec<Open> = Vec::new();
+        for token in tokens {
+            let value = match token {
+                LitToken::Null => Datum::Null,
+                LitToken::Bool(b) => Datum::Bool(b),
+                LitToken::Num(n) => Datum::Num(n),
+                LitToken::Str(s) => Datum::Str(Cow::Owned(s)),
+                LitToken::Key(key) => {
+                    let open = stack.last_mut()?;
+                    if open.keys.is_none() || open.pending_key.is_some() {
+                        return None;
+                    }
+                    open.pending_key = Some(key);
+                    continue;
+                }
+                LitToken::List(n) | LitToken::Map(n) if stack.len() >= MAX_DEPTH => {
+                    let _ = n;
+                    return None;
+                }
+                LitToken::List(n) => {
+                    stack.push(Open { items: Vec::new(), keys: None, pending_key: None, remaining: n });
+                    if n > 0 {
+                        continue;
+                    }
+                    finish(&mut stack)?
+                }
+                LitToken::Map(n) => {
+                    stack.push(Open { items: Vec::new(), keys: Some(Vec::new()), pending_key: None, remaining: n });
+                    if n > 0 {
+                        continue;
+                    }
+                    finish(&mut stack)?
+                }
+            };
+            let mut value = value;
+            // Place the value, closing every container it completes.
+            loop {
+                let Some(open) = stack.last_mut() else {
+                    done.push(value);
+                    break;
+                };
+                if let Some(keys) = &mut open.keys {
+                    keys.push(Cow::Owned(open.pending_key.take()?));
+                }
+                open.items.push(value);
+                open.remaining = open.remaining.checked_sub(1)?;
+                if open.remaining > 0 {
+                    break;
+                }
+                value = finish(&mut stack)?;
+            }
+        }
+        stack.is_empty().then_some(done)
+    }
+
+    fn finish(stack: &mut Vec<Open>) -> Option<Datum<'static>> {
+        let open = stack.pop()?;
+        Some(match open.keys {
+            None => Datum::List(open.items),
+            Some(keys) => Datum::Map(keys.into_iter().zip(open.items).collect()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_tables_round_trip_flat() {
+        let lits = alloc::vec![
+            Datum::Null,
+            Datum::List(alloc::vec![Datum::Num(1.0), Datum::List(alloc::vec![]), Datum::str("a")]).into_static(),
+            Datum::Map(alloc::vec![
+                (Cow::Borrowed("k"), Datum::Map(alloc::vec![])),
+                (Cow::Borrowed("j"), Datum::Bool(true))
+            ])
+            .into_static(),
+        ];
+        let logic = Logic { nodes: alloc::vec![Node::Lit(LitId(1))], lits };
+        let bytes = postcard::to_allocvec(&logic).unwrap_or_default();
+        assert_eq!(postcard::from_bytes::<Logic>(&bytes).ok(), Some(logic));
+    }
+
+    #[test]
+    fn malformed_token_streams_are_refused() {
+        use LitToken::*;
+        assert_eq!(lit_codec::rebuild(alloc::vec![List(2), Null]), None, "unfinished list");
+        assert_eq!(lit_codec::rebuild(alloc::vec![Map(1), Null]), None, "value without key");
+        assert_eq!(lit_codec::rebuild(alloc::vec![Key("k".into())]), None, "key outside an object");
+        let deep: Vec<LitToken> = (0..=MAX_DEPTH).map(|_| List(1)).chain(core::iter::once(Null)).collect();
+        assert_eq!(lit_codec::rebuild(deep), None, "too deep");
+    }
+
+    #[test]
+    fn forward_references_and_depth_are_checked() {
+        let mut logic = Logic::default();
+        let lit = logic.push_lit(Datum::Bool(true));
+        let leaf = logic.push(Node::Lit(lit));
+        logic.push(Node::Not(leaf));
+        assert_eq!(logic.validate(0, 0), Ok(()));
+        logic.nodes.push(Node::Not(NodeId(5)));
+        assert_eq!(logic.validate(0, 0), Err(ArenaFault::ForwardReference { node: 2 }));
+        logic.nodes.pop();
+        let mut top = leaf;
+        for _ in 0..MAX_DEPTH + 2 {
+            top = logic.push(Node::Not(top));
+        }
+        assert!(matches!(logic.validate(0, 0), Err(ArenaFault::TooDeep { .. })));
+        let mut slots = Logic::default();
+        slots.push(Node::Var { path: VarPath::Slot(3), default: None });
+        assert_eq!(slots.validate(3, 0), Err(ArenaFault::BadReference { node: 0 }));
+    }
+}

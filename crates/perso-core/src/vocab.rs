@@ -1,0 +1,138 @@
+//! The shared vocabulary on the bottom floor: the parts of an action a marketer
+//! writes and a shopper sees unchanged — triggers, offer display, links, choices,
+//! rewards, and the actions that need no computation. The bundle's source types
+//! ([`crate::bundle::source`]) and the decision ([`crate::decision`]) both use these
+//! very types, so a new field is added once (here, the reader, the docs).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+
+/// When a decided action is shown. `now` is the only trigger an edge worker can
+/// render; the others are armed by the browser runtime.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "on", rename_all = "snake_case")]
+pub enum Trigger {
+    #[default]
+    Now,
+    /// After the page has been open this many seconds.
+    Dwell { seconds: u32 },
+    /// After this many seconds without input.
+    Idle { seconds: u32 },
+    /// Once the shopper scrolled this far down the page (percent, default
+    /// [`Trigger::DEFAULT_SCROLL_PERCENT`]).
+    Scroll { percent: u8 },
+    /// When the pointer leaves towards the top (desktop) or a fast upward scroll (mobile).
+    ExitIntent,
+    /// When an item is added to the cart on this page.
+    AddToCart,
+}
+
+impl Trigger {
+    pub const DEFAULT_SCROLL_PERCENT: u8 = 50;
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferDisplay {
+    #[default]
+    Toast,
+    Modal,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    pub label: String,
+    /// `http(s)://` or a path starting with `/` (see [`crate::url::safe_url`]).
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Choice {
+    /// Stored in `visitor.interests` when chosen (e.g. a category id).
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reward {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Question {
+    pub id: String,
+    pub label: String,
+    pub multiple: bool,
+    pub options: Vec<Choice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Banner {
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cta: Option<Link>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Offer {
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// The code the shopper enters at checkout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The store issues a single-use code per shopper (the code above is a prefix).
+    pub single_use: bool,
+    pub display: OfferDisplay,
+    /// How long the offer stays valid after it is first shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_s: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cta: Option<Link>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Register {
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    pub questions: Vec<Question>,
+    pub submit_label: String,
+    /// The reward revealed after the answers are saved (e.g. a free-shipping code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward: Option<Reward>,
+}
+
+impl Register {
+    pub const DEFAULT_SUBMIT_LABEL: &'static str = "Save";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Chat {
+    /// Opening line the store's chat widget may show.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Free-form topic for the chat widget's routing (e.g. "checkout-help").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Product {
+    pub sku: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<f64>,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+}
