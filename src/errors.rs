@@ -1,79 +1,137 @@
-//! The one place engine errors become JavaScript `Error` objects: `message` (a
-//! sentence starting with the JSON path, for people), `code` and `path` (for
-//! programs), and `errors` (every problem, for bundles).
+//! The one place engine errors leave the wasm: as an error record of numbers
+//! (`[code, a, b, c]`), never as text, so no formatting code is linked. The host
+//! kit's `js/src/kit/errors.js` holds the same list of codes, turns a record into a
+//! `PersoError` with a sentence naming what is wrong, and its test checks the two
+//! lists agree.
 
-use js_sys::{Array, Error, Object, Reflect};
+use perso_core::context::ContextError;
+use perso_core::program::codec::{BinaryError, Section};
+use perso_core::program::ProgramFault;
 use perso_core::state::StateError;
-use perso_core::{BundleError, ContextError, FreshnessError};
-use wasm_bindgen::JsValue;
+use perso_core::FreshnessError;
+use std::cell::Cell;
 
-pub fn js_error(code: &str, message: &str, path: Option<&str>) -> JsValue {
-    let error = Error::new(message);
-    set(&error, "code", &JsValue::from_str(code));
-    set(&error, "path", &path.map_or(JsValue::NULL, JsValue::from_str));
-    error.into()
+#[derive(Debug, Clone, Copy)]
+#[repr(u32)]
+pub enum Code {
+    BundleNotCompiled = 1,
+    BundleVersion = 2,
+    BundleTruncated = 3,
+    BundleMalformed = 4,
+    BundleHeaderMismatch = 5,
+    BundleInvalid = 6,
+    BundleTrailing = 7,
+    ContextEncoding = 10,
+    ContextType = 11,
+    StateMalformed = 20,
+    StateVersion = 21,
+    Rollback = 30,
+    Expired = 31,
 }
 
-fn set(target: &Object, key: &str, value: &JsValue) {
-    // Setting a property on a fresh Error object cannot fail.
-    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+thread_local! {
+    static LAST: Cell<[u32; 4]> = const { Cell::new([0; 4]) };
 }
 
-pub trait IntoJs {
-    fn into_js(self) -> JsValue;
+pub fn last() -> [u32; 4] {
+    LAST.with(Cell::get)
 }
 
-impl IntoJs for BundleError {
-    fn into_js(self) -> JsValue {
-        let code = match &self {
-            BundleError::TooLarge { .. } => "bundle_too_large",
-            BundleError::Json { .. } => "bundle_json",
-            BundleError::UnsupportedVersion { .. } => "bundle_version",
-            BundleError::Invalid(_) => "bundle_invalid",
-        };
-        let error = js_error(code, &format!("Invalid bundle: {self}"), self.path());
-        let list = Array::new();
-        for issue in self.issues() {
-            let entry = Object::new();
-            set(&entry, "path", &JsValue::from_str(&issue.path));
-            set(&entry, "message", &JsValue::from_str(&issue.problem.to_string()));
-            list.push(&entry);
+/// Records an error; returns its code (for functions that return one).
+pub fn fail(code: Code, fields: [u32; 3]) -> u32 {
+    let [a, b, c] = fields;
+    LAST.with(|last| last.set([code as u32, a, b, c]));
+    code as u32
+}
+
+fn section(s: Section) -> u32 {
+    match s {
+        Section::Header => 0,
+        Section::Engine => 1,
+        Section::Host => 2,
+    }
+}
+
+pub fn binary(error: BinaryError) {
+    match error {
+        BinaryError::NotCompiled => fail(Code::BundleNotCompiled, [0; 3]),
+        BinaryError::Version { found } => fail(Code::BundleVersion, [u32::from(found), 0, 0]),
+        BinaryError::Truncated { section: s } => fail(Code::BundleTruncated, [section(s), 0, 0]),
+        BinaryError::Malformed { section: s } => fail(Code::BundleMalformed, [section(s), 0, 0]),
+        BinaryError::HeaderMismatch => fail(Code::BundleHeaderMismatch, [0; 3]),
+        BinaryError::TrailingBytes => fail(Code::BundleTrailing, [0; 3]),
+        BinaryError::Invalid(fault) => {
+            use perso_core::logic::ir::ArenaFault;
+            let table = |name: &str| match name {
+                "schema" => 1,
+                "campaigns_by_id" => 2,
+                "products" => 3,
+                "categories" => 4,
+                "affinity_items" => 5,
+                "affinity_categories" => 6,
+                "holdout" => 7,
+                "campaigns" => 8,
+                "segments" => 9,
+                "placements" => 10,
+                _ => 0,
+            };
+            let fields = match fault {
+                ProgramFault::Arena(ArenaFault::ForwardReference { node }) => [1, node, 0],
+                ProgramFault::Arena(ArenaFault::BadLiteral { node }) => [2, node, 0],
+                ProgramFault::Arena(ArenaFault::TooDeep { node }) => [3, node, 0],
+                ProgramFault::Arena(ArenaFault::BadReference { node }) => [4, node, 0],
+                ProgramFault::Campaign { index } => [5, index, 0],
+                ProgramFault::Segment { index } => [6, index, 0],
+                ProgramFault::Placement { index } => [7, index, 0],
+                ProgramFault::Product { index } => [8, index, 0],
+                ProgramFault::Index { table: t } => [9, table(t), 0],
+                ProgramFault::TooMany { what } => [10, table(what), 0],
+                ProgramFault::TooCostly { campaign, node } => [11, campaign, node],
+                ProgramFault::Serial => [12, 0, 0],
+            };
+            fail(Code::BundleInvalid, fields)
         }
-        set(error.unchecked_ref(), "errors", &list);
-        error
-    }
+    };
 }
 
-impl IntoJs for ContextError {
-    fn into_js(self) -> JsValue {
-        let path = match &self {
-            ContextError::WrongType { path, .. } => Some(format!("context.{path}")),
-            _ => None,
-        };
-        js_error("context_invalid", &self.to_string(), path.as_deref())
+/// Records a context error; returns -1 (the functions' failure value).
+pub fn context(error: ContextError, engine: &perso_core::Engine) -> i32 {
+    match error {
+        ContextError::Encoding { offset } => {
+            fail(Code::ContextEncoding, [offset as u32, 0, 0]);
+        }
+        ContextError::WrongType { path, expected } => {
+            let (slot_path, item) = match path.strip_prefix("cart.items[") {
+                Some(rest) => ("cart.items", rest.trim_end_matches(']').parse::<u32>().unwrap_or(u32::MAX)),
+                None => (path.as_str(), u32::MAX),
+            };
+            let slot = engine.program().schema.existing_slot(slot_path).map_or(u32::MAX, u32::from);
+            let kind = match expected {
+                "a string" => 0,
+                "a number" => 1,
+                "true or false" => 2,
+                "an array" => 3,
+                _ => 4,
+            };
+            fail(Code::ContextType, [slot, item, kind]);
+        }
+        ContextError::Json(_) | ContextError::NotAnObject => {
+            fail(Code::ContextEncoding, [0, 0, 0]);
+        }
     }
+    -1
 }
 
-impl IntoJs for StateError {
-    fn into_js(self) -> JsValue {
-        js_error("state_invalid", &self.to_string(), None)
-    }
+pub fn state(error: StateError) {
+    match error {
+        StateError::UnsupportedVersion { found } => fail(Code::StateVersion, [found, 0, 0]),
+        StateError::Malformed(_) | StateError::MalformedBytes => fail(Code::StateMalformed, [0; 3]),
+    };
 }
 
-impl IntoJs for FreshnessError {
-    fn into_js(self) -> JsValue {
-        let code = match self {
-            FreshnessError::Rollback { .. } => "rollback",
-            FreshnessError::Expired { .. } => "expired",
-        };
-        js_error(code, &self.to_string(), None)
+pub fn freshness(error: FreshnessError) -> u32 {
+    match error {
+        FreshnessError::Rollback { .. } => fail(Code::Rollback, [0; 3]),
+        FreshnessError::Expired { .. } => fail(Code::Expired, [0; 3]),
     }
 }
-
-impl IntoJs for perso_core::logic::LogicError {
-    fn into_js(self) -> JsValue {
-        js_error("rule_invalid", &self.to_string(), Some(&self.path))
-    }
-}
-
-use wasm_bindgen::JsCast;

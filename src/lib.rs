@@ -1,93 +1,131 @@
-//! perso's WebAssembly package: a thin facade over `perso-core`.
+//! perso's WebAssembly package: a thin facade over `perso-core`, shaped for speed
+//! and size at the JavaScript boundary.
 //!
-//! Context, state and decisions cross the boundary as plain JS objects; inside,
-//! each call makes one `JSON.stringify` and one `JSON.parse` (both native in the JS
-//! engine), which is cheaper than walking JS objects field by field from wasm and
-//! lets the core read only the paths the bundle uses. Errors become real `Error`
-//! objects in one place ([`errors`]).
+//! Nothing crosses as JSON. The host (the JS host kit, `js/src/kit/`) writes a
+//! decision's context straight into the engine's input buffer in the slot encoding
+//! (`perso_core::context::slots`), calls one function, and reads the decision back
+//! from the output buffer as indices plus the computed parts (recommended product
+//! indices, a filled greeting); it turns those into the plain objects of a
+//! `Decision` with the bundle's host section, parsed once. The visitor state lives
+//! in a [`Visitor`] handle and leaves only when the host persists it, in its compact
+//! form. Errors are codes and numbers in an error record ([`errors`]); the host kit
+//! owns the sentences. So the wasm carries no JSON parser, no float formatting or
+//! parsing (JavaScript's own `Number`, `parseFloat` and `String` are installed at
+//! start-up) and no `core::fmt` on any path it runs.
+//!
+//! The `full` feature adds what tools need and shoppers do not: compiling JSON
+//! bundles, explain, plain JsonLogic (`applyRule`), the state as JSON ([`full`]).
 
 mod errors;
+#[cfg(feature = "full")]
+mod full;
 
-use errors::{js_error, IntoJs};
-use js_sys::{Uint8Array, JSON};
-use perso_core::state::PageView;
+use errors::{fail, Code};
+use perso_core::context::slots;
+use perso_core::decide::{ComputedOut, Output};
+use perso_core::logic::value::Datum;
+use perso_core::page::{PageFacts, UrlParts};
+use perso_core::state::{PageView, Utm};
 use perso_core::VisitorState;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = include_str!("types.d.ts");
 
-#[cfg(feature = "panic-hook")]
+#[cfg(not(feature = "full"))]
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = Number)]
+    fn js_number(text: &str) -> f64;
+    #[wasm_bindgen(js_name = parseFloat)]
+    fn js_parse_float(text: &str) -> f64;
+    #[wasm_bindgen(js_name = String)]
+    fn js_string(n: f64) -> String;
+}
+
+#[cfg(not(feature = "full"))]
+static JS_NUMBERS: perso_core::logic::number::NumberText = perso_core::logic::number::NumberText {
+    to_number: js_number,
+    parse_float: js_parse_float,
+    write: |n, out| out.push_str(&js_string(n)),
+};
+
 #[wasm_bindgen(start)]
 fn start() {
+    #[cfg(not(feature = "full"))]
+    perso_core::logic::number::install(&JS_NUMBERS);
+    #[cfg(feature = "panic-hook")]
     console_error_panic_hook::set_once();
 }
 
-/// `JSON.stringify(value)` as a Rust string; `what` names the argument in errors.
-fn to_json(value: &JsValue, code: &str, what: &str) -> Result<String, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        return Err(js_error(code, &format!("{what} is missing"), None));
-    }
-    JSON::stringify(value)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or_else(|| js_error(code, &format!("{what} cannot be converted to JSON"), None))
+/// The error record of the last call that failed: `[code, a, b, c]` (see
+/// `js/src/kit/errors.js` for what each code's fields mean).
+#[wasm_bindgen(js_name = lastError)]
+pub fn last_error() -> Vec<u32> {
+    errors::last().to_vec()
 }
 
-fn from_json<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    let text = serde_json::to_string(value).map_err(|e| js_error("internal", &e.to_string(), None))?;
-    JSON::parse(&text)
-}
-
-fn read_state(state: &JsValue) -> Result<VisitorState, JsValue> {
-    let json = to_json(state, "state_invalid", "visitor state")?;
-    VisitorState::from_json(json.as_bytes()).map_err(IntoJs::into_js)
-}
-
-fn bundle_bytes(bundle: &JsValue) -> Result<Vec<u8>, JsValue> {
-    if let Some(text) = bundle.as_string() {
-        return Ok(text.into_bytes());
-    }
-    if bundle.is_instance_of::<Uint8Array>() {
-        return Ok(Uint8Array::new(bundle).to_vec());
-    }
-    if bundle.is_instance_of::<js_sys::ArrayBuffer>() {
-        return Ok(Uint8Array::new(bundle).to_vec());
-    }
-    Err(js_error("bundle_json", "the bundle must be a string, a Uint8Array or an ArrayBuffer", None))
-}
-
-/// A compiled decision bundle.
+/// A loaded bundle, its input buffer (the context a host writes) and its output
+/// buffer (the last decision).
 #[wasm_bindgen]
 pub struct Engine {
     inner: perso_core::Engine,
+    input: Vec<u8>,
+    output: Output,
+    words: Vec<u32>,
+    /// Byte results other than decisions (the page context).
+    result: Vec<u8>,
 }
 
-impl Engine {
-    /// Reads a JS context and visitor state for the engine and runs `f` on them.
-    fn with_inputs<T>(
-        &self,
-        context: &JsValue,
-        state: &JsValue,
-        f: impl FnOnce(&perso_core::Engine, &perso_core::Context<'_>, &VisitorState) -> T,
-    ) -> Result<T, JsValue> {
-        let json = to_json(context, "context_invalid", "context")?;
-        let context = self.inner.read_context(json.as_bytes()).map_err(IntoJs::into_js)?;
-        let state = read_state(state)?;
-        Ok(f(&self.inner, &context, &state))
+fn text_value(value: Option<&Datum<'_>>) -> Option<String> {
+    match value {
+        Some(Datum::Str(s)) => Some(s.to_string()),
+        _ => None,
+    }
+}
+
+fn str_value<'a>(value: Option<&'a Datum<'a>>) -> &'a str {
+    match value {
+        Some(Datum::Str(s)) => s,
+        _ => "",
+    }
+}
+
+fn opt_str<'a>(value: Option<&'a Datum<'a>>) -> Option<&'a str> {
+    match value {
+        Some(Datum::Str(s)) => Some(s),
+        _ => None,
+    }
+}
+
+fn opt_bool(value: Option<&Datum<'_>>) -> Option<bool> {
+    match value {
+        Some(Datum::Bool(b)) => Some(*b),
+        _ => None,
+    }
+}
+
+fn push_text(out: &mut Vec<u8>, text: Option<&str>) {
+    match text {
+        Some(t) => {
+            out.extend_from_slice(&(t.len() as u32).to_le_bytes());
+            out.extend_from_slice(t.as_bytes());
+        }
+        None => out.extend_from_slice(&u32::MAX.to_le_bytes()),
     }
 }
 
 #[wasm_bindgen]
 impl Engine {
-    /// Parses, validates and compiles a bundle (JSON text or bytes).
-    #[wasm_bindgen(js_name = fromBundle)]
-    pub fn from_bundle(
-        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] bundle: JsValue,
-    ) -> Result<Engine, JsValue> {
-        let bytes = bundle_bytes(&bundle)?;
-        let inner = perso_core::Engine::from_bundle(&bytes).map_err(IntoJs::into_js)?;
-        Ok(Engine { inner })
+    /// Loads a compiled bundle (`bundle.bin`). `undefined` on failure: see [`last_error`].
+    pub fn load(bytes: &[u8]) -> Option<Engine> {
+        match perso_core::Engine::from_compiled(bytes) {
+            Ok(inner) => Some(Engine { inner, input: Vec::new(), output: Output::default(), words: Vec::new(), result: Vec::new() }),
+            Err(error) => {
+                errors::binary(error);
+                None
+            }
+        }
     }
 
     #[wasm_bindgen(getter)]
@@ -100,184 +138,343 @@ impl Engine {
         self.inner.expires_at_ms() as f64
     }
 
-    /// Throws (`code` "rollback" or "expired") when the bundle must not be used.
+    /// 0 when the bundle may be used; else an error code (rollback, expired) with
+    /// its fields in the error record. `last` < 0 or NaN: no serial accepted before.
     #[wasm_bindgen(js_name = checkFreshness)]
-    pub fn check_freshness(&self, last_accepted_serial: Option<f64>, now_ms: f64) -> Result<(), JsValue> {
-        let last = last_accepted_serial.filter(|s| s.is_finite() && *s >= 0.0).map(|s| s as u64);
-        self.inner.check_freshness(last, now_ms as i64).map_err(IntoJs::into_js)
+    pub fn check_freshness(&self, last: f64, now_ms: f64) -> u32 {
+        let last = (last.is_finite() && last >= 0.0).then(|| last.min(perso_core::limits::MAX_SERIAL as f64) as u64);
+        if !now_ms.is_finite() {
+            return fail(Code::Expired, [0, 0, 0]);
+        }
+        match self.inner.check_freshness(last, now_ms as i64) {
+            Ok(()) => 0,
+            Err(error) => errors::freshness(error),
+        }
     }
 
-    /// Every context path the bundle reads.
-    pub fn references(&self) -> Vec<String> {
-        self.inner.references().to_vec()
+    /// A pointer to `len` bytes of input the host fills before the next call.
+    pub fn input(&mut self, len: u32) -> *mut u8 {
+        self.input.clear();
+        self.input.resize(len as usize, 0);
+        self.input.as_mut_ptr()
     }
 
-    /// `session.time_on_site_s` values (seconds) at which a re-decision can change the outcome.
-    #[wasm_bindgen(js_name = timeOnSiteThresholds, unchecked_return_type = "number[]")]
-    pub fn time_on_site_thresholds(&self) -> JsValue {
-        from_json(&self.inner.time_on_site_thresholds()).unwrap_or(JsValue::NULL)
+    /// Decides for `visitor` from the context in the input buffer (`len` bytes, slot
+    /// encoding). Returns the number of winners (the output holds them), or -1 when
+    /// the context is malformed (see [`last_error`]).
+    pub fn decide(&mut self, visitor: &Visitor, len: u32, now_ms: f64) -> i32 {
+        let bytes = self.input.get(..len as usize).unwrap_or(&[]);
+        let context = match self.inner.read_slots(bytes) {
+            Ok(context) => context,
+            Err(error) => return errors::context(error, &self.inner),
+        };
+        self.inner.decide_into(&context, &visitor.state, now_ms as i64, &mut self.output);
+        self.encode_output();
+        self.output.winners.len() as i32
     }
 
-    /// Non-fatal problems found while loading, as `{path, message}` objects.
-    #[wasm_bindgen(unchecked_return_type = "{ path: string, message: string }[]")]
-    pub fn warnings(&self) -> JsValue {
-        let list: Vec<serde_json::Value> = self
-            .inner
-            .warnings()
-            .iter()
-            .map(|w| serde_json::json!({ "path": w.path, "message": w.problem.to_string() }))
-            .collect();
-        from_json(&list).unwrap_or(JsValue::NULL)
+    /// The last decision as words: winner count, then per winner `placement,
+    /// campaign, variant (u32::MAX: none), computed kind (0 nothing, 1 recommend,
+    /// 2 welcome), start, len`; then the holdouts (count, campaign indices); then the
+    /// campaigns over budget (count, indices); then the global holdout (0 none,
+    /// 1 held out, 2 personalized).
+    #[wasm_bindgen(js_name = outputWords)]
+    pub fn output_words(&self) -> *const u32 {
+        self.words.as_ptr()
     }
 
-    #[wasm_bindgen(unchecked_return_type = "Decision")]
-    pub fn decide(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "Context")] context: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "VisitorState")] state: JsValue,
-        now_ms: f64,
-    ) -> Result<JsValue, JsValue> {
-        from_json(
-            &self
-                .with_inputs(&context, &state, |engine, context, state| engine.decide(context, state, now_ms as i64))?,
-        )
+    #[wasm_bindgen(js_name = outputLength)]
+    pub fn output_length(&self) -> u32 {
+        self.words.len() as u32
     }
 
-    #[wasm_bindgen(unchecked_return_type = "Explanation")]
-    pub fn explain(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "Context")] context: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "VisitorState")] state: JsValue,
-        now_ms: f64,
-    ) -> Result<JsValue, JsValue> {
-        from_json(
-            &self.with_inputs(&context, &state, |engine, context, state| {
-                engine.explain(context, state, now_ms as i64)
-            })?,
-        )
+    /// Computed text (greetings) of the last decision, as UTF-8.
+    #[wasm_bindgen(js_name = outputText)]
+    pub fn output_text(&self) -> *const u8 {
+        self.output.text.as_ptr()
     }
 
-    /// The state after a campaign was rendered (interruptions count against the session budget).
-    #[wasm_bindgen(js_name = recordImpression, unchecked_return_type = "VisitorState")]
-    pub fn record_impression(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "VisitorState")] state: JsValue,
-        campaign: &str,
-        now_ms: f64,
-    ) -> Result<JsValue, JsValue> {
-        from_json(&self.inner.record_impression(read_state(&state)?, campaign, now_ms as i64))
+    #[wasm_bindgen(js_name = outputTextLength)]
+    pub fn output_text_length(&self) -> u32 {
+        self.output.text.len() as u32
     }
 
-    #[wasm_bindgen(js_name = recordDismissal, unchecked_return_type = "VisitorState")]
-    pub fn record_dismissal(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "VisitorState")] state: JsValue,
-        campaign: &str,
-        now_ms: f64,
-    ) -> Result<JsValue, JsValue> {
-        from_json(&read_state(&state)?.dismissal(campaign, now_ms as i64))
+    /// When a campaign held back only by time may become eligible (NaN: never).
+    #[wasm_bindgen(js_name = recheckAtMs)]
+    pub fn recheck_at_ms(&self) -> f64 {
+        self.output.recheck_at_ms.map_or(f64::NAN, |t| t as f64)
     }
 
-    #[wasm_bindgen(js_name = recordClick, unchecked_return_type = "VisitorState")]
-    pub fn record_click(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "VisitorState")] state: JsValue,
-        campaign: &str,
-        now_ms: f64,
-    ) -> Result<JsValue, JsValue> {
-        from_json(&read_state(&state)?.click(campaign, now_ms as i64))
+    fn encode_output(&mut self) {
+        let out = &self.output;
+        let words = &mut self.words;
+        words.clear();
+        words.push(out.winners.len() as u32);
+        for winner in &out.winners {
+            let (kind, start, len) = match winner.computed {
+                ComputedOut::Nothing => (0, 0, 0),
+                ComputedOut::Recommend { start, len } => (1, start, len),
+                ComputedOut::Welcome { start, len } => (2, start, len),
+            };
+            words.extend_from_slice(&[
+                u32::from(winner.placement),
+                winner.campaign,
+                winner.variant.map_or(u32::MAX, u32::from),
+                kind,
+                start,
+                len,
+            ]);
+        }
+        words.push(out.holdouts.len() as u32);
+        words.extend_from_slice(&out.holdouts);
+        words.push(out.over_budget.len() as u32);
+        words.extend_from_slice(&out.over_budget);
+        words.push(match out.global_holdout {
+            None => 0,
+            Some(true) => 1,
+            Some(false) => 2,
+        });
+        words.push(out.picks.len() as u32);
+        words.extend_from_slice(&out.picks);
     }
 
-    /// The checkout's re-check: is this shopper entitled to the offer of `campaign`?
+    /// The checkout's re-check of an offer against the context in the input buffer:
+    /// 1 eligible, 0 not, -1 malformed context.
     #[wasm_bindgen(js_name = checkOffer)]
-    pub fn check_offer(
-        &self,
-        campaign: &str,
-        #[wasm_bindgen(unchecked_param_type = "Context")] context: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "VisitorState")] state: JsValue,
-        now_ms: f64,
-    ) -> Result<bool, JsValue> {
-        self.with_inputs(&context, &state, |engine, context, state| {
-            engine.check_offer(campaign, context, state, now_ms as i64)
-        })
+    pub fn check_offer(&mut self, campaign: u32, visitor: &Visitor, len: u32, now_ms: f64) -> i32 {
+        let bytes = self.input.get(..len as usize).unwrap_or(&[]);
+        match self.inner.read_slots(bytes) {
+            Ok(context) => i32::from(self.inner.check_offer_index(campaign, &context, &visitor.state, now_ms as i64)),
+            Err(error) => errors::context(error, &self.inner),
+        }
+    }
+
+    /// Normalizes page facts (input buffer: the values of `perso_core::page`'s facts
+    /// in order, see the host kit) into the page context, written as length-prefixed
+    /// texts to the output text (u32::MAX: absent): url, path, type, referrer,
+    /// referrer host, the five UTM values, device type, language. Returns its length,
+    /// or -1 when the facts are malformed.
+    #[wasm_bindgen(js_name = pageContext)]
+    pub fn page_context(&mut self, len: u32) -> i32 {
+        let bytes = self.input.get(..len as usize).unwrap_or(&[]);
+        let values = match slots::read_values(bytes) {
+            Ok(values) => values,
+            Err(error) => return errors::context(error, &self.inner),
+        };
+        let v = |i: usize| values.get(i);
+        let url = UrlParts {
+            protocol: str_value(v(0)),
+            hostname: str_value(v(1)),
+            origin: str_value(v(2)),
+            pathname: str_value(v(3)),
+            search: str_value(v(4)),
+        };
+        let referrer = opt_str(v(5)).map(|protocol| UrlParts {
+            protocol,
+            hostname: str_value(v(6)),
+            origin: str_value(v(7)),
+            pathname: str_value(v(8)),
+            search: "",
+        });
+        let facts = PageFacts {
+            url,
+            referrer,
+            declared_type: opt_str(v(9)),
+            mobile_hint: opt_bool(v(10)),
+            user_agent: opt_str(v(11)),
+            coarse_pointer: opt_bool(v(12)),
+            screen_short_side: match v(13) {
+                Some(Datum::Num(n)) if *n >= 0.0 => Some(*n as u32),
+                _ => None,
+            },
+            language: opt_str(v(14)),
+        };
+        let page = perso_core::page::normalize(&facts, &self.inner.program().page_types);
+        let out = &mut self.result;
+        out.clear();
+        push_text(out, Some(&page.url));
+        push_text(out, Some(&page.path));
+        push_text(out, Some(&page.page_type));
+        push_text(out, page.referrer.as_deref());
+        push_text(out, page.referrer_host.as_deref());
+        let utm = &page.utm;
+        for field in [&utm.source, &utm.medium, &utm.campaign, &utm.term, &utm.content] {
+            push_text(out, field.as_deref());
+        }
+        push_text(out, page.device_type);
+        push_text(out, page.language.as_deref());
+        out.len() as i32
+    }
+
+    /// Where [`Engine::page_context`] wrote its result.
+    #[wasm_bindgen(js_name = resultBytes)]
+    pub fn result_bytes(&self) -> *const u8 {
+        self.result.as_ptr()
+    }
+
+    /// A page view: referrer host and UTM from the input buffer (six values: the
+    /// page context's `referrer_host` and UTM fields, strings or null).
+    #[wasm_bindgen(js_name = pageView)]
+    pub fn page_view(&mut self, visitor: &mut Visitor, len: u32, now_ms: f64) -> i32 {
+        let bytes = self.input.get(..len as usize).unwrap_or(&[]);
+        let values = match slots::read_values(bytes) {
+            Ok(values) => values,
+            Err(error) => return errors::context(error, &self.inner),
+        };
+        let v = |i: usize| text_value(values.get(i));
+        let page = PageView {
+            referrer_host: v(0),
+            utm: Utm { source: v(1), medium: v(2), campaign: v(3), term: v(4), content: v(5) },
+        };
+        let state = core::mem::replace(&mut visitor.state, VisitorState::new("", 0));
+        visitor.state = self.inner.page_view(state, &page, now_ms as i64);
+        0
+    }
+
+    #[wasm_bindgen(js_name = recordImpression)]
+    pub fn record_impression(&self, visitor: &mut Visitor, campaign: u32, now_ms: f64) {
+        visitor.update(|state| self.inner.record_impression(state, campaign, now_ms as i64));
+    }
+
+    #[wasm_bindgen(js_name = recordDismissal)]
+    pub fn record_dismissal(&self, visitor: &mut Visitor, campaign: u32, now_ms: f64) {
+        visitor.update(|state| self.inner.record_dismissal(state, campaign, now_ms as i64));
+    }
+
+    #[wasm_bindgen(js_name = recordClick)]
+    pub fn record_click(&self, visitor: &mut Visitor, campaign: u32, now_ms: f64) {
+        visitor.update(|state| self.inner.record_click(state, campaign, now_ms as i64));
+    }
+
+    /// Registration answers (input buffer: strings), kept only where the bundle's
+    /// questions offer them.
+    pub fn register(&mut self, visitor: &mut Visitor, len: u32, now_ms: f64) -> i32 {
+        let bytes = self.input.get(..len as usize).unwrap_or(&[]);
+        let answers: Vec<String> = match slots::read_values(bytes) {
+            Ok(values) => values.iter().filter_map(|v| text_value(Some(v))).collect(),
+            Err(error) => return errors::context(error, &self.inner),
+        };
+        visitor.update(|state| self.inner.register(state, &answers, now_ms as i64));
+        0
+    }
+
+    /// Applies events the browser reported to the edge (input buffer: per event
+    /// `kind` (0 impression, 1 dismissal, 2 click, 3 register), `at` (ms), then the
+    /// campaign index, or for a registration the list of answers). Returns the new
+    /// watermark (never past `now_ms`), or NaN when the events are malformed.
+    #[wasm_bindgen(js_name = applyClientEvents)]
+    pub fn apply_client_events(&mut self, visitor: &mut Visitor, len: u32, acked_ms: f64, now_ms: f64) -> f64 {
+        use perso_core::ClientEvent;
+        let bytes = self.input.get(..len as usize).unwrap_or(&[]);
+        let Ok(values) = slots::read_values(bytes) else { return f64::NAN };
+        let mut events = Vec::with_capacity(values.len() / 3);
+        for chunk in values.chunks(3) {
+            let (Some(Datum::Num(kind)), Some(Datum::Num(at))) = (chunk.first(), chunk.get(1)) else { return f64::NAN };
+            if !at.is_finite() {
+                continue;
+            }
+            let campaign = match chunk.get(2) {
+                Some(Datum::Num(c)) if *c >= 0.0 => *c as u32,
+                _ => u32::MAX,
+            };
+            let event = match *kind as u32 {
+                0 => ClientEvent::Impression { campaign },
+                1 => ClientEvent::Dismissal { campaign },
+                2 => ClientEvent::Click { campaign },
+                3 => ClientEvent::Register {
+                    answers: match chunk.get(2) {
+                        Some(Datum::List(items)) => items.iter().filter_map(|i| text_value(Some(i))).collect(),
+                        _ => Vec::new(),
+                    },
+                },
+                _ => continue,
+            };
+            events.push((*at as i64, event));
+        }
+        let acked = if acked_ms.is_finite() { acked_ms as i64 } else { 0 };
+        let state = core::mem::replace(&mut visitor.state, VisitorState::new("", 0));
+        let (state, watermark) = self.inner.apply_client_events(state, &mut events, acked, now_ms as i64);
+        visitor.state = state;
+        watermark as f64
     }
 }
 
-/// A first-time visitor; `visitorId` should be random (`crypto.randomUUID()`).
-#[wasm_bindgen(js_name = newVisitorState, unchecked_return_type = "VisitorState")]
-pub fn new_visitor_state(visitor_id: &str, now_ms: f64) -> Result<JsValue, JsValue> {
-    from_json(&VisitorState::new(visitor_id, now_ms as i64))
+/// One visitor's state, held in the engine's memory between calls.
+#[wasm_bindgen]
+pub struct Visitor {
+    state: VisitorState,
 }
 
-/// Validates stored state (version, bounds); throws `state_invalid` if it cannot be used.
-#[wasm_bindgen(js_name = parseVisitorState, unchecked_return_type = "VisitorState")]
-pub fn parse_visitor_state(json: &str) -> Result<JsValue, JsValue> {
-    from_json(&VisitorState::from_json(json.as_bytes()).map_err(IntoJs::into_js)?)
+impl Visitor {
+    fn update(&mut self, f: impl FnOnce(VisitorState) -> VisitorState) {
+        let state = core::mem::replace(&mut self.state, VisitorState::new("", 0));
+        self.state = f(state);
+    }
 }
 
-/// Counts a page view, starting a new session after 30 idle minutes.
-#[wasm_bindgen(js_name = pageView, unchecked_return_type = "VisitorState")]
-pub fn page_view(
-    #[wasm_bindgen(unchecked_param_type = "VisitorState")] state: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "PageViewInfo")] page: JsValue,
-    now_ms: f64,
-) -> Result<JsValue, JsValue> {
-    let page: PageView = if page.is_undefined() || page.is_null() {
-        PageView::default()
-    } else {
-        let json = to_json(&page, "context_invalid", "page")?;
-        serde_json::from_str(&json).map_err(|e| js_error("context_invalid", &format!("page: {e}"), None))?
-    };
-    from_json(&read_state(&state)?.page_view(&page, now_ms as i64))
+#[wasm_bindgen]
+impl Visitor {
+    /// A first-time visitor; `id` should be random (`crypto.randomUUID()`).
+    pub fn fresh(id: &str, now_ms: f64) -> Visitor {
+        Visitor { state: VisitorState::new(id, now_ms as i64) }
+    }
+
+    /// A stored state (compact form); `undefined` when unusable (see [`last_error`]).
+    #[wasm_bindgen(js_name = fromBytes)]
+    pub fn from_bytes(bytes: &[u8]) -> Option<Visitor> {
+        match VisitorState::from_bytes(bytes) {
+            Ok(state) => Some(Visitor { state }),
+            Err(error) => {
+                errors::state(error);
+                None
+            }
+        }
+    }
+
+    /// The compact form within `budget` bytes (campaign records dropped as needed),
+    /// or `undefined` if it cannot fit.
+    #[wasm_bindgen(js_name = toBytes)]
+    pub fn to_bytes(&self, budget: u32) -> Option<Vec<u8>> {
+        self.state.to_bytes_within(budget as usize)
+    }
+
+    /// Activity without a page view (a click, a cart change) keeps the session alive.
+    pub fn touch(&mut self, now_ms: f64) {
+        self.update(|state| state.touch(now_ms as i64));
+    }
+
+    #[wasm_bindgen(getter, js_name = sessionStartMs)]
+    pub fn session_start_ms(&self) -> f64 {
+        self.state.session.start_ms as f64
+    }
 }
 
-/// Activity without a page view (a click, a cart change) keeps the session alive.
-#[wasm_bindgen(unchecked_return_type = "VisitorState")]
-pub fn touch(#[wasm_bindgen(unchecked_param_type = "VisitorState")] state: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
-    from_json(&read_state(&state)?.touch(now_ms as i64))
+/// The one URL rule (`perso_core::url`): whether a link or image address may be rendered.
+#[wasm_bindgen(js_name = safeUrl)]
+pub fn safe_url(url: &str) -> bool {
+    perso_core::url::safe_url(url)
 }
 
-/// Stores the registration prompt's answers on the device.
-#[wasm_bindgen(unchecked_return_type = "VisitorState")]
-pub fn register(
-    #[wasm_bindgen(unchecked_param_type = "VisitorState")] state: JsValue,
-    interests: Vec<String>,
-    now_ms: f64,
-) -> Result<JsValue, JsValue> {
-    from_json(&read_state(&state)?.register(&interests, now_ms as i64))
+/// A limit of `perso_core::limits` by name (the host kit checks its copies against these).
+pub fn limit(name: &str) -> f64 {
+    use perso_core::limits::*;
+    (match name {
+        "MAX_BUNDLE_BYTES" => MAX_BUNDLE_BYTES,
+        "MAX_CONTEXT_LIST" => MAX_CONTEXT_LIST,
+        "MAX_CONTEXT_TEXT" => MAX_CONTEXT_TEXT,
+        "MAX_CART_LINES" => MAX_CART_LINES,
+        "MAX_UTM_TEXT" => MAX_UTM_TEXT,
+        "MAX_INTERESTS" => MAX_INTERESTS,
+        "MAX_STATE_TEXT" => MAX_STATE_TEXT,
+        "MAX_SERIAL" => return MAX_SERIAL as f64,
+        _ => return f64::NAN,
+    }) as f64
 }
 
 /// Traps the WebAssembly instance on purpose, as a panic inside the engine would:
 /// fault injection for hosts' tests of their recovery (drop the instance, report one
-/// error, keep the page's defaults, `reinstantiate()`). Never called by perso itself.
+/// error, keep the page's defaults, reinstantiate). Never called by perso itself.
 #[wasm_bindgen(js_name = debugTrap)]
 pub fn debug_trap() {
     std::process::abort();
-}
-
-/// Plain JsonLogic, like json-logic-js's `apply(rule, data)`: any JSON value in,
-/// any JSON value out (`null` and `undefined` data are both JSON null).
-#[wasm_bindgen(js_name = applyRule)]
-pub fn apply_rule(rule: JsValue, data: JsValue) -> Result<JsValue, JsValue> {
-    let parse = |value: &JsValue, what: &str| -> Result<serde_json::Value, JsValue> {
-        if value.is_undefined() || value.is_null() {
-            return Ok(serde_json::Value::Null);
-        }
-        let json = to_json(value, "rule_invalid", what)?;
-        serde_json::from_str(&json).map_err(|e| js_error("rule_invalid", &format!("{what}: {e}"), None))
-    };
-    let (rule, data) = (parse(&rule, "rule")?, parse(&data, "data")?);
-    let result = perso_core::logic::apply(&rule, &data).map_err(IntoJs::into_js)?;
-    from_json(&result)
-}
-
-/// Verifies a detached signature (see docs/api.md) with the Rust verifier; throws
-/// `signature_invalid` naming why. Only in builds with the `verify` feature:
-/// browsers and workers use WebCrypto instead.
-#[cfg(feature = "verify")]
-#[wasm_bindgen(js_name = verifyBundle)]
-pub fn verify_bundle(bundle: &[u8], signature_file: &[u8], trusted_keys: &str) -> Result<(), JsValue> {
-    use perso_core::signature::{parse_trusted_keys, verify_detached};
-    let keys = parse_trusted_keys(trusted_keys).map_err(|e| js_error("signature_invalid", &e.to_string(), None))?;
-    verify_detached(bundle, signature_file, &keys).map_err(|e| js_error("signature_invalid", &e.to_string(), None))
 }

@@ -142,6 +142,8 @@ fn describe(reason: &Exclusion) -> String {
         Exclusion::Cap { detail } => format!("cap: {detail}"),
         Exclusion::Guardrail { detail } => format!("guardrail: {detail}"),
         Exclusion::Holdout => "experiment holdout".into(),
+        Exclusion::GlobalHoldout => "the visitor is in the bundle's global holdout (defaults everywhere)".into(),
+        Exclusion::OverBudget { limit } => format!("ran out of its run-time budget ({limit} units): a costly condition"),
         Exclusion::NothingToShow { detail } => format!("nothing to show: {detail}"),
     }
 }

@@ -1,5 +1,7 @@
-//! `perso publish`: stamps the next serial and the issue time, validates, signs and
-//! writes `bundle.json` + `bundle.json.sig` into the published folder, keeping a copy of
+//! `perso publish`: stamps the next serial and the issue time, validates, compiles,
+//! signs and writes `bundle.json` + `bundle.json.sig` (the readable source) and
+//! `bundle.bin` + `bundle.bin.sig` (the compiled form hosts load, docs/bundle-format.md)
+//! into the published folder, keeping a copy of
 //! every published bundle in `archive/`. The serial always goes up, whatever the
 //! content: republishing an old bundle (`perso publish DIR/archive/bundle-3.json`) or
 //! switching a campaign off (`--disable ID`) is a new publish, never a rollback that
@@ -67,14 +69,23 @@ pub fn run(args: PublishArgs) -> Result<()> {
         CliError::input(&args.input, format!("{e}; publish with --expires-in-days N or change expires_at"))
     })?;
     let signature = crate::sign_cmd::signature_json(&bytes, &key);
+    let compiled = engine.to_compiled();
+    let compiled_path = published.with_extension("bin");
     let archive = args.out_dir.join("archive");
     write_file(&archive.join(format!("bundle-{serial}.json")), &bytes)?;
     write_file(&published, &bytes)?;
     write_file(&crate::sign_cmd::sig_path(&published), signature.as_bytes())?;
+    write_file(&compiled_path, &compiled)?;
+    write_file(
+        &crate::sign_cmd::sig_path(&compiled_path),
+        crate::sign_cmd::signature_json(&compiled, &key).as_bytes(),
+    )?;
     println!(
-        "published serial {serial} (previous {}) to {}, signed with kid {}, expires {}",
+        "published serial {serial} (previous {}) to {} and {} ({} bytes compiled), signed with kid {}, expires {}",
         last_serial.map_or("none".to_owned(), |s| s.to_string()),
         published.display(),
+        compiled_path.display(),
+        compiled.len(),
         key.kid,
         format_rfc3339(engine.expires_at_ms())
     );

@@ -12,7 +12,7 @@ fn main() {
     let mut campaigns = 0;
     for _ in 0..20 {
         let engine = Engine::from_bundle(bundle.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
-        campaigns += engine.bundle().campaigns.len();
+        campaigns += engine.program().campaigns.len();
     }
     println!("{campaigns} campaigns compiled, {} bytes of bundle", bundle.len());
 }

@@ -216,7 +216,7 @@ impl Engine {
         acked_ms: i64,
         now_ms: i64,
     ) -> (VisitorState, i64) {
-        events.sort_by_key(|(at, _)| *at);
+        crate::util::insertion_sort_by(events, |a, b| a.0 < b.0);
         let mut watermark = acked_ms.min(now_ms);
         for (at, event) in events.iter() {
             if *at <= acked_ms {

@@ -49,6 +49,7 @@ pub mod signature;
 pub mod state;
 pub mod time;
 pub mod url;
+mod util;
 pub mod vocab;
 
 #[cfg(feature = "json")]

@@ -226,7 +226,9 @@ impl VisitorState {
         }
         let mut trimmed = self.clone();
         while bytes.len() > budget && !trimmed.campaigns.is_empty() {
-            trimmed.campaigns.sort_by_key(|r| (r.dismissed_ms.is_some(), r.last_ms));
+            crate::util::insertion_sort_by(&mut trimmed.campaigns, |a, b| {
+                (a.dismissed_ms.is_some(), a.last_ms) < (b.dismissed_ms.is_some(), b.last_ms)
+            });
             let drop = trimmed.campaigns.len().div_ceil(8);
             trimmed.campaigns.drain(..drop);
             bytes = trimmed.to_bytes();
@@ -241,7 +243,7 @@ impl VisitorState {
         self.session.ref_host = self.session.ref_host.map(bound_text);
         self.session.utm = self.session.utm.bounded();
         if self.campaigns.len() > MAX_CAMPAIGN_RECORDS {
-            self.campaigns.sort_by_key(|r| std::cmp::Reverse(r.last_ms));
+            crate::util::insertion_sort_by(&mut self.campaigns, |a, b| a.last_ms > b.last_ms);
             self.campaigns.truncate(MAX_CAMPAIGN_RECORDS);
         }
         for record in &mut self.campaigns {

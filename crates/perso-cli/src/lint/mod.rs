@@ -38,7 +38,7 @@ pub struct Lint {
 const SERVER_KNOWN_PREFIXES: [&str; 2] = ["customer.", "cart."];
 
 pub fn lint(bytes: &[u8], now_ms: i64) -> Option<Vec<Lint>> {
-    let bundle: BundleSource = serde_json::from_slice(bytes).ok()?;
+    let bundle: BundleSource = perso_core::bundle::read::read_source(bytes).ok()?;
     let mut lints = Vec::new();
     let segments: HashMap<&str, &Value> = bundle.segments.iter().map(|s| (s.id.as_str(), &s.condition)).collect();
     if perso_core::time::parse_rfc3339(&bundle.expires_at).is_some_and(|t| t <= now_ms) {
@@ -104,14 +104,14 @@ pub fn lint(bytes: &[u8], now_ms: i64) -> Option<Vec<Lint>> {
         for (field, action) in actions(campaign) {
             match action {
                 ActionSource::Offer(offer) => {
-                    if offer.expires_in_s.is_none() {
+                    if offer.shown.expires_in_s.is_none() {
                         warn(
                             "offer-no-expiry",
                             &format!("{field}.expires_in_s"),
                             format!("offer `{}` has no expiry: a claim that never ends", campaign.id),
                         );
                     }
-                    if !offer.single_use {
+                    if !offer.shown.single_use {
                         let rule_paths = match &offer.eligibility {
                             Some(eligibility) => paths_of(std::slice::from_ref(eligibility), &segments),
                             None => paths_of(&required[index], &segments),

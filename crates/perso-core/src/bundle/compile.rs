@@ -11,7 +11,7 @@ use crate::context::{Schema, TIME_ON_SITE};
 use crate::host::{HostAction, HostCampaign, HostVariant, HostView};
 use crate::limits::{MAX_CONDITION_COST, MAX_SEGMENT_NESTING, MAX_SERIAL};
 use crate::logic::compile::{compile as compile_logic, key_segment, Mode, NodePaths, Origin, SchemaResolver};
-use crate::logic::cost::estimate;
+use crate::logic::cost::Estimator;
 use crate::logic::ir::{Logic, NodeId, VarPath};
 use crate::logic::passes::{required_slots, time_thresholds};
 use crate::program::{
@@ -108,7 +108,6 @@ struct Compiler {
     paths: NodePaths,
     segment_index: HashMap<String, u16>,
     segment_required: Vec<u64>,
-    segment_cost: Vec<u64>,
     roots: Vec<NodeId>,
 }
 
@@ -190,18 +189,43 @@ impl Compiler {
         }
     }
 
-    /// The estimated cost of a compiled condition; an issue at the costly node if over.
-    fn cost(&mut self, root: NodeId, owner_path: &str) -> u64 {
+    /// Estimates every condition once the arena is complete (one estimator shares
+    /// what it learns about nodes), segments first in dependency order; an issue at
+    /// the costly node of every condition over the limit.
+    fn costs(&mut self, segments: &mut [Segment], campaigns: &mut [Campaign], order: &[u16]) {
         let schema = &self.schema;
         let slot_size = |slot: u16| schema.slot_size(slot);
-        match estimate(&self.logic, root, &slot_size, &self.segment_cost, MAX_CONDITION_COST) {
-            Ok(estimate) => estimate.cost,
+        let mut estimator = Estimator::new(&self.logic, &slot_size, vec![0; segments.len()], MAX_CONDITION_COST);
+        let mut over = Vec::new();
+        let mut estimate = |estimator: &mut Estimator<'_>, root: NodeId, owner: String| match estimator.estimate(root) {
+            Ok(e) => e.cost,
             Err(too) => {
-                let path = self.paths.get(too.node).unwrap_or(owner_path).to_owned();
-                let hint = "iterate over shorter lists, do not grow a `reduce` accumulator with `cat`/`merge`, and avoid nesting `map`/`all`/`some` over large literal lists";
-                self.issue(path, Problem::TooCostly { cost: too.cost, limit: MAX_CONDITION_COST, hint });
+                over.push((too, owner));
                 MAX_CONDITION_COST
             }
+        };
+        for &index in order {
+            if let Some(segment) = segments.get_mut(usize::from(index)) {
+                segment.cost = estimate(&mut estimator, segment.condition, format!("segments[{index}].condition"));
+                estimator.set_segment_cost(usize::from(index), segment.cost);
+            }
+        }
+        let segment_cost: Vec<u64> = segments.iter().map(|s| s.cost).collect();
+        for (i, campaign) in campaigns.iter_mut().enumerate() {
+            let mut cost: u64 = campaign.segments.iter().filter_map(|s| segment_cost.get(usize::from(*s))).sum();
+            if let Some(root) = campaign.condition {
+                cost = cost.saturating_add(estimate(&mut estimator, root, format!("campaigns[{i}].condition")));
+            }
+            if let Some(root) = campaign.eligibility {
+                cost = cost.saturating_add(estimate(&mut estimator, root, format!("campaigns[{i}].action.eligibility")));
+            }
+            campaign.cost = cost;
+        }
+        drop(estimator);
+        let hint = "iterate over shorter lists, do not grow a `reduce` accumulator with `cat`/`merge`, and avoid nesting `map`/`all`/`some` over large literal lists";
+        for (too, owner) in over {
+            let path = self.paths.get(too.node).map_or(owner, str::to_owned);
+            self.issue(path, Problem::TooCostly { cost: too.cost, limit: MAX_CONDITION_COST, hint });
         }
     }
 
@@ -240,7 +264,7 @@ impl Compiler {
         }
 
         let placement_index = self.placements(&source.placements);
-        let segments = self.segments(&source.segments);
+        let (mut segments, segment_order) = self.segments(&source.segments);
         let (products, product_keys, categories) = self.products(source);
         let product_index: HashMap<&str, u32> =
             source.products.keys().enumerate().map(|(i, sku)| (sku.as_str(), i as u32)).collect();
@@ -271,6 +295,7 @@ impl Compiler {
                 shown.push(host);
             }
         }
+        self.costs(&mut segments, &mut campaigns, &segment_order);
         let mut placements: Vec<Placement> =
             source.placements.iter().map(|_| Placement { campaigns: Vec::new() }).collect();
         for (index, campaign) in campaigns.iter().enumerate() {
@@ -388,7 +413,7 @@ impl Compiler {
         index
     }
 
-    fn segments(&mut self, segments: &[SegmentSource]) -> Vec<Segment> {
+    fn segments(&mut self, segments: &[SegmentSource]) -> (Vec<Segment>, Vec<u16>) {
         for (i, segment) in segments.iter().enumerate() {
             let path = format!("segments[{i}].id");
             if segment.id.is_empty() {
@@ -414,21 +439,14 @@ impl Compiler {
             let first = cycle.first().copied().unwrap_or(0);
             self.issue(format!("segments[{first}].condition"), Problem::SegmentCycle(names.join(" -> ")));
         }
-        // Costs in dependency order, so a segment's estimate includes those it uses.
-        self.segment_cost = vec![0; segments.len()];
-        if acyclic {
-            for index in dependency_order(&edges) {
-                let (depth, root) = (nesting(&edges, index), roots.get(usize::from(index)).copied().flatten());
-                if depth > MAX_SEGMENT_NESTING {
-                    self.issue(format!("segments[{index}].condition"), Problem::SegmentsTooDeep(MAX_SEGMENT_NESTING));
-                }
-                if let Some(root) = root {
-                    let cost = self.cost(root, &format!("segments[{index}].condition"));
-                    self.segment_cost[usize::from(index)] = cost;
-                }
+        // Costs are estimated later in this order, so a segment's includes those it uses.
+        let order = if acyclic { dependency_order(&edges) } else { Vec::new() };
+        for &index in &order {
+            if nesting(&edges, index) > MAX_SEGMENT_NESTING {
+                self.issue(format!("segments[{index}].condition"), Problem::SegmentsTooDeep(MAX_SEGMENT_NESTING));
             }
         }
-        segments
+        let compiled = segments
             .iter()
             .zip(roots)
             .enumerate()
@@ -438,10 +456,11 @@ impl Compiler {
                     id: segment.id.as_str().into(),
                     condition,
                     required: self.segment_required.get(i).copied().unwrap_or(0),
-                    cost: self.segment_cost.get(i).copied().unwrap_or(0),
+                    cost: 0,
                 }
             })
-            .collect()
+            .collect();
+        (compiled, order)
     }
 
     /// Products in sku order (the product index), their keys for the engine, and
@@ -576,13 +595,6 @@ impl Compiler {
             .iter()
             .filter_map(|s| self.segment_required.get(usize::from(*s)))
             .fold(condition.map_or(0, |c| required_slots(&self.logic, c)), |mask, m| mask | m);
-        let mut cost: u64 = segments.iter().filter_map(|s| self.segment_cost.get(usize::from(*s))).sum();
-        if let Some(root) = condition {
-            cost = cost.saturating_add(self.cost(root, &format!("{path}.condition")));
-        }
-        if let Some(root) = eligibility {
-            cost = cost.saturating_add(self.cost(root, &format!("{path}.action.eligibility")));
-        }
         let why = source.why.clone().unwrap_or_else(|| {
             if source.condition.is_none() && source.segments.is_empty() {
                 CampaignSource::WHY_EVERYONE.to_owned()
@@ -636,7 +648,7 @@ impl Compiler {
             kind: kind_of(&source.action),
             eligibility,
             required,
-            cost,
+            cost: 0,
             questions,
         };
         Some((compiled, host))

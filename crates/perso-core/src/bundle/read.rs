@@ -690,3 +690,16 @@ impl Reader<'_> {
         source
     }
 }
+
+/// The wire format as the one reader sees it: the source, or every problem found.
+/// What the CLI's lints, templates and explain read a bundle with.
+pub fn read_source(bytes: &[u8]) -> Result<BundleSource, super::BundleError> {
+    let mut value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| super::BundleError::Json { path: "(bundle)".into(), message: e.to_string() })?;
+    let mut issues = Vec::new();
+    let source = Reader { issues: &mut issues }.bundle(&mut value);
+    match source {
+        Some(source) if issues.is_empty() => Ok(source),
+        _ => Err(super::BundleError::Invalid(issues)),
+    }
+}

@@ -128,6 +128,17 @@ pub fn read<'a>(schema: &Schema, bytes: &'a [u8]) -> Result<Context<'a>, Context
     Ok(Context { slots })
 }
 
+/// Reads a sequence of values in the slot encoding, up to the end of `bytes`
+/// (the small argument lists hosts pass: page facts, answers, events).
+pub fn read_values(bytes: &[u8]) -> Result<Vec<Datum<'_>>, ContextError> {
+    let mut cursor = Cursor { bytes, at: 0 };
+    let mut values = Vec::new();
+    while cursor.at < bytes.len() {
+        values.push(cursor.value(0)?);
+    }
+    Ok(values)
+}
+
 /// Writes values in the slot encoding (native hosts and tests; JS hosts have their own
 /// writer, checked against this one by the shared vectors).
 pub fn write(values: &[Datum<'_>], out: &mut Vec<u8>) {

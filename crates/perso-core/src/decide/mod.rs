@@ -551,10 +551,19 @@ impl<'r> Run<'r> {
             }
         }
         scores.retain(|(product, _)| !in_cart.contains(product));
-        // Product indices are in sku order, so the index breaks ties by sku.
-        scores.sort_by(|(pa, sa), (pb, sb)| sb.total_cmp(sa).then_with(|| pa.cmp(pb)));
+        // The top `count` by score; product indices are in sku order, so the index
+        // breaks ties by sku. A selection (count <= 24), not a sort of every candidate.
+        let better = |(pa, sa): &(u32, f64), (pb, sb): &(u32, f64)| sa.total_cmp(sb).reverse().then(pa.cmp(pb)).is_lt();
+        let mut top: Vec<(u32, f64)> = Vec::with_capacity(count + 1);
+        for candidate in scores {
+            let at = top.iter().position(|kept| better(&candidate, kept)).unwrap_or(top.len());
+            if at < count {
+                top.insert(at, candidate);
+                top.truncate(count);
+            }
+        }
         let start = picks.len();
-        picks.extend(scores.iter().map(|(product, _)| *product).take(count));
+        picks.extend(top.iter().map(|(product, _)| *product));
         if picks.len() == start {
             picks.extend(fallback.iter().copied().filter(|product| !in_cart.contains(product)).take(count));
         }

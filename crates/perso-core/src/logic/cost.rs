@@ -16,7 +16,6 @@ use super::eval::text_units;
 use super::ir::{IterKind, Logic, Node, NodeId, VarPath};
 use super::value::Datum;
 use crate::limits::{MAX_CONTEXT_LIST, MAX_CONTEXT_TEXT, MAX_INTERESTS, MAX_STATE_TEXT};
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 /// An upper bound on a value's size: list (or object) length, and string bytes; the
@@ -80,15 +79,18 @@ enum Scope {
 
 /// Largest number of (node, scope) pairs one estimate may visit: a hostile arena
 /// sharing nodes cannot make the estimate itself slow.
-const MAX_VISITS: usize = 200_000;
+const MAX_VISITS: usize = 20_000;
 
-struct Estimator<'l> {
+/// Estimates many conditions of one arena, sharing what it learns about shared nodes.
+pub struct Estimator<'l> {
     logic: &'l Logic,
     /// Sizes of context slots by kind (see [`crate::context::Schema`]).
     slot_size: &'l dyn Fn(u16) -> Size,
-    segment_cost: &'l [u64],
+    segment_cost: Vec<u64>,
     limit: u64,
-    memo: BTreeMap<(u32, Scope), Estimate>,
+    /// Estimates outside iterations, by node; inside them (few), a list by (node, scope).
+    root_memo: Vec<Option<Estimate>>,
+    scoped_memo: Vec<((u32, Scope), Estimate)>,
 }
 
 /// Estimates `root` against `limit`; `slot_size` bounds each context slot and
@@ -101,8 +103,7 @@ pub fn estimate(
     segment_cost: &[u64],
     limit: u64,
 ) -> Result<Estimate, TooCostly> {
-    let mut estimator = Estimator { logic, slot_size, segment_cost, limit, memo: BTreeMap::new() };
-    estimator.node(root, Scope::Root, 0)
+    Estimator::new(logic, slot_size, segment_cost.to_vec(), limit).estimate(root)
 }
 
 /// Size of a context slot of the given documented kind (`None`: undocumented, any).
@@ -114,7 +115,25 @@ pub fn context_size(list: bool, text: bool) -> Size {
     }
 }
 
-impl Estimator<'_> {
+impl<'l> Estimator<'l> {
+    pub fn new(logic: &'l Logic, slot_size: &'l dyn Fn(u16) -> Size, segment_cost: Vec<u64>, limit: u64) -> Self {
+        Estimator { logic, slot_size, segment_cost, limit, root_memo: alloc::vec![None; logic.nodes.len()], scoped_memo: Vec::new() }
+    }
+
+    pub fn estimate(&mut self, root: NodeId) -> Result<Estimate, TooCostly> {
+        self.node(root, Scope::Root, 0)
+    }
+
+    /// Records a segment's estimate, for the conditions that refer to it.
+    pub fn set_segment_cost(&mut self, segment: usize, cost: u64) {
+        if self.segment_cost.len() <= segment {
+            self.segment_cost.resize(segment + 1, 0);
+        }
+        if let Some(slot) = self.segment_cost.get_mut(segment) {
+            *slot = cost;
+        }
+    }
+
     fn over(&self, node: NodeId, cost: u64) -> Result<(), TooCostly> {
         if cost > self.limit {
             Err(TooCostly { node, cost })
@@ -124,16 +143,30 @@ impl Estimator<'_> {
     }
 
     fn node(&mut self, id: NodeId, scope: Scope, depth: usize) -> Result<Estimate, TooCostly> {
-        if let Some(known) = self.memo.get(&(id.0, scope)) {
-            return Ok(*known);
+        let known = match scope {
+            Scope::Root => self.root_memo.get(id.index()).copied().flatten(),
+            _ => self.scoped_memo.iter().find(|(key, _)| *key == (id.0, scope)).map(|(_, e)| *e),
+        };
+        if let Some(known) = known {
+            return Ok(known);
         }
         // Deeper than any valid arena, or too many distinct visits: refuse rather than work.
-        if depth > crate::limits::MAX_DEPTH * 4 || self.memo.len() > MAX_VISITS {
+        if depth > crate::limits::MAX_DEPTH * 4 || self.scoped_memo.len() > MAX_VISITS {
             return Err(TooCostly { node: id, cost: u64::MAX });
         }
         let estimate = self.compute(id, scope, depth + 1)?;
         self.over(id, estimate.cost)?;
-        self.memo.insert((id.0, scope), estimate);
+        match scope {
+            Scope::Root => {
+                if self.root_memo.len() <= id.index() {
+                    self.root_memo.resize(id.index() + 1, None);
+                }
+                if let Some(slot) = self.root_memo.get_mut(id.index()) {
+                    *slot = Some(estimate);
+                }
+            }
+            _ => self.scoped_memo.push(((id.0, scope), estimate)),
+        }
         Ok(estimate)
     }
 

@@ -43,16 +43,10 @@ static DEFAULT: NumberText =
     NumberText { to_number: native::to_number, parse_float: native::parse_float, write: native::write };
 
 /// Without native conversions and before a host installed its own, non-integer
-/// text reads as NaN and prints in a plain form; the wasm package installs the
-/// JavaScript ones before anything runs.
+/// text reads as NaN and prints as "NaN"; the wasm package installs the JavaScript
+/// ones before anything runs (and a test checks it did).
 #[cfg(not(feature = "native-numbers"))]
-static DEFAULT: NumberText = NumberText {
-    to_number: |_| f64::NAN,
-    parse_float: |_| f64::NAN,
-    write: |n, out| {
-        let _ = core::fmt::Write::write_fmt(out, format_args!("{n}"));
-    },
-};
+static DEFAULT: NumberText = NumberText { to_number: |_| f64::NAN, parse_float: |_| f64::NAN, write: |_, out| out.push_str("NaN") };
 
 /// Largest integer every f64 above it still represents exactly (2^53).
 const EXACT: f64 = 9_007_199_254_740_992.0;

@@ -371,20 +371,21 @@ impl Program {
     /// Re-estimates every condition's cost: a binary bundle cannot claim to be cheap.
     fn check_costs(&self) -> Result<(), ProgramFault> {
         use crate::limits::MAX_CONDITION_COST;
-        use crate::logic::cost::estimate;
+        use crate::logic::cost::Estimator;
         let slot_size = |slot: u16| self.schema.slot_size(slot);
-        let mut segment_costs = Vec::with_capacity(self.segments.len());
-        for segment in &self.segments {
-            // Segments only refer to earlier-compiled segments' costs through nodes;
-            // estimate with the costs known so far (cycles were refused by the compiler,
-            // and a forward reference costs 0 here but its own estimate is checked).
-            let cost = estimate(&self.logic, segment.condition, &slot_size, &segment_costs, MAX_CONDITION_COST)
+        // Segments in index order (a forward reference counts as free here; its own
+        // estimate is still checked, and the run-time budget bounds the rest).
+        let mut estimator = Estimator::new(&self.logic, &slot_size, Vec::new(), MAX_CONDITION_COST);
+        for (index, segment) in self.segments.iter().enumerate() {
+            let cost = estimator
+                .estimate(segment.condition)
                 .map_err(|e| ProgramFault::TooCostly { campaign: u32::MAX, node: e.node.0 })?;
-            segment_costs.push(cost.cost);
+            estimator.set_segment_cost(index, cost.cost);
         }
         for (index, campaign) in self.campaigns.iter().enumerate() {
             for root in campaign.condition.iter().chain(campaign.eligibility.iter()) {
-                estimate(&self.logic, *root, &slot_size, &segment_costs, MAX_CONDITION_COST)
+                estimator
+                    .estimate(*root)
                     .map_err(|e| ProgramFault::TooCostly { campaign: index as u32, node: e.node.0 })?;
             }
         }
