@@ -14,6 +14,10 @@ writeFileSync(new URL("../pkg/package.json", import.meta.url), JSON.stringify({
   ...common, type: "module", main: "perso.js", module: "perso.js",
   files: ["perso_bg.wasm", "perso.js", "perso.d.ts", "perso_bg.wasm.d.ts"], sideEffects: false,
 }, null, 2) + "\n");
+writeFileSync(new URL("../pkg-full/package.json", import.meta.url), JSON.stringify({
+  ...common, name: "perso-engine-full", type: "module", main: "perso.js", module: "perso.js",
+  files: ["perso_bg.wasm", "perso.js", "perso.d.ts", "perso_bg.wasm.d.ts"], sideEffects: false,
+}, null, 2) + "\n");
 writeFileSync(new URL("../pkg-node/package.json", import.meta.url), JSON.stringify({
   ...common, main: "perso.js", files: ["perso_bg.wasm", "perso.js", "perso.d.ts"],
 }, null, 2) + "\n");

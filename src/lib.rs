@@ -456,6 +456,7 @@ pub fn safe_url(url: &str) -> bool {
 }
 
 /// A limit of `perso_core::limits` by name (the host kit checks its copies against these).
+#[wasm_bindgen]
 pub fn limit(name: &str) -> f64 {
     use perso_core::limits::*;
     (match name {

@@ -39,7 +39,7 @@ pub const MAX_CONTEXT_TEXT: usize = 1024;
 /// Nesting of a context value beyond which the rest is dropped (read as null).
 pub const MAX_CONTEXT_DEPTH: usize = 8;
 /// UTM values and referrer parts kept from a page's URL, in bytes.
-pub const MAX_UTM_TEXT: usize = 128;
+pub const MAX_UTM_TEXT: usize = 64;
 pub const MAX_REFERRER_TEXT: usize = 1024;
 /// Cart lines a host passes (the rest are dropped), and the largest quantity of one.
 pub const MAX_CART_LINES: usize = 50;

@@ -88,14 +88,14 @@ fn replay(engine: &Engine, through_slots: bool, update: bool) {
             let now = step["at_ms"].as_i64().unwrap_or(0);
             if let Some(page) = step.get("page_view") {
                 let page: PageView = serde_json::from_value(page.clone()).unwrap_or_else(|e| panic!("{label}: {e}"));
-                state = state.page_view(&page, now);
+                state = engine.page_view(state, &page, now);
             } else if let Some(campaign) = step.get("impression").and_then(Value::as_str) {
                 state = engine.record_impression_of(state, campaign, now);
             } else if let Some(campaign) = step.get("dismiss").and_then(Value::as_str) {
-                state = state.dismissal(campaign, now);
+                state = engine.record_dismissal_of(state, campaign, now);
             } else if let Some(interests) = step.get("register") {
                 let interests: Vec<String> = serde_json::from_value(interests.clone()).unwrap_or_default();
-                state = state.register(&interests, now);
+                state = engine.register(state, &interests, now);
             } else if let Some(context) = step.get("decide") {
                 decisions += 1;
                 let context_json = serde_json::to_vec(context).unwrap_or_default();

@@ -1,0 +1,7 @@
+// perso's host kit: what both JS hosts (the browser runtime and the edge worker)
+// share, with no DOM and no Workers API — the engine boundary, the slot encoding,
+// error codes and messages, limits. Imported by js/src/ and edge/src/.
+export { createKit, hostSection, isCompiledBundle } from "./engine.js";
+export { SlotWriter, pathGetter } from "./slots.js";
+export { PersoError, engineError, isEngineTrap, ENGINE_CODES } from "./errors.js";
+export { LIMITS } from "./limits.js";
