@@ -1,8 +1,8 @@
 // Serves the Gizmos demo storefront with the perso browser runtime, the way a store would:
 //   /                      the shop (www/; clean URLs: /category/<id>, /product/<sku>, /cart, /login)
-//   /perso/perso.js ...    the runtime (js/src/)
-//   /perso/pkg/...         the wasm package (pkg/, built by scripts/build-wasm.sh)
-//   /perso/bundle.json     the bundle (www/bundle.json) and /perso/bundle.json.sig, its signature
+//   /perso/perso.js ...    the runtime as it ships (js/dist/: node js/scripts/build.mjs)
+//   /perso/bundle.bin      the compiled bundle (www/bundle.json compiled at start-up by the
+//                          one compiler, the full wasm build) and /perso/bundle.bin.sig
 //   /playground/           the engine playground (playground/): a context in, the decision and why
 // Every response carries a strict Content-Security-Policy: no inline scripts, no eval,
 // only 'wasm-unsafe-eval' so WebAssembly can compile.
@@ -16,15 +16,18 @@
 import { createServer } from "node:http";
 import { readFileSync, existsSync } from "node:fs";
 import { createHash, webcrypto } from "node:crypto";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import sirv from "sirv";
 
 const repoRoot = fileURLToPath(new URL("../", import.meta.url));
 const paths = {
   www: `${repoRoot}www`,
-  runtime: `${repoRoot}js/src`,
-  pkg: `${repoRoot}pkg`,
+  runtime: `${repoRoot}js/dist`,
+  pkgNode: `${repoRoot}pkg-node/perso.js`,
   playground: `${repoRoot}playground`,
+  kit: `${repoRoot}js/src/kit`,
+  pkgFull: `${repoRoot}pkg-full`,
   bundle: `${repoRoot}www/bundle.json`,
 };
 
@@ -75,6 +78,17 @@ export async function signBundle(bundleBytes, { pkcs8Base64, kid = "demo" } = {}
   return { publicKey: base64(publicKeyRaw), kid, signatureFile };
 }
 
+/** The compiled form of a JSON bundle, by the one compiler (the full wasm build). */
+export function compileBundle(jsonBytes) {
+  const tools = createRequire(import.meta.url)(paths.pkgNode);
+  const bytes = tools.compileBundle(jsonBytes);
+  if (!bytes) {
+    const error = JSON.parse(tools.lastErrorMessage());
+    throw new Error(`${error.message}`);
+  }
+  return Buffer.from(bytes);
+}
+
 function argValue(argv, name, fallback) {
   const at = argv.indexOf(name);
   return at >= 0 && argv[at + 1] !== undefined ? argv[at + 1] : fallback;
@@ -86,27 +100,33 @@ function etagOf(bytes) {
 
 /**
  * Starts the server. `port: 0` picks a free port (tests).
- * Options: `bundlePath` (default www/bundle.json), `signingKey` (base64 PKCS#8; default
- * $PERSO_SIGNING_KEY or an ephemeral key), `sign: false` to serve no signature at all.
+ * Options: `bundlePath` (default www/bundle.json: a JSON bundle, compiled here, or a
+ * compiled .bin), `bundleBytes` (a compiled bundle given directly), `signingKey`
+ * (base64 PKCS#8; default $PERSO_SIGNING_KEY or an ephemeral key), `sign: false` to
+ * serve no signature at all.
  * Resolves to `{ server, url, publicKey, kid, close() }`.
  */
 export async function startServer({
   port = 0,
   host = "127.0.0.1",
   bundlePath = paths.bundle,
+  bundleBytes: givenBytes,
   signingKey = process.env.PERSO_SIGNING_KEY,
   kid = process.env.PERSO_KEY_ID || "demo",
   sign = true,
 } = {}) {
-  const bundleBytes = readFileSync(bundlePath);
+  const source = givenBytes ?? readFileSync(bundlePath);
+  const bundleBytes = givenBytes || bundlePath.endsWith(".bin") ? Buffer.from(source) : compileBundle(source);
   const bundleEtag = etagOf(bundleBytes);
   const signed = sign ? await signBundle(bundleBytes, { pkcs8Base64: signingKey, kid }) : null;
   const publicKey = signed ? signed.publicKey : "";
 
   const serveRuntime = sirv(paths.runtime, { dev: true, etag: true });
-  const servePkg = sirv(paths.pkg, { dev: true, etag: true });
   const serveWww = sirv(paths.www, { dev: true, etag: true, extensions: [] });
   const servePlayground = sirv(paths.playground, { dev: true, etag: true });
+  // The playground is a tool: it uses the host kit and the engine's full build as files.
+  const serveKit = sirv(paths.kit, { dev: true, etag: true });
+  const serveFull = sirv(paths.pkgFull, { dev: true, etag: true });
 
   const notFound = (res) => {
     res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" });
@@ -144,14 +164,15 @@ export async function startServer({
       return res.end();
     }
     const { pathname } = new URL(req.url, "http://localhost");
-    if (pathname === "/perso/bundle.json") {
-      return sendVersioned(req, res, bundleBytes, bundleEtag, "application/json");
+    if (pathname === "/perso/bundle.bin") {
+      return sendVersioned(req, res, bundleBytes, bundleEtag, "application/octet-stream");
     }
-    if (pathname === "/perso/bundle.json.sig") {
+    if (pathname === "/perso/bundle.bin.sig") {
       if (!signed) return notFound(res);
       return sendVersioned(req, res, signed.signatureFile, etagOf(signed.signatureFile), "application/json");
     }
-    if (pathname.startsWith("/perso/pkg/")) return withPrefixStripped(req, "/perso/pkg/", servePkg, res);
+    if (pathname.startsWith("/playground/kit/")) return withPrefixStripped(req, "/playground/kit/", serveKit, res);
+    if (pathname.startsWith("/playground/engine/")) return withPrefixStripped(req, "/playground/engine/", serveFull, res);
     if (pathname.startsWith("/playground/")) return withPrefixStripped(req, "/playground/", servePlayground, res);
     if (pathname.startsWith("/perso/")) return withPrefixStripped(req, "/perso/", serveRuntime, res);
     const page = PAGE_ROUTES.find(([pattern]) => pattern.test(pathname));
@@ -182,8 +203,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     console.error(`serve: --port must be a number from 0 to 65535, got "${argValue(argv, "--port", "")}"`);
     process.exit(2);
   }
-  if (!existsSync(`${paths.pkg}/perso.js`)) {
-    console.error("serve: pkg/perso.js is missing; build the wasm package first: bash scripts/build-wasm.sh");
+  if (!existsSync(`${paths.runtime}/perso.js`) || !existsSync(paths.pkgNode)) {
+    console.error("serve: js/dist/perso.js or pkg-node/ is missing; build first: bash scripts/build-wasm.sh && node js/scripts/build.mjs");
     process.exit(1);
   }
   const { url, publicKey, kid } = await startServer({ port, host });

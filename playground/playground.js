@@ -1,6 +1,8 @@
-// The playground drives the engine exactly as a host would: fetch the bundle, compile
-// it, keep a visitor state, decide and explain. It renders everything as text.
-import init, { Engine, newVisitorState, pageView } from "/perso/pkg/perso.js";
+// The playground drives the engine exactly as a host would, through the host kit:
+// fetch the compiled bundle, load it, keep a visitor, decide; explain comes from the
+// engine's full build (the same wasm plus explain). It renders everything as text.
+import init, * as glue from "./engine/perso.js";
+import { createKit } from "./kit/index.js";
 
 const T0 = Date.parse("2026-11-25T10:00:00Z");
 const cart = (...items) => ({ items });
@@ -8,18 +10,21 @@ const HP = { sku: "HP-100", category: "audio", price: 199, qty: 1 };
 const SCENARIOS = {
   affiliate: {
     now: T0 + 20_000,
-    state: (s) => pageView(s, { referrer_host: "gadgets.com" }, T0),
+    state: (v, engine) => engine.pageView(v, { referrer_host: "gadgets.com" }, T0),
     context: { page: { path: "/", type: "home", referrer_host: "gadgets.com" }, cart: cart(), consent: { personalization: true } },
   },
   anonymous: {
     now: T0 + 1_000,
-    state: (s) => pageView(s, {}, T0),
+    state: (v, engine) => engine.pageView(v, {}, T0),
     context: { page: { path: "/", type: "home" }, cart: cart(), consent: { personalization: true } },
   },
   vip: {
     now: T0 + 40_000,
     // The free-shipping offer was shown 38 s ago, so the chat may interrupt now.
-    state: (s, engine) => engine.recordImpression(pageView(s, {}, T0), "hv-free-shipping", T0 + 2_000),
+    state: (v, engine) => {
+      engine.pageView(v, {}, T0);
+      engine.recordImpression(v, "hv-free-shipping", T0 + 2_000);
+    },
     context: {
       page: { path: "/cart", type: "cart" }, cart: cart(HP),
       customer: { known: true, first_name: "Ada", ltv_band: "high", rfm: { r: 5, f: 4, m: 5, score: 14 } },
@@ -57,9 +62,10 @@ function reason(verdict) {
 }
 
 async function main() {
-  await init();
-  const bytes = new Uint8Array(await (await fetch("/perso/bundle.json")).arrayBuffer());
-  const engine = Engine.fromBundle(bytes);
+  const kit = createKit(glue, await init());
+  const bytes = new Uint8Array(await (await fetch("/perso/bundle.bin")).arrayBuffer());
+  const engine = kit.loadBundle(bytes);
+  const tool = glue.Engine.load(bytes);
   $("meta").textContent = `bundle serial ${engine.serial}; reads ${engine.references().length} context paths: ${engine.references().join(", ")}`;
 
   const load = () => {
@@ -71,15 +77,20 @@ async function main() {
     $("error").hidden = true;
     try {
       const context = JSON.parse($("context").value);
-      const state = scenario.state(newVisitorState("playground-visitor", T0), engine);
-      const decision = engine.decide(context, state, scenario.now);
+      const visitor = kit.freshVisitor("playground-visitor", T0);
+      scenario.state(visitor, engine);
+      const decision = engine.decide(context, visitor, scenario.now);
       const placements = $("placements");
       placements.replaceChildren(...(decision.placements.length ? decision.placements.map((p) => {
         const box = text("div", "", "placement");
         box.append(text("b", p.placement), document.createTextNode(` ← ${p.campaign}: ${describe(p.action)}`), text("small", `trigger ${p.trigger.on}; why: ${p.why}`));
         return box;
       }) : [text("p", "Nothing to show: every placement keeps its default content.")]));
-      const rows = engine.explain(context, state, scenario.now).campaigns.map((v) => {
+      const same = glue.Visitor.fromBytes(visitor.toBytes());
+      const explanation = JSON.parse(tool.explainJson(same, JSON.stringify(context), scenario.now));
+      same.free();
+      visitor.free();
+      const rows = explanation.campaigns.map((v) => {
         const row = document.createElement("tr");
         row.append(text("td", v.campaign), text("td", v.placement), text("td", String(v.priority)), text("td", v.outcome, v.outcome), text("td", reason(v)));
         return row;

@@ -1,39 +1,60 @@
 // Getting a bundle the engine may use: the last good one from the device (decides
 // before any network), then the network's (a plain GET: no cookies, no referrer, no
-// query), verified against the page's public key, compiled, and checked for freshness
-// (anti-rollback, expiry) before it replaces the cached one.
-import { PersoError } from "./errors.js";
-import { verifyBundle } from "./signature.js";
+// query), verified against the page's public key, loaded, and checked for freshness
+// (anti-rollback, expiry) before it replaces the cached one. Bundles that crashed the
+// engine on this device are quarantined by hash and never used again.
+import { PersoError, verifyBundle, encodeBase64, decodeBase64, LIMITS } from "./kit/index.js";
 import { STORAGE_KEYS } from "./storage.js";
 
-const encoder = new TextEncoder();
+const hex = (buffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
 
-/** The cached bundle `{ text, sig }` once its signature is checked; null when none is cached. */
-export async function verifyCached(storage, keys) {
-  const cached = storage.getJSON(STORAGE_KEYS.bundle);
-  if (!cached || typeof cached.text !== "string" || typeof cached.sig !== "string") return null;
-  await verifyBundle(encoder.encode(cached.text), cached.sig, keys);
-  return cached;
+/** SHA-256 of bundle bytes, hex (the quarantine's key). */
+export async function bundleHash(bytes) {
+  return hex(await globalThis.crypto.subtle.digest("SHA-256", bytes));
 }
 
-/**
- * The cached bundle compiled, as `{ engine, text }`, or null. `verified` is the result
- * of `verifyCached` (done while the wasm loaded); without it, the signature is checked here.
- */
-export async function loadCachedBundle(storage, keys, host, verified) {
-  const cached = verified ?? (await verifyCached(storage, keys));
-  if (!cached) return null;
-  const engine = host.compile(cached.text);
+export function quarantined(storage) {
+  const list = storage.getJSON(STORAGE_KEYS.quarantine);
+  return Array.isArray(list) ? list.filter((entry) => typeof entry?.hash === "string") : [];
+}
+
+/** Remembers that a bundle crashed the engine here (at most 8 are remembered). */
+export function quarantine(storage, { hash, serial }) {
+  const list = quarantined(storage).filter((entry) => entry.hash !== hash);
+  list.push({ hash, serial, at: Date.now() });
+  storage.setJSON(STORAGE_KEYS.quarantine, list.slice(-8));
+  const cached = storage.getJSON(STORAGE_KEYS.bundle);
+  if (cached?.hash === hash) storage.remove(STORAGE_KEYS.bundle);
+}
+
+/** The cached bundle `{ bytes, sig, hash }` once its signature is checked; null when none is usable. */
+export async function verifyCached(storage, keys) {
+  const cached = storage.getJSON(STORAGE_KEYS.bundle);
+  if (!cached || typeof cached.bin !== "string" || typeof cached.sig !== "string") return null;
+  const bytes = decodeBase64(cached.bin);
+  const hash = await bundleHash(bytes);
+  if (quarantined(storage).some((entry) => entry.hash === hash)) {
+    storage.remove(STORAGE_KEYS.bundle);
+    return null;
+  }
+  await verifyBundle(bytes, cached.sig, keys);
+  return { bytes, sig: cached.sig, hash };
+}
+
+/** The cached bundle loaded, as `{ engine, hash }`, or null. `verified` is verifyCached's result. */
+export function loadCachedBundle(host, verified) {
+  if (!verified) return null;
+  const engine = host.compile(verified.bytes);
   try {
     host.call(() => engine.checkFreshness(null, Date.now())); // expiry only; it was accepted before
   } catch (error) {
     host.call(() => engine.free());
     throw error;
   }
-  return { engine, text: cached.text };
+  return { engine, hash: verified.hash, serial: engine.serial };
 }
 
-async function get(win, url, what) {
+async function get(win, url, what, timeoutMs) {
   let response;
   try {
     response = await win.fetch(url, {
@@ -41,44 +62,65 @@ async function get(win, url, what) {
       credentials: "omit",
       referrerPolicy: "no-referrer",
       cache: "no-cache",
-      headers: { Accept: "application/json" },
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    throw new PersoError("bundle_fetch", `The ${what} could not be fetched from ${url}: ${error.message}`, error);
+    const why = error?.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : error.message;
+    throw new PersoError("bundle_fetch", `The ${what} could not be fetched from ${url}: ${why}.`, error);
   }
   if (!response.ok) throw new PersoError("bundle_fetch", `The ${what} could not be fetched from ${url}: HTTP ${response.status}.`);
   return response;
 }
 
-/** Fetches the bundle and its detached signature: `{ bytes, text, sig }`. */
+/** Reads a body up to `limit` bytes, stopping (and refusing) as soon as it is over. */
+async function readCapped(response, limit, url) {
+  const tooLarge = (size) => new PersoError("bundle_too_large", `The bundle at ${url} is ${size} bytes or more; the limit is ${limit} bytes (docs/bundle-format.md, "Limits").`);
+  const declared = Number(response.headers.get("Content-Length"));
+  if (declared > limit) throw tooLarge(declared);
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  const reader = response.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > limit) {
+      reader.cancel().catch(() => {});
+      throw tooLarge(size);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return bytes;
+}
+
+/** Fetches the compiled bundle and its detached signature: `{ bytes, sig }`. */
 export async function fetchBundle(win, config) {
   const [bundleResponse, sigResponse] = await Promise.all([
-    get(win, config.bundleUrl, "bundle"),
-    get(win, config.signatureUrl, "bundle signature"),
+    get(win, config.bundleUrl, "bundle", config.fetchTimeoutMs),
+    get(win, config.signatureUrl, "bundle signature", config.fetchTimeoutMs),
   ]);
-  const declared = Number(bundleResponse.headers.get("Content-Length"));
-  if (declared > config.maxBundleBytes) {
-    throw new PersoError("bundle_too_large", `The bundle is ${declared} bytes; this page accepts at most ${config.maxBundleBytes} (data-max-bundle-bytes).`);
-  }
-  const bytes = new Uint8Array(await bundleResponse.arrayBuffer());
-  if (bytes.length > config.maxBundleBytes) {
-    throw new PersoError("bundle_too_large", `The bundle is ${bytes.length} bytes; this page accepts at most ${config.maxBundleBytes} (data-max-bundle-bytes).`);
-  }
-  let text;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new PersoError("bundle_json", "The bundle is not UTF-8 text.");
-  }
-  return { bytes, text, sig: await sigResponse.text() };
+  const bytes = await readCapped(bundleResponse, Math.min(config.maxBundleBytes, LIMITS.MAX_BUNDLE_BYTES), config.bundleUrl);
+  const sig = new TextDecoder().decode(await readCapped(sigResponse, 4096, config.signatureUrl));
+  return { bytes, sig };
 }
 
 /**
- * Verifies, compiles and freshness-checks a fetched bundle, then caches it.
- * Returns the new engine, or null when it is the bundle already in use.
+ * Verifies, loads and freshness-checks a fetched bundle, then caches it.
+ * Returns `{ engine, hash }`, or null when it is the bundle already in use.
  */
-export async function acceptBundle(fetched, { storage, keys, host, currentText }) {
-  if (currentText !== undefined && fetched.text === currentText) return null;
+export async function acceptBundle(fetched, { storage, keys, host, currentHash }) {
+  const hash = await bundleHash(fetched.bytes);
+  if (hash === currentHash) return null;
+  if (quarantined(storage).some((entry) => entry.hash === hash)) {
+    throw new PersoError("bundle_quarantined", "The published bundle crashed the engine on this device before; it is not used again until a new one is published.");
+  }
   await verifyBundle(fetched.bytes, fetched.sig, keys);
   const engine = host.compile(fetched.bytes);
   const lastSerial = Number(storage.get(STORAGE_KEYS.serial));
@@ -88,8 +130,8 @@ export async function acceptBundle(fetched, { storage, keys, host, currentText }
     host.call(() => engine.free());
     throw error;
   }
-  const serial = host.call(() => engine.serial);
+  const serial = engine.serial;
   storage.set(STORAGE_KEYS.serial, String(serial));
-  storage.setJSON(STORAGE_KEYS.bundle, { serial, text: fetched.text, sig: fetched.sig });
-  return engine;
+  storage.setJSON(STORAGE_KEYS.bundle, { serial, hash, sig: fetched.sig, bin: encodeBase64(fetched.bytes) });
+  return { engine, hash };
 }

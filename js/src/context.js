@@ -1,46 +1,28 @@
-// Builds the engine's context from what the page itself knows. Nothing here leaves the
-// device: the context goes into the wasm engine and nowhere else.
+// Builds the engine's context from what the page itself knows. Page facts (URL,
+// referrer, page type, device, language) are normalized by the engine's own rules
+// (perso_core::page, through the kit's `pageContext`), so this browser and the edge
+// worker read a page identically; the cart, the customer, consent and local time
+// are added here. Nothing leaves the device: the context goes into the wasm engine
+// and nowhere else.
 
-const UTM_FIELDS = ["source", "medium", "campaign", "term", "content"];
 const CUSTOMER_FIELDS = ["known", "first_name", "ltv_band", "rfm", "segments"];
 
-export function utmFrom(url) {
-  const utm = {};
-  for (const field of UTM_FIELDS) {
-    const value = url.searchParams.get(`utm_${field}`);
-    if (value) utm[field] = value.slice(0, 128);
-  }
-  return utm;
-}
-
-export function referrerHost(referrer) {
-  try {
-    return referrer ? new URL(referrer).hostname : "";
-  } catch {
-    return "";
-  }
-}
-
-/** The page type: `data-perso-page-type` on <html> or <body>, else guessed from the path. */
-export function pageType(doc, path) {
-  const declared = doc.documentElement.dataset.persoPageType || doc.body?.dataset.persoPageType;
-  if (declared) return declared;
-  if (path === "/" || path === "/index.html") return "home";
-  const first = path.split("/")[1] ?? "";
-  if (/^(category|categories|collections?|c)$/.test(first)) return "category";
-  if (/^(product|products|p|item)$/.test(first)) return "product";
-  if (/^(cart|basket|bag)$/.test(first)) return "cart";
-  if (/^checkout$/.test(first)) return "checkout";
-  return "other";
-}
-
-export function deviceType(win) {
-  const uaMobile = win.navigator.userAgentData?.mobile;
+/** What the browser knows about the page, for the engine's `pageContext`. */
+export function pageFacts(win) {
+  const doc = win.document;
+  const nav = win.navigator;
   const coarse = win.matchMedia?.("(pointer: coarse)").matches;
   const shortSide = Math.min(win.screen?.width ?? 0, win.screen?.height ?? 0);
-  if (uaMobile === true || (coarse && shortSide < 600)) return "mobile";
-  if (coarse && shortSide >= 600) return "tablet";
-  return "desktop";
+  return {
+    url: win.location.href,
+    referrer: doc.referrer,
+    declaredType: doc.documentElement.dataset.persoPageType || doc.body?.dataset.persoPageType || null,
+    mobileHint: typeof nav.userAgentData?.mobile === "boolean" ? nav.userAgentData.mobile : null,
+    userAgent: nav.userAgent || null,
+    coarsePointer: typeof coarse === "boolean" ? coarse : null,
+    screenShortSide: shortSide > 0 ? shortSide : null,
+    language: nav.language || null,
+  };
 }
 
 export const globalPrivacyControl = (win) => win.navigator.globalPrivacyControl === true;
@@ -65,26 +47,24 @@ export function pickCustomer(profile) {
   return customer;
 }
 
-/** The context for a decision now. `cart` and `customer` come from the runtime's state. */
-export function collectContext(win, { cart, customer, consent, custom }) {
-  const url = new URL(win.location.href);
-  const doc = win.document;
+/**
+ * The context for a decision now. `page` is the engine's page context for this URL
+ * (`{ page, device }` from `pageContext`); `cart` and `customer` come from the runtime.
+ */
+export function collectContext(page, { cart, customer, consent, custom }) {
   const now = new Date();
   const weekday = now.getDay() === 0 ? 7 : now.getDay();
-  const total = cart.reduce((sum, line) => sum + (line.price ?? 0) * line.qty, 0);
-  const count = cart.reduce((sum, line) => sum + line.qty, 0);
+  let total = 0;
+  let count = 0;
+  for (const line of cart) {
+    total += (line.price ?? 0) * line.qty;
+    count += line.qty;
+  }
   return {
-    page: {
-      url: url.origin + url.pathname, // no query string: it may carry personal data
-      path: url.pathname,
-      type: pageType(doc, url.pathname),
-      referrer: doc.referrer ? doc.referrer.split("?")[0] : "",
-      referrer_host: referrerHost(doc.referrer),
-      utm: utmFrom(url),
-    },
+    page: page.page,
     cart: { items: cart, total: Math.round(total * 100) / 100, count },
     customer: customer ?? { known: false },
-    device: { type: deviceType(win), language: win.navigator.language || "" },
+    device: page.device,
     time: { hour: now.getHours(), weekday },
     consent: { personalization: consent.personalization, gpc: consent.gpc },
     custom: custom ?? {},

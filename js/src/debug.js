@@ -1,7 +1,48 @@
 // `?perso_debug=1`: an overlay with the context perso decided from and the engine's
-// explanation (which campaign won, lost, or was excluded and why). Text only.
+// explanation (which campaign won, lost, or was excluded and why). Text only. Loaded
+// on demand, with the engine's full build (explain, the state as JSON): shoppers
+// never download either.
 import { adoptStyles } from "./styles.js";
 import { el } from "./render.js";
+
+let full = null;
+
+async function fullEngine(config) {
+  if (!full) {
+    full = (async () => {
+      const glue = await import("../../pkg-full/perso.js");
+      await glue.default({ module_or_path: config.fullWasmUrl });
+      return glue;
+    })();
+  }
+  return full;
+}
+
+/** The explanation for a decision, by the full engine on the same compiled bundle. */
+export async function explain(config, bundleBytes, stateBytes, context, nowMs) {
+  const glue = await fullEngine(config);
+  const engine = glue.Engine.load(bundleBytes);
+  const visitor = stateBytes ? glue.Visitor.fromBytes(stateBytes) : glue.Visitor.fresh("debug", nowMs);
+  try {
+    const text = engine?.explainJson(visitor, JSON.stringify(context), nowMs);
+    return text ? JSON.parse(text) : null;
+  } finally {
+    visitor?.free();
+    engine?.free();
+  }
+}
+
+/** The visitor state in its JSON form. */
+export async function stateJson(config, stateBytes) {
+  if (!stateBytes) return null;
+  const glue = await fullEngine(config);
+  const visitor = glue.Visitor.fromBytes(stateBytes);
+  try {
+    return visitor ? JSON.parse(visitor.toJson()) : null;
+  } finally {
+    visitor?.free();
+  }
+}
 
 export function showDebugOverlay(doc, { context, explanation, decision, state, consent }) {
   let host = doc.querySelector("perso-debug");

@@ -46,18 +46,22 @@ export function edgeSerial(doc) {
 }
 
 /**
- * The state the edge signed into `perso_state` ({ state, ackedMs }), or null. The
- * browser cannot check the MAC (it has no key) and need not: it only reads its own
- * visitor's state, and the edge re-verifies whatever comes back.
+ * The state the edge signed into `perso_state` ({ bytes, ackedMs }: the engine's
+ * compact form), or null. The browser cannot check the MAC (it has no key) and need
+ * not: it only reads its own visitor's state, and the edge re-verifies whatever
+ * comes back.
  */
 export function readEdgeState(doc) {
   const text = cookie(doc, STATE);
   if (!text) return null;
   const parts = text.split(".");
-  if (parts.length !== 3 || parts[0] !== "v1") return null;
+  if (parts.length < 3 || parts[0] !== "v1") return null;
   try {
-    const { state, acked_ms: ackedMs } = decode(parts[1]);
-    return state && typeof state === "object" ? { state, ackedMs: Number(ackedMs) || 0 } : null;
+    const { s, acked_ms: ackedMs } = decode(parts[1]);
+    if (typeof s !== "string") return null;
+    const padded = s.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((s.length + 3) % 4);
+    const bytes = Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
+    return { bytes, ackedMs: Number(ackedMs) || 0 };
   } catch {
     return null;
   }

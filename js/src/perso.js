@@ -1,41 +1,47 @@
 // perso browser runtime: on-device personalization for online stores.
 //
-//   <script type="module" src="/perso/perso.js" data-bundle="/perso/bundle.json" data-key="BASE64"></script>
-//   import { start } from "perso"; const perso = await start({ bundle: "/perso/bundle.json", key: "BASE64" });
+//   <script type="module" src="/perso/perso.js" data-bundle="/perso/bundle.bin" data-key="BASE64"></script>
+//   import { start } from "perso"; const perso = await start({ bundle: "/perso/bundle.bin", key: "BASE64" });
 //
-// Calls made before this module loaded (`window.perso = window.perso || []; perso.push(["setCart", items])`)
-// are replayed in order. See docs/browser-runtime.md.
+// Shipped as one minified module (js/scripts/build.mjs): as soon as it runs, it
+// starts compiling the engine's wasm as it downloads and the bundle's GET, in
+// parallel, before anything else. Calls made before this module loaded
+// (`window.perso = window.perso || []; perso.push(["setCart", items])`) are replayed
+// in order. See docs/browser-runtime.md.
 import { Runtime } from "./runtime.js";
-import { parseKeys } from "./signature.js";
-import { PersoError } from "./errors.js";
+import { parseKeys, PersoError, LIMITS } from "./kit/index.js";
+import { compileEngine } from "./engine-host.js";
+import { fetchBundle } from "./bundle-loader.js";
 
 const moduleStart = performance.now();
 performance.mark("perso:start");
 
-export const VERSION = "0.1.0";
-const DEFAULT_MAX_BUNDLE_BYTES = 512 * 1024;
+export const VERSION = "0.2.0";
 const QUEUEABLE = new Set(["setCart", "setCustomer", "consent", "setCustom"]);
+const DEFAULT_FETCH_TIMEOUT_MS = 10_000;
 
 /** Resolves options (start() or the script tag's data attributes) to a runtime config. */
 export function resolveConfig(options, base) {
-  const bundleUrl = new URL(options.bundle ?? "/perso/bundle.json", base).href;
-  const maxBundleBytes = Number(options.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES);
+  const bundleUrl = new URL(options.bundle ?? "/perso/bundle.bin", base).href;
+  const maxBundleBytes = Number(options.maxBundleBytes ?? LIMITS.MAX_BUNDLE_BYTES);
+  const timeout = Number(options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS);
   return {
     bundleUrl,
     signatureUrl: new URL(options.signature ?? `${bundleUrl}.sig`, base).href,
     keysText: options.key,
     consent: options.consent === "required" ? "required" : "implied",
     currency: options.currency ?? "USD",
-    maxBundleBytes: Number.isFinite(maxBundleBytes) && maxBundleBytes > 0 ? maxBundleBytes : DEFAULT_MAX_BUNDLE_BYTES,
+    maxBundleBytes: Number.isFinite(maxBundleBytes) && maxBundleBytes > 0 ? Math.min(maxBundleBytes, LIMITS.MAX_BUNDLE_BYTES) : LIMITS.MAX_BUNDLE_BYTES,
+    fetchTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : DEFAULT_FETCH_TIMEOUT_MS,
     debug: Boolean(options.debug) || new URL(globalThis.location.href).searchParams.get("perso_debug") === "1",
     onChat: typeof options.onChat === "function" ? options.onChat : null,
-    glueUrl: new URL(options.glue ?? "./pkg/perso.js", import.meta.url).href,
-    wasmUrl: new URL(options.wasm ?? "./pkg/perso_bg.wasm", import.meta.url).href,
+    wasmUrl: options.wasm ? new URL(options.wasm, base).href : new URL("./perso_bg.wasm", import.meta.url).href,
+    fullWasmUrl: options.fullWasm ? new URL(options.fullWasm, base).href : new URL("./perso-full.wasm", import.meta.url).href,
   };
 }
 
 /** The public API object (also `window.perso`). */
-function apiFor(runtime) {
+function apiFor(runtime, config) {
   const api = {
     version: VERSION,
     setCart: (items) => runtime.setCart(items),
@@ -43,7 +49,6 @@ function apiFor(runtime) {
     consent: (granted) => runtime.consent(granted),
     setCustom: (values) => runtime.setCustom(values),
     decision: () => runtime.decision(),
-    explain: () => runtime.explain(),
     redecide: () => runtime.redecide(),
     /** Queue-compatible: `perso.push(["setCart", items])` keeps working after load. */
     push: (...commands) => {
@@ -51,6 +56,8 @@ function apiFor(runtime) {
       return 0;
     },
   };
+  // Segment names and rules are for the store's engineers, not every script on the page.
+  if (config.debug) api.explain = () => runtime.explain();
   return api;
 }
 
@@ -66,15 +73,20 @@ let current = null;
 
 /**
  * Starts perso on this page (once; later calls return the same API).
- * Options: `bundle` (URL), `key` (data-key format), `signature` (URL, default bundle + ".sig"),
- * `consent: "required"`, `currency`, `maxBundleBytes`, `debug`, `onChat(detail)`, `glue`/`wasm` URLs.
+ * Options: `bundle` (URL of the compiled bundle), `key` (data-key format), `signature`
+ * (URL, default bundle + ".sig"), `consent: "required"`, `currency`, `maxBundleBytes`,
+ * `fetchTimeoutMs`, `debug`, `onChat(detail)`, `wasm` / `fullWasm` (URLs of the engine's files).
  * Resolves once the first decision is applied (or the page was left on defaults).
  */
-export async function start(options = {}) {
+export async function start(options = {}, early = null) {
   if (current) return current.api;
   const config = resolveConfig(options, globalThis.location.href);
+  config.engineModule = early?.engineModule ?? compileEngine(globalThis, config.wasmUrl);
+  config.bundleRequest = early?.bundleRequest ?? fetchBundle(globalThis, config);
+  config.engineModule.catch(() => {});
+  config.bundleRequest.catch(() => {});
   const runtime = new Runtime(globalThis, config);
-  const api = apiFor(runtime);
+  const api = apiFor(runtime, config);
   current = { runtime, api };
   // Replay calls queued before load, then take over window.perso.
   const queued = Array.isArray(globalThis.perso) ? globalThis.perso.slice() : [];
@@ -101,15 +113,22 @@ function ownScriptTag() {
 const tag = typeof document !== "undefined" ? ownScriptTag() : null;
 if (tag) {
   const data = tag.dataset;
-  start({
+  const options = {
     bundle: data.bundle,
     key: data.key,
     signature: data.signature,
     consent: data.consent,
     currency: data.currency,
     maxBundleBytes: data.maxBundleBytes,
+    fetchTimeoutMs: data.fetchTimeoutMs,
     debug: data.debug === "true",
-  }).catch((error) => console.warn("perso: start failed", error));
+  };
+  // The two downloads the first decision waits for start now, side by side.
+  const config = resolveConfig(options, globalThis.location.href);
+  const early = { engineModule: compileEngine(globalThis, config.wasmUrl), bundleRequest: fetchBundle(globalThis, config) };
+  early.engineModule.catch(() => {});
+  early.bundleRequest.catch(() => {});
+  start(options, early).catch((error) => console.warn("perso: start failed", error));
 }
 
 export { PersoError, moduleStart };

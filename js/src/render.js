@@ -5,10 +5,12 @@ import { adoptStyles } from "./styles.js";
 
 export const DEVICE_NOTE = "This was worked out on your device from this visit; nothing about your visit was sent anywhere.";
 
-/** `url` if it is safe to link to (http(s) or a same-origin path), else null. */
-export function safeUrl(url, base) {
-  if (typeof url !== "string" || url === "") return null;
-  if (url.startsWith("/") && !url.startsWith("//")) return url;
+/**
+ * `url` resolved against `base` if the engine's URL rule (perso_core::url, through
+ * `isSafe`) allows it, else null: one rule for every renderer.
+ */
+export function safeUrl(url, base, isSafe) {
+  if (typeof url !== "string" || !isSafe(url)) return null;
   try {
     const parsed = new URL(url, base);
     return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.href : null;
@@ -37,8 +39,8 @@ function whyDisclosure(doc, why) {
     el(doc, "p", {}, `${why ? `${why} ` : ""}${DEVICE_NOTE}`));
 }
 
-function link(doc, cta, base, className, onClick) {
-  const href = safeUrl(cta?.url, base);
+function link(doc, cta, base, className, onClick, isSafe) {
+  const href = safeUrl(cta?.url, base, isSafe);
   if (!href || !cta?.label) return null;
   const anchor = el(doc, "a", { class: className, href, part: className }, cta.label);
   anchor.addEventListener("click", onClick);
@@ -55,24 +57,24 @@ function formatPrice(price, currency, locale) {
 }
 
 /** Content for a slot placement (banner, recommend, welcome); null for other kinds. */
-export function slotContent(doc, placed, { base, currency, locale, onClick }) {
+export function slotContent(doc, placed, { base, currency, locale, onClick, safeUrl: isSafe }) {
   const { action, why } = placed;
   switch (action.kind) {
     case "banner": {
-      const image = safeUrl(action.image, base);
+      const image = safeUrl(action.image, base, isSafe);
       return el(doc, "section", { class: "banner", part: "banner", "aria-label": action.title },
         image ? el(doc, "img", { src: image, alt: "" }) : null,
         el(doc, "h2", {}, action.title),
         action.body ? el(doc, "p", {}, action.body) : null,
-        link(doc, action.cta, base, "cta", onClick),
+        link(doc, action.cta, base, "cta", onClick, isSafe),
         whyDisclosure(doc, why));
     }
     case "welcome":
       return el(doc, "div", { class: "welcome", part: "welcome" }, action.text);
     case "recommend": {
       const items = (action.items ?? []).map((item) => {
-        const href = safeUrl(item.url, base);
-        const image = safeUrl(item.image, base);
+        const href = safeUrl(item.url, base, isSafe);
+        const image = safeUrl(item.image, base, isSafe);
         const body = [
           image ? el(doc, "img", { src: image, alt: "", loading: "lazy" }) : null,
           el(doc, "span", { class: "name" }, item.name),
@@ -99,7 +101,7 @@ let popupCount = 0;
  * Handlers: onDismiss() (closed before it was acted on), onClosed() (any close),
  * onClick(), onRegister(interests) -> reward or null.
  */
-export function openPopup(doc, placed, { base, onDismiss, onClosed = () => {}, onClick, onRegister }) {
+export function openPopup(doc, placed, { base, onDismiss, onClosed = () => {}, onClick, onRegister, safeUrl: isSafe }) {
   const { action, why } = placed;
   const modal = action.kind === "register" || action.display === "modal";
   const id = `perso-popup-${++popupCount}`;
@@ -126,7 +128,7 @@ export function openPopup(doc, placed, { base, onDismiss, onClosed = () => {}, o
       box.append(el(doc, "p", { class: "terms" }, hours >= 48 ? `Valid for ${Math.round(hours / 24)} days.` : `Valid for ${hours} hours.`));
     }
     if (action.terms) box.append(el(doc, "p", { class: "terms" }, action.terms));
-    const cta = link(doc, action.cta, base, "cta", onClick);
+    const cta = link(doc, action.cta, base, "cta", onClick, isSafe);
     if (cta) box.append(cta);
   } else if (action.kind === "register") {
     if (action.body) box.append(el(doc, "p", {}, action.body));

@@ -1,29 +1,27 @@
-// The browser runtime: one instance per page. It owns the visitor state, the cart and
-// consent, asks the engine for decisions and applies them to the page. Everything it
-// reads stays on the device; the only requests it makes are the bundle and signature GETs.
+// The browser runtime: one instance per page, orchestrating the parts that each do
+// one job — EngineHost (the wasm and its traps), the bundle loader (cache, network,
+// signature, freshness, quarantine), VisitorStore (the visitor's state on the
+// device), context.js (what the page knows), Placements (slots and pop-ups on the
+// page), triggers.js (when to show). Everything it reads stays on the device; the
+// only requests it makes are the engine's files and the bundle and signature GETs.
+import { PersoError } from "./kit/index.js";
 import { EngineHost } from "./engine-host.js";
-import { PersoError } from "./errors.js";
 import { DeviceStorage, STORAGE_KEYS } from "./storage.js";
-import { loadCachedBundle, verifyCached, fetchBundle, acceptBundle } from "./bundle-loader.js";
-import { collectContext, customerFromPage, pickCustomer, globalPrivacyControl, referrerHost, utmFrom, deviceType } from "./context.js";
+import { loadCachedBundle, verifyCached, fetchBundle, acceptBundle, quarantine } from "./bundle-loader.js";
+import { collectContext, customerFromPage, pickCustomer, globalPrivacyControl, pageFacts } from "./context.js";
 import { observeDataLayer, applyCartEvent, cartLineFromGa4 } from "./datalayer.js";
-import { armTrigger } from "./triggers.js";
-import { slotContent, openPopup } from "./render.js";
-import { adoptStyles } from "./styles.js";
+import { VisitorStore } from "./visitor-store.js";
+import { Placements } from "./placements.js";
 import { edgeSerial, readEdgeState, reportToEdge, shareCart } from "./edge-handoff.js";
 
-const SLOT_KINDS = new Set(["banner", "welcome", "recommend"]);
-const POPUP_KINDS = new Set(["offer", "register"]);
-
 export class Runtime {
-  /** `config`: see `start()` in perso.js. */
+  /** `config`: see `start()` in perso.js; `config.engineModule` is the wasm's compile promise. */
   constructor(win, config) {
     this.win = win;
     this.doc = win.document;
     this.config = config;
-    this.host = new EngineHost({ glueUrl: config.glueUrl, wasmUrl: config.wasmUrl });
+    this.host = new EngineHost(config.engineModule);
     this.reportedCodes = new Set();
-    this.pageStart = win.performance.now();
     this.consentState = {
       gpc: globalPrivacyControl(win),
       // "required": nothing is stored and nothing consent-gated is shown until granted.
@@ -35,22 +33,32 @@ export class Runtime {
       onUnavailable: (error) => this.#fail(new PersoError("storage_unavailable",
         `localStorage is unavailable (${error?.name ?? "error"}); perso keeps this visit's state in memory and decides from the page alone.`, error)),
     });
+    this.visitors = new VisitorStore(this.storage);
     this.cart = sanitizeCart(this.storage.getJSON(STORAGE_KEYS.cart));
     this.customer = customerFromPage(this.doc);
     this.custom = {};
-    this.state = null;
-    this.rendered = new Map(); // placement -> { key, campaign } currently shown in a slot
-    this.pending = new Map(); // placement -> { campaign, disarm } armed trigger
-    this.shownThisPage = new Set(); // interruptions already shown on this page
-    this.openPopups = new Map(); // campaign -> { close }
-    this.addToCartListeners = new Set();
-    this.thresholdTimers = [];
-    this.firstDecisionDone = false;
     this.ready = false;
+    this.bundleHash = null;
+    this.page = null; // the engine's page context for the current URL
     this.lastDecision = null;
     this.lastContext = null;
+    this.thresholdTimers = [];
+    this.firstDecisionDone = false;
     // Set when perso's edge worker personalized this page (docs/edge-deploy.md §1).
     this.edge = edgeSerial(this.doc) !== null ? { ackedMs: 0 } : null;
+    this.placements = new Placements(win, {
+      config,
+      edge: Boolean(this.edge),
+      onImpression: (placed) => this.#impression(placed),
+      onDismiss: (placed) => this.#dismiss(placed),
+      onClick: (placed) => this.#click(placed),
+      onRegister: (placed, answers) => this.#register(placed, answers),
+      onChat: (detail) => this.#emit("perso:chat", detail),
+      emit: (type, detail) => this.#emit(type, detail),
+      isBroken: () => Boolean(this.host.broken),
+      deviceType: () => this.page?.device?.type ?? "desktop",
+      safeUrl: (url) => Boolean(this.host.kit?.safeUrl(url)),
+    });
   }
 
   // ----- public API (window.perso and the object start() resolves to) -----
@@ -73,8 +81,10 @@ export class Runtime {
     if (personalization === this.consentState.personalization) return;
     this.consentState.personalization = personalization;
     this.storage.setPersistent(this.#mayPersist());
-    if (personalization && this.state) this.#saveState();
-    if (personalization) this.storage.setJSON(STORAGE_KEYS.cart, this.cart);
+    if (personalization) {
+      this.visitors.flush();
+      this.storage.setJSON(STORAGE_KEYS.cart, this.cart);
+    }
     this.redecide();
   }
 
@@ -88,14 +98,11 @@ export class Runtime {
     return this.lastDecision;
   }
 
-  explain() {
-    if (!this.ready) return null;
-    try {
-      return this.host.call((engine) => engine.explain(this.#context(), this.state, Date.now()));
-    } catch (error) {
-      this.#fail(error);
-      return null;
-    }
+  /** Why each campaign won, lost or was excluded (debug mode only: it names segments and rules). */
+  async explain() {
+    if (!this.config.debug || !this.ready || !this.cachedBytes) return null;
+    const { explain } = await import("./debug.js");
+    return explain(this.config, this.cachedBytes, this.visitors.bytes(), this.#context(), Date.now());
   }
 
   // ----- start-up -----
@@ -111,107 +118,85 @@ export class Runtime {
     });
     this.#watchNavigation();
 
-    // The network revalidation starts at once, in parallel with the engine's load.
-    const network = fetchBundle(this.win, this.config);
+    // The bundle GET was started with the engine's compile, by the script tag.
+    const network = this.config.bundleRequest ?? fetchBundle(this.win, this.config);
     network.catch(() => {}); // handled where it is awaited; not an unhandled rejection meanwhile
-    const cachedVerified = this.#verifyCachedEarly();
+    const cachedVerified = verifyCached(this.storage, this.config.keys).catch(() => null);
+    let kit;
     try {
-      await this.host.load();
+      kit = await this.host.load();
       this.win.performance.mark("perso:wasm-ready");
     } catch (error) {
       return this.#fail(error);
     }
     try {
-      this.#loadState();
+      this.#loadVisitor(kit);
     } catch (error) {
       return this.#fail(error);
     }
-    try {
-      const cached = await loadCachedBundle(this.storage, this.config.keys, this.host, await cachedVerified);
-      if (cached) {
+    const cached = await cachedVerified;
+    if (cached) {
+      try {
+        const loaded = loadCachedBundle(this.host, cached);
         this.win.performance.mark("perso:cached-bundle-ready");
-        this.cachedText = cached.text;
-        this.#useEngine(cached.engine);
+        this.#useEngine(loaded.engine, loaded.hash, cached.bytes);
+      } catch (error) {
+        // A cached bundle that no longer loads (or crashed the engine) is dropped.
+        this.storage.remove(STORAGE_KEYS.bundle);
+        if (error.code === "engine_trap") this.#fail(error);
       }
-    } catch (error) {
-      // A cached bundle that no longer verifies or compiles is dropped, not fatal.
-      this.storage.remove(STORAGE_KEYS.bundle);
-      if (error.code === "engine_trap") return this.#fail(error);
+      if (this.host.broken) {
+        // It crashed the engine (and is quarantined): a fresh instance takes the
+        // network's bundle, if that is another one.
+        this.bundleHash = null;
+        try {
+          this.#loadVisitor(this.host.reinstantiate());
+        } catch (error) {
+          return this.#fail(error);
+        }
+      }
     }
     try {
       const fetched = await network;
-      const engine = await acceptBundle(fetched, {
+      const accepted = await acceptBundle(fetched, {
         storage: this.storage,
         keys: this.config.keys,
         host: this.host,
-        currentText: this.cachedText,
+        currentHash: this.bundleHash,
       });
-      if (engine) this.#useEngine(engine);
+      if (accepted) this.#useEngine(accepted.engine, accepted.hash, fetched.bytes);
     } catch (error) {
       this.#fail(error);
     }
-    this.#revealSlots();
+    this.placements.revealAll();
   }
 
-  /** Checks the cached bundle's signature while the wasm loads (WebCrypto is async). */
-  async #verifyCachedEarly() {
-    try {
-      return await verifyCached(this.storage, this.config.keys);
-    } catch {
-      return null;
-    }
-  }
-
-  #loadState() {
-    const wasm = this.host.wasm;
-    const now = Date.now();
-    // The edge counted this page view and signed the state: take it as is.
+  #loadVisitor(kit) {
     const fromEdge = this.edge && this.#mayPersist() ? readEdgeState(this.doc) : null;
-    if (fromEdge) {
-      try {
-        this.state = this.host.call((_, glue) => glue.parseVisitorState(JSON.stringify(fromEdge.state)));
-        this.edge.ackedMs = fromEdge.ackedMs;
-        this.#saveState();
-        return;
-      } catch (error) {
-        if (error.code === "engine_trap") throw error;
-        // An unusable edge state: fall back to the device's own.
-      }
-    }
-    const stored = this.storage.get(STORAGE_KEYS.visitor);
-    let state = null;
-    if (stored) {
-      try {
-        state = this.host.call((_, glue) => glue.parseVisitorState(stored));
-      } catch (error) {
-        if (error.code === "engine_trap") throw error;
-        state = null; // unusable stored state: start afresh
-      }
-    }
-    if (!state) state = wasm.newVisitorState(randomId(this.win), now);
-    this.state = this.#pageView(state, now);
-    this.#saveState();
+    this.visitors.load(kit, { edgeBytes: fromEdge?.bytes, randomId: () => randomId(this.win), nowMs: Date.now() });
+    if (fromEdge) this.edge.ackedMs = fromEdge.ackedMs; // the edge counted this page view
+    this.pendingPageView = !fromEdge;
   }
 
-  #pageView(state, now) {
-    const referrer = this.doc.referrer;
-    const host = referrerHost(referrer);
-    const external = host && host !== this.win.location.hostname;
-    const page = { utm: utmFrom(new URL(this.win.location.href)) };
-    if (external) page.referrer_host = host;
-    return this.host.call((_, glue) => glue.pageView(state, page, now));
-  }
-
-  #useEngine(engine) {
+  #useEngine(engine, hash, bytes) {
     this.host.use(engine);
+    this.bundleHash = hash;
+    this.cachedBytes = bytes;
     this.ready = true;
+    this.page = this.host.call((e) => e.pageContext(pageFacts(this.win)));
+    if (this.pendingPageView) {
+      // The first engine counts this page view (the bundle's rules do not change it).
+      this.pendingPageView = false;
+      this.host.call((e) => e.pageView(this.visitors.visitor, this.page.pageView, Date.now()));
+      this.visitors.save();
+    }
     this.redecide();
   }
 
-  // ----- deciding and rendering -----
+  // ----- deciding -----
 
   #context() {
-    const context = collectContext(this.win, {
+    const context = collectContext(this.page, {
       cart: this.cart,
       customer: this.customer,
       consent: this.consentState,
@@ -225,11 +210,10 @@ export class Runtime {
   redecide() {
     if (!this.ready || this.host.broken) return;
     let decision;
-    let context;
     try {
-      context = this.#context();
+      const context = this.#context();
       const now = Date.now();
-      decision = this.host.call((engine) => engine.decide(context, this.state, now));
+      decision = this.host.call((engine) => engine.decide(context, this.visitors.visitor, now));
       this.#scheduleThresholds(now, decision.recheck_at_ms);
     } catch (error) {
       return this.#fail(error);
@@ -241,182 +225,49 @@ export class Runtime {
       holdouts: decision.holdouts ?? [],
     });
     if (!this.firstDecisionDone) this.win.performance.mark("perso:decided");
-    const decided = new Set();
-    for (const placed of decision.placements) {
-      decided.add(placed.placement);
-      this.#apply(placed);
-    }
-    for (const [placement, pending] of this.pending) {
-      if (!decided.has(placement)) {
-        pending.disarm();
-        this.pending.delete(placement);
-      }
-    }
-    for (const [placement] of this.rendered) {
-      if (!decided.has(placement)) this.#restoreDefault(placement);
-    }
-    this.#revealSlots();
+    this.placements.apply(decision);
     if (!this.firstDecisionDone) {
       this.firstDecisionDone = true;
       this.win.performance.mark("perso:first-decision");
     }
-    if (this.config.debug) this.#debug(context);
+    if (this.config.debug) this.#debug();
   }
 
-  #apply(placed) {
-    if (this.#adoptFromEdge(placed)) return;
-    const kind = placed.action.kind;
-    const existing = this.pending.get(placed.placement);
-    if (existing && existing.campaign === placed.campaign) return; // already waiting for its trigger
-    if (existing) {
-      existing.disarm();
-      this.pending.delete(placed.placement);
-    }
-    if (SLOT_KINDS.has(kind)) {
-      const slot = this.#slot(placed.placement);
-      if (!slot) return;
-      const key = `${placed.campaign}|${placed.variant ?? ""}|${JSON.stringify(placed.action)}`;
-      if (this.rendered.get(placed.placement)?.key === key) return;
-      if (!this.rendered.has(placed.placement) && !this.#maySwap(slot)) return;
-      this.#arm(placed, () => this.#renderSlot(slot, placed, key));
-    } else if (POPUP_KINDS.has(kind) || kind === "chat") {
-      if (this.shownThisPage.has(placed.campaign)) return;
-      // One pop-up per placement at a time: the next waits for a re-decision after this one closes.
-      if ([...this.openPopups.values()].some((open) => open.placement === placed.placement)) return;
-      this.#arm(placed, () => (kind === "chat" ? this.#chat(placed) : this.#popup(placed)));
-    }
-  }
+  // ----- what the shopper did -----
 
-  /**
-   * A slot the edge already filled with this very campaign is kept as it is: no
-   * re-render, no flicker, and no second impression (the edge recorded it); its links
-   * and dismiss button are wired to the runtime.
-   */
-  #adoptFromEdge(placed) {
-    if (!this.edge) return false;
-    const current = this.rendered.get(placed.placement);
-    if (current?.adopted) return current.campaign === placed.campaign;
-    const slot = this.#slot(placed.placement);
-    if (!slot || slot.getAttribute("data-perso-rendered") !== placed.campaign) return false;
-    this.rendered.set(placed.placement, { key: null, campaign: placed.campaign, slot, adopted: true });
-    if (placed.interruption) this.shownThisPage.add(placed.campaign);
-    slot.setAttribute("data-perso-decided", "");
-    for (const link of slot.querySelectorAll("a[href]")) link.addEventListener("click", () => this.#click(placed));
-    const dismiss = slot.querySelector("form.perso-dismiss");
-    dismiss?.addEventListener("submit", (event) => {
-      event.preventDefault();
-      this.#dismiss(placed);
-      slot.replaceChildren();
-    });
-    this.#emit("perso:impression", ids(placed));
-    return true;
-  }
-
-  #arm(placed, show) {
-    if ((placed.trigger?.on ?? "now") === "now") {
-      show(); // synchronously, while a waiting slot is still hidden
-      return;
-    }
-    const disarm = armTrigger(this.win, placed.trigger, () => {
-      this.pending.delete(placed.placement);
-      if (this.host.broken) return;
-      show();
-    }, {
-      pageStart: this.pageStart,
-      deviceType: deviceType(this.win),
-      onAddToCart: (fn) => {
-        this.addToCartListeners.add(fn);
-        return () => this.addToCartListeners.delete(fn);
-      },
-    });
-    this.pending.set(placed.placement, { campaign: placed.campaign, disarm });
-  }
-
-  #slot(placement) {
-    return this.doc.querySelector(`[data-perso-slot="${CSS.escape(placement)}"]`);
-  }
-
-  /**
-   * Default content already seen by the shopper is never swapped: a slot may change
-   * only while it is still hidden (waiting for perso), empty, or out of view.
-   */
-  #maySwap(slot) {
-    const hasDefault = [...slot.childNodes].some((node) => node.nodeType === 1 || node.textContent.trim() !== "");
-    if (!hasDefault) return true;
-    if (!slot.isConnected) return false;
-    if (this.win.getComputedStyle(slot).visibility === "hidden") return true;
-    const box = slot.getBoundingClientRect();
-    return box.bottom < 0 || box.top > this.win.innerHeight;
-  }
-
-  #renderSlot(slot, placed, key) {
-    if (!this.rendered.has(placed.placement) && !this.#maySwap(slot)) return;
-    const content = slotContent(this.doc, placed, {
-      base: this.win.location.href,
-      currency: this.config.currency,
-      locale: this.win.navigator.language,
-      onClick: () => this.#click(placed),
-    });
-    if (!content) return;
-    const root = slot.shadowRoot ?? slot.attachShadow({ mode: "open" });
-    adoptStyles(root);
-    root.replaceChildren(content);
-    slot.setAttribute("data-perso-campaign", placed.campaign);
-    slot.setAttribute("data-perso-decided", "");
-    const first = this.rendered.get(placed.placement)?.campaign !== placed.campaign;
-    this.rendered.set(placed.placement, { key, campaign: placed.campaign, slot });
-    if (first) this.#impression(placed);
-  }
-
-  #restoreDefault(placement) {
-    const slot = this.#slot(placement);
-    this.rendered.delete(placement);
-    if (!slot?.shadowRoot) return;
-    slot.shadowRoot.replaceChildren(this.doc.createElement("slot"));
-    slot.removeAttribute("data-perso-campaign");
-  }
-
-  #popup(placed) {
-    this.shownThisPage.add(placed.campaign);
-    const popup = openPopup(this.doc, placed, {
-      base: this.win.location.href,
-      onDismiss: () => this.#dismiss(placed),
-      onClosed: () => this.openPopups.delete(placed.campaign),
-      onClick: () => this.#click(placed),
-      onRegister: (interests) => this.#register(placed, interests),
-    });
-    this.openPopups.set(placed.campaign, { ...popup, placement: placed.placement });
-    this.#impression(placed);
-  }
-
-  #chat(placed) {
-    this.shownThisPage.add(placed.campaign);
-    const detail = { campaign: placed.campaign, variant: placed.variant ?? null, message: placed.action.message ?? null, topic: placed.action.topic ?? null };
-    this.#emit("perso:chat", detail);
+  #record(update) {
     try {
-      this.config.onChat?.(detail);
+      this.host.call((engine) => update(engine, this.visitors.visitor, Date.now()));
+      this.visitors.save();
     } catch (error) {
-      console.warn("perso: the onChat callback threw", error);
+      this.#fail(error);
     }
-    this.#impression(placed);
   }
 
   #impression(placed) {
-    this.#updateState((engine) => engine.recordImpression(this.state, placed.campaign, Date.now()));
+    this.#record((engine, visitor, now) => engine.recordImpression(visitor, placed.campaign, now));
     this.#tellEdge({ t: "impression", c: placed.campaign });
     this.#emit("perso:impression", ids(placed));
   }
 
   #dismiss(placed) {
-    this.#updateState((engine) => engine.recordDismissal(this.state, placed.campaign, Date.now()));
+    this.#record((engine, visitor, now) => engine.recordDismissal(visitor, placed.campaign, now));
     this.#tellEdge({ t: "dismiss", c: placed.campaign });
     this.#emit("perso:dismiss", ids(placed));
   }
 
   #click(placed) {
-    this.#updateState((engine) => engine.recordClick(this.state, placed.campaign, Date.now()));
+    this.#record((engine, visitor, now) => engine.recordClick(visitor, placed.campaign, now));
     this.#tellEdge({ t: "click", c: placed.campaign });
     this.#emit("perso:click", ids(placed));
+  }
+
+  #register(placed, answers) {
+    this.#tellEdge({ t: "register", interests: answers });
+    this.#record((engine, visitor, now) => engine.register(visitor, answers, now));
+    this.#emit("perso:click", ids(placed));
+    queueMicrotask(() => this.redecide());
+    return placed.action.reward ?? null;
   }
 
   /** On an edge page, what happened here reaches the edge's next decision (never without consent). */
@@ -424,32 +275,18 @@ export class Runtime {
     if (this.edge && this.#mayPersist()) reportToEdge(this.doc, this.win, { ...event, at: Date.now() }, this.edge.ackedMs);
   }
 
-  #register(placed, interests) {
-    this.#tellEdge({ t: "register", interests });
-    this.#updateState((_, glue) => glue.register(this.state, interests, Date.now()));
-    this.#emit("perso:click", ids(placed));
-    queueMicrotask(() => this.redecide());
-    return placed.action.reward ?? null;
-  }
-
-  #updateState(update) {
-    if (!this.state) return;
-    try {
-      this.state = this.host.call((engine, glue) => update(engine, glue));
-      this.#saveState();
-    } catch (error) {
-      this.#fail(error);
-    }
-  }
-
-  #saveState() {
-    this.storage.set(STORAGE_KEYS.visitor, JSON.stringify(this.state));
-  }
-
   #cartChanged(added) {
     this.storage.setJSON(STORAGE_KEYS.cart, this.cart);
     if (this.edge && this.#mayPersist()) shareCart(this.doc, this.win, this.cart);
-    if (added) for (const listener of [...this.addToCartListeners]) listener();
+    if (this.ready && !this.host.broken) {
+      try {
+        this.host.call(() => this.visitors.visitor.touch(Date.now()));
+        this.visitors.save();
+      } catch (error) {
+        return this.#fail(error);
+      }
+    }
+    if (added) this.placements.addedToCart();
     this.redecide();
   }
 
@@ -463,7 +300,7 @@ export class Runtime {
       this.thresholdTimers.push(this.win.setTimeout(() => this.redecide(), recheckAtMs - now + 20));
     }
     const thresholds = this.host.call((engine) => engine.timeOnSiteThresholds());
-    const elapsedS = (now - this.state.session.start_ms) / 1000;
+    const elapsedS = (now - this.visitors.visitor.sessionStartMs) / 1000;
     for (const seconds of thresholds) {
       if (seconds <= elapsedS) continue;
       // A few ms past the threshold so the engine sees it crossed.
@@ -471,7 +308,7 @@ export class Runtime {
     }
   }
 
-  // ----- SPA navigation, reveal, errors, events -----
+  // ----- SPA navigation, errors, events -----
 
   #watchNavigation() {
     const history = this.win.history;
@@ -480,19 +317,12 @@ export class Runtime {
       const path = this.win.location.pathname + this.win.location.search;
       if (path === lastPath) return;
       lastPath = path;
-      this.pageStart = this.win.performance.now();
-      this.shownThisPage.clear();
-      for (const pending of this.pending.values()) pending.disarm();
-      this.pending.clear();
-      // Slots the router replaced are gone; slots still on the page keep what they show
-      // until the new decision updates or restores them.
-      for (const [placement, shown] of this.rendered) {
-        if (!shown.slot.isConnected) this.rendered.delete(placement);
-      }
-      if (this.state && !this.host.broken) {
+      this.placements.navigated();
+      if (this.ready && !this.host.broken) {
         try {
-          this.state = this.#pageView(this.state, Date.now());
-          this.#saveState();
+          this.page = this.host.call((e) => e.pageContext(pageFacts(this.win)));
+          this.host.call((e) => e.pageView(this.visitors.visitor, this.page.pageView, Date.now()));
+          this.visitors.save();
         } catch (error) {
           return this.#fail(error);
         }
@@ -508,13 +338,6 @@ export class Runtime {
     this.win.addEventListener("popstate", onNavigate);
   }
 
-  /** Marks every slot decided so the anti-flicker CSS reveals it (perso is done with it). */
-  #revealSlots() {
-    for (const slot of this.doc.querySelectorAll("[data-perso-slot]:not([data-perso-decided])")) {
-      slot.setAttribute("data-perso-decided", "");
-    }
-  }
-
   /** Reports an error once per code: one console message and one `perso:error` event. */
   fail(error) {
     this.#fail(error);
@@ -522,40 +345,40 @@ export class Runtime {
 
   #fail(error) {
     const code = error?.code ?? "internal";
-    if (code === "engine_trap") this.#dropRendering();
+    if (code === "engine_trap") {
+      // The bundle in use crashed the engine: quarantined on this device, defaults back.
+      if (this.bundleHash) quarantine(this.storage, { hash: this.bundleHash, serial: this.lastDecision?.serial ?? null });
+      this.ready = false;
+      this.placements.dropAll();
+      for (const id of this.thresholdTimers.splice(0)) this.win.clearTimeout(id);
+    }
     // Storage trouble is not fatal (perso goes on in memory): slots still wait for the decision.
-    if (code !== "storage_unavailable") this.#revealSlots();
+    if (code !== "storage_unavailable") this.placements.revealAll();
     if (this.reportedCodes.has(code)) return;
     this.reportedCodes.add(code);
     console.warn(`perso: ${error?.message ?? error} (code ${code}); the page keeps its default content.`);
     this.#emit("perso:error", { code, message: String(error?.message ?? error) });
   }
 
-  /** After a trap: back to the page's defaults everywhere, nothing pending. */
-  #dropRendering() {
-    this.ready = false;
-    for (const pending of this.pending.values()) pending.disarm();
-    this.pending.clear();
-    for (const [placement] of this.rendered) this.#restoreDefault(placement);
-    for (const popup of [...this.openPopups.values()]) popup.close("error");
-    this.openPopups.clear();
-    for (const id of this.thresholdTimers.splice(0)) this.win.clearTimeout(id);
-  }
-
   #emit(type, detail) {
     this.doc.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
-  #debug(context) {
-    let explanation = null;
+  async #debug() {
     try {
-      explanation = this.host.call((engine) => engine.explain(context, this.state, Date.now()));
+      const explanation = await this.explain();
+      const { showDebugOverlay, stateJson } = await import("./debug.js");
+      const snapshot = {
+        context: this.lastContext,
+        explanation,
+        decision: this.lastDecision,
+        state: await stateJson(this.config, this.visitors.bytes()),
+        consent: this.consentState,
+      };
+      showDebugOverlay(this.doc, snapshot);
     } catch (error) {
-      return this.#fail(error);
+      this.#fail(error);
     }
-    const snapshot = { context, explanation, decision: this.lastDecision, state: this.state, consent: this.consentState };
-    // Loaded only with ?perso_debug=1, so shoppers never download it.
-    import("./debug.js").then(({ showDebugOverlay }) => showDebugOverlay(this.doc, snapshot));
   }
 
   #mayPersist() {

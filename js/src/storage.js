@@ -4,11 +4,15 @@
 
 /** Every key perso writes. Nothing else is ever stored (checked by the privacy test). */
 export const STORAGE_KEYS = Object.freeze({
-  visitor: "perso:v1:visitor", // the engine's VisitorState (visits, session, caps, interests)
+  visitor: "perso:v2:visitor", // the engine's visitor state, compact form in base64 (visits, session, caps, interests)
   cart: "perso:v1:cart", // cart lines seen on earlier pages of this device
-  bundle: "perso:v1:bundle", // last good bundle text, its signature file and serial
+  bundle: "perso:v2:bundle", // last good compiled bundle (base64), its signature file and serial
   serial: "perso:v1:serial", // highest bundle serial accepted (anti-rollback)
+  quarantine: "perso:v1:quarantine", // SHA-256 of bundles that crashed the engine here: never used again
 });
+
+/** Keys of earlier formats: removed when found (their content is not readable any more). */
+export const LEGACY_KEYS = Object.freeze(["perso:v1:visitor", "perso:v1:bundle"]);
 
 /** Largest value perso writes under one key; larger values are kept in memory only. */
 export const MAX_VALUE_CHARS = 256 * 1024;
@@ -20,6 +24,17 @@ export class DeviceStorage {
     this.memory = new Map();
     this.persistent = false;
     this.setPersistent(persistent);
+    this.#dropLegacy();
+  }
+
+  #dropLegacy() {
+    for (const key of LEGACY_KEYS) {
+      try {
+        globalThis.localStorage?.removeItem(key);
+      } catch {
+        // Storage disabled: nothing to remove.
+      }
+    }
   }
 
   /** Switches persistence on or off (consent changes); off also erases perso's keys. */

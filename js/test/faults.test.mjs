@@ -5,11 +5,15 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import {
-  launchBrowser, startDemo, instrumentPage, settled, persoEvents, slotText, makeSigningKey, shot,
+  launchBrowser, startDemo, instrumentPage, settled, persoEvents, slotText, makeSigningKey, shot, compileBundle,
 } from "./helpers.mjs";
 import { STORAGE_KEYS } from "../src/storage.js";
 
 const BUNDLE_TEXT = readFileSync(new URL("../../www/bundle.json", import.meta.url), "utf8");
+/** The default bundle as hosts load it (compiled). */
+const BUNDLE = compileBundle(Buffer.from(BUNDLE_TEXT));
+/** Text edits in the compiled bundle's host section (what shoppers see). */
+const editText = (bytes, from, to) => Buffer.from(Buffer.from(bytes).toString("latin1").replace(from, to), "latin1");
 const GADGETS = "https://gadgets.com/reviews/quiet-pro";
 
 let demo;
@@ -24,19 +28,19 @@ after(async () => {
   await demo?.close();
 });
 
-/** A bundle variant: `edit(bundleObject)` then serialized. */
+/** A bundle variant: `edit(bundleObject)`, then compiled as `perso publish` would. */
 function bundleWith(edit) {
   const bundle = JSON.parse(BUNDLE_TEXT);
   edit(bundle);
-  return JSON.stringify(bundle, null, 1);
+  return compileBundle(Buffer.from(JSON.stringify(bundle, null, 1)));
 }
 
 /** Serves `body` (and `sig`) at the bundle URLs for this page. */
 async function serveBundle(page, { body, status = 200, sig, sigStatus = 200 }) {
-  await page.route(`${demo.url}/perso/bundle.json`, (route) =>
-    route.fulfill({ status, contentType: "application/json", body }));
+  await page.route(`${demo.url}/perso/bundle.bin`, (route) =>
+    route.fulfill({ status, contentType: "application/octet-stream", body }));
   if (sig !== undefined) {
-    await page.route(`${demo.url}/perso/bundle.json.sig`, (route) =>
+    await page.route(`${demo.url}/perso/bundle.bin.sig`, (route) =>
       route.fulfill({ status: sigStatus, contentType: "application/json", body: sig }));
   }
 }
@@ -87,7 +91,7 @@ test("bundle 500: defaults, one error", async () => {
 
 test("signature file missing: defaults, one error", async () => {
   const { context, page, log } = await newPage();
-  await serveBundle(page, { body: BUNDLE_TEXT, sig: "not found", sigStatus: 404 });
+  await serveBundle(page, { body: BUNDLE, sig: "not found", sigStatus: 404 });
   await page.goto(`${demo.url}/`, { referer: GADGETS });
   assert.match((await assertOneError(page, log, "bundle_fetch")).message, /signature/);
   await context.close();
@@ -95,26 +99,34 @@ test("signature file missing: defaults, one error", async () => {
 
 test("truncated bundle (original signature): refused by the signature check", async () => {
   const { context, page, log } = await newPage();
-  await serveBundle(page, { body: BUNDLE_TEXT.slice(0, 2000), sig: await demo.key.sign(BUNDLE_TEXT) });
+  await serveBundle(page, { body: BUNDLE.subarray(0, 2000), sig: await demo.key.sign(BUNDLE) });
   await page.goto(`${demo.url}/`, { referer: GADGETS });
   await assertOneError(page, log, "signature_mismatch");
   await context.close();
 });
 
-test("truncated bundle signed as it is: refused by the engine with a JSON error", async () => {
+test("truncated bundle signed as it is: refused by the engine, naming the section", async () => {
   const { context, page, log } = await newPage();
-  const truncated = BUNDLE_TEXT.slice(0, 2000);
+  const truncated = BUNDLE.subarray(0, 2000);
   await serveBundle(page, { body: truncated, sig: await demo.key.sign(truncated) });
   await page.goto(`${demo.url}/`, { referer: GADGETS });
-  await assertOneError(page, log, "bundle_json");
+  assert.match((await assertOneError(page, log, "bundle_invalid")).message, /truncated/);
+  await context.close();
+});
+
+test("a JSON bundle where the compiled form belongs: refused, saying to publish bundle.bin", async () => {
+  const { context, page, log } = await newPage();
+  await serveBundle(page, { body: BUNDLE_TEXT, sig: await demo.key.sign(BUNDLE_TEXT) });
+  await page.goto(`${demo.url}/`, { referer: GADGETS });
+  assert.match((await assertOneError(page, log, "bundle_format")).message, /perso publish/);
   await context.close();
 });
 
 test("tampered bundle (one offer changed after signing): refused", async () => {
   const { context, page, log } = await newPage();
-  const tampered = BUNDLE_TEXT.replace("10% off your next purchase", "90% off your next purchase");
-  assert.notEqual(tampered, BUNDLE_TEXT);
-  await serveBundle(page, { body: tampered, sig: await demo.key.sign(BUNDLE_TEXT) });
+  const tampered = editText(BUNDLE, "10% off your next purchase", "90% off your next purchase");
+  assert.ok(!tampered.equals(BUNDLE));
+  await serveBundle(page, { body: tampered, sig: await demo.key.sign(BUNDLE) });
   await page.goto(`${demo.url}/`, { referer: GADGETS });
   await assertOneError(page, log, "signature_mismatch");
   await context.close();
@@ -123,7 +135,7 @@ test("tampered bundle (one offer changed after signing): refused", async () => {
 test("bundle signed with another key: refused", async () => {
   const { context, page, log } = await newPage();
   const stranger = await makeSigningKey("demo");
-  await serveBundle(page, { body: BUNDLE_TEXT, sig: await stranger.sign(BUNDLE_TEXT) });
+  await serveBundle(page, { body: BUNDLE, sig: await stranger.sign(BUNDLE) });
   await page.goto(`${demo.url}/`, { referer: GADGETS });
   await assertOneError(page, log, "signature_mismatch");
   await context.close();
@@ -141,7 +153,7 @@ test("key rotation: data-key with kids picks the signature's key; an unknown kid
   // Signed by the new key under its kid, the page trusting both keys: accepted.
   let { context, page } = await newPage();
   await rewriteKeys(page, `demo:${demo.key.publicKeyBase64} 2027:${next.publicKeyBase64}`);
-  await serveBundle(page, { body: BUNDLE_TEXT, sig: await next.sign(BUNDLE_TEXT, "2027") });
+  await serveBundle(page, { body: BUNDLE, sig: await next.sign(BUNDLE, "2027") });
   await page.goto(`${demo.url}/`, { referer: GADGETS });
   await settled(page);
   assert.match(await slotText(page, "hero"), /Gadgets\.com readers/);
@@ -152,7 +164,7 @@ test("key rotation: data-key with kids picks the signature's key; an unknown kid
   let log;
   ({ context, page, log } = await newPage());
   await rewriteKeys(page, `demo:${demo.key.publicKeyBase64}`);
-  await serveBundle(page, { body: BUNDLE_TEXT, sig: await next.sign(BUNDLE_TEXT, "2027") });
+  await serveBundle(page, { body: BUNDLE, sig: await next.sign(BUNDLE, "2027") });
   await page.goto(`${demo.url}/`, { referer: GADGETS });
   assert.match((await assertOneError(page, log, "signature_untrusted")).message, /"2027"/);
   await context.close();
@@ -170,12 +182,12 @@ test("expired bundle: refused", async () => {
   await context.close();
 });
 
-test("oversized bundle: refused before it is parsed", async () => {
+test("oversized bundle: refused while it streams, before it is loaded", async () => {
   const { context, page, log } = await newPage();
-  const huge = BUNDLE_TEXT + " ".repeat(600 * 1024); // valid JSON, validly signed, too big
+  const huge = Buffer.concat([BUNDLE, Buffer.alloc(1100 * 1024)]); // validly signed, too big
   await serveBundle(page, { body: huge, sig: await demo.key.sign(huge) });
   await page.goto(`${demo.url}/`, { referer: GADGETS });
-  assert.match((await assertOneError(page, log, "bundle_too_large")).message, /at most 524288/);
+  assert.match((await assertOneError(page, log, "bundle_too_large")).message, /the limit is 1048576 bytes/);
   await context.close();
 });
 
@@ -213,7 +225,7 @@ test("cached bundle decides before the network: the page decides even when the b
   await page.goto(`${demo.url}/`, { referer: GADGETS });
   await settled(page);
   // Next page: the bundle request never answers; the cached copy is enough.
-  await page.route(`${demo.url}/perso/bundle.json`, () => {});
+  await page.route(`${demo.url}/perso/bundle.bin`, () => {});
   await page.goto(`${demo.url}/category/audio`);
   await settled(page);
   assert.match(await slotText(page, "hero"), /Gadgets\.com readers/);
@@ -253,7 +265,7 @@ test("localStorage full (QuotaExceededError on writes): in memory, one error, no
 
 test("the wasm fails to load: defaults, one error", async () => {
   const { context, page, log } = await newPage();
-  await page.route(`${demo.url}/perso/pkg/perso_bg.wasm`, (route) => route.fulfill({ status: 404, body: "" }));
+  await page.route(`${demo.url}/perso/perso_bg.wasm`, (route) => route.fulfill({ status: 404, body: "" }));
   await page.goto(`${demo.url}/`, { referer: GADGETS });
   await assertOneError(page, log, "wasm_load");
   await context.close();
@@ -310,11 +322,11 @@ test("a cached bundle edited on the device is not used: dropped and replaced fro
   await settled(page);
   await page.evaluate((key) => {
     const cached = JSON.parse(localStorage.getItem(key));
-    cached.text = cached.text.replace("10% off your next purchase", "90% off your next purchase");
+    cached.bin = btoa(atob(cached.bin).replace("10% off your next purchase", "90% off your next purchase"));
     localStorage.setItem(key, JSON.stringify(cached));
   }, STORAGE_KEYS.bundle);
   // The network is slow this time: nothing may be decided from the edited copy meanwhile.
-  await page.route(`${demo.url}/perso/bundle.json`, async (route) => {
+  await page.route(`${demo.url}/perso/bundle.bin`, async (route) => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     await route.continue();
   });
@@ -322,7 +334,64 @@ test("a cached bundle edited on the device is not used: dropped and replaced fro
   await settled(page);
   const decisions = await persoEvents(page, "perso:decision");
   assert.equal(decisions.length, 1, "one decision, from the network's bundle");
-  const stored = await page.evaluate((key) => JSON.parse(localStorage.getItem(key)).text, STORAGE_KEYS.bundle);
+  const stored = await page.evaluate((key) => atob(JSON.parse(localStorage.getItem(key)).bin), STORAGE_KEYS.bundle);
   assert.ok(stored.includes("10% off your next purchase") && !stored.includes("90%"));
+  await context.close();
+});
+
+test("a cached bundle that crashes the engine is quarantined: the same page takes the network's next bundle, later visits never use it", async () => {
+  const { context, page, log } = await newPage();
+  // The engine traps whenever it decides with a bundle of serial 5: a bundle that
+  // crashes the engine, as a compiler bug could make one (test instrumentation only).
+  await page.addInitScript(() => {
+    const { instantiate } = WebAssembly;
+    WebAssembly.instantiate = async (...args) => {
+      const result = await instantiate(...args);
+      const instance = result.instance ?? result;
+      let serial = 0;
+      const real = instance.exports;
+      const exports = { ...real };
+      exports.engine_load = (ptr, len, ...rest) => {
+        serial = Number(new DataView(real.memory.buffer).getBigUint64(ptr + 8, true));
+        return real.engine_load(ptr, len, ...rest);
+      };
+      exports.engine_decide = (...args) => {
+        if (serial === 5) throw new WebAssembly.RuntimeError("unreachable");
+        return real.engine_decide(...args);
+      };
+      // The glue checks `instanceof WebAssembly.Instance`.
+      const wrapped = Object.create(WebAssembly.Instance.prototype, { exports: { value: exports } });
+      return result.instance ? { module: result.module, instance: wrapped } : wrapped;
+    };
+  });
+  const five = bundleWith((b) => {
+    b.serial = 5;
+  });
+  const six = bundleWith((b) => {
+    b.serial = 6;
+  });
+  // Visit 1: serial 5 arrives from the network and crashes on its first decision.
+  await serveBundle(page, { body: five, sig: await demo.key.sign(five) });
+  await page.goto(`${demo.url}/`, { referer: GADGETS });
+  await assertOneError(page, log, "engine_trap");
+  const quarantine = await page.evaluate((k) => JSON.parse(localStorage.getItem(k)), STORAGE_KEYS.quarantine);
+  assert.equal(quarantine.length, 1, "the bundle that crashed is remembered");
+  // Visit 2: serial 6 is published; it is used, nothing crashes.
+  await page.unrouteAll();
+  await serveBundle(page, { body: six, sig: await demo.key.sign(six) });
+  log.console.length = 0;
+  await page.goto(`${demo.url}/category/audio`);
+  await settled(page);
+  assert.equal(await page.evaluate(() => window.perso.decision()?.serial), 6);
+  assert.deepEqual(await persoEvents(page, "perso:error"), []);
+  // Visit 3: the network serves serial 5 again (a stale CDN): refused, serial 6 stays.
+  await page.unrouteAll();
+  await serveBundle(page, { body: five, sig: await demo.key.sign(five) });
+  await page.goto(`${demo.url}/category/audio`);
+  await settled(page);
+  await page.waitForFunction(() => window.__persoEvents.some((e) => e.type === "perso:error"));
+  assert.equal(await page.evaluate(() => window.perso.decision()?.serial), 6, "the cached serial 6 decided");
+  const errors = await persoEvents(page, "perso:error");
+  assert.ok(errors.some((e) => ["bundle_quarantined", "rollback"].includes(e.detail.code)), JSON.stringify(errors));
   await context.close();
 });

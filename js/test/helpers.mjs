@@ -76,3 +76,19 @@ export const slotText = (page, placement) =>
 
 export const popupText = (page) =>
   page.evaluate(() => [...document.querySelectorAll("perso-popup")].map((h) => h.shadowRoot.textContent).join("\n"));
+
+export { compileBundle } from "../serve.mjs";
+
+const tools = (await import("node:module")).createRequire(import.meta.url)("../../pkg-node/perso.js");
+
+/** The visitor state a page stored (perso's compact form), as JSON, read with the full engine. */
+export async function storedVisitor(page) {
+  const text = await page.evaluate(() => localStorage.getItem("perso:v2:visitor"));
+  if (!text) return null;
+  const visitor = tools.Visitor.fromBytes(Buffer.from(text, "base64"));
+  try {
+    return JSON.parse(visitor.toJson());
+  } finally {
+    visitor.free();
+  }
+}

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  launchBrowser, startDemo, instrumentPage, settled, persoEvents, slotText, popupText, shot,
+  launchBrowser, startDemo, instrumentPage, settled, persoEvents, slotText, popupText, shot, storedVisitor,
 } from "./helpers.mjs";
 import { STORAGE_KEYS } from "../src/storage.js";
 
@@ -36,12 +36,12 @@ async function assertPrivacy(log, origin) {
   }
   const dataRequests = perso.filter((r) => !/^\/perso\/(pkg\/)?[\w.-]+\.(js|wasm|css)$/.test(r.url.pathname));
   for (const request of dataRequests) {
-    assert.match(request.url.pathname, /^\/perso\/bundle\.json(\.sig)?$/, `perso requested ${request.url.href}`);
+    assert.match(request.url.pathname, /^\/perso\/bundle\.bin(\.sig)?$/, `perso requested ${request.url.href}`);
     assert.equal(request.method, "GET");
     assert.equal(request.url.search, "", "the bundle GET carries no query string");
     assert.ok(!("referer" in request.headers), "the bundle GET carries no Referer (it could hold the page URL)");
   }
-  assert.ok(dataRequests.some((r) => r.url.pathname === "/perso/bundle.json"), "the bundle was fetched");
+  assert.ok(dataRequests.some((r) => r.url.pathname === "/perso/bundle.bin"), "the bundle was fetched");
 }
 
 async function assertStorage(context, page) {
@@ -156,7 +156,7 @@ test("scenario 2: anonymous visitor registers interests for free shipping; banne
   await page.locator("perso-popup button[type=submit]").click();
   assert.match(await popupText(page), /WELCOMESHIP/);
   await shot(page, "s2-3-registered");
-  const stored = await page.evaluate((key) => JSON.parse(localStorage.getItem(key)), STORAGE_KEYS.visitor);
+  const stored = await storedVisitor(page);
   assert.deepEqual(stored.interests, ["audio"]);
   assert.equal(stored.registered, true);
   await page.keyboard.press("Escape");

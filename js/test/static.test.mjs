@@ -3,10 +3,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
-import { STORAGE_KEYS } from "../src/storage.js";
+import { STORAGE_KEYS, LEGACY_KEYS } from "../src/storage.js";
 
-const srcDir = new URL("../src/", import.meta.url);
-const sources = readdirSync(srcDir).filter((f) => f.endsWith(".js")).map((f) => [f, readFileSync(new URL(f, srcDir), "utf8")]);
+const read = (dir) => readdirSync(dir).filter((f) => f.endsWith(".js")).map((f) => [f, readFileSync(new URL(f, dir), "utf8")]);
+const sources = [...read(new URL("../src/", import.meta.url)), ...read(new URL("../src/kit/", import.meta.url))];
 
 test("no eval, new Function, string timers or HTML sinks in the runtime", () => {
   const forbidden = [/\beval\s*\(/, /new\s+Function\s*\(/, /\.innerHTML\b/, /\.outerHTML\b/, /insertAdjacentHTML/, /document\.write/, /setTimeout\(\s*["'`]/, /createContextualFragment/];
@@ -17,10 +17,11 @@ test("no eval, new Function, string timers or HTML sinks in the runtime", () => 
 
 test("the runtime writes only the documented localStorage keys", () => {
   const documented = readFileSync(new URL("../../docs/browser-runtime.md", import.meta.url), "utf8");
-  for (const key of Object.values(STORAGE_KEYS)) assert.ok(documented.includes(`\`${key}\``), `${key} is documented`);
+  for (const key of [...Object.values(STORAGE_KEYS), ...LEGACY_KEYS]) assert.ok(documented.includes(`\`${key}\``), `${key} is documented`);
   for (const [file, text] of sources) {
     for (const match of text.matchAll(/["'`](perso:v\d+:[\w-]+)["'`]/g)) {
-      assert.ok(Object.values(STORAGE_KEYS).includes(match[1]), `${file} names an undeclared key ${match[1]}`);
+      const declared = Object.values(STORAGE_KEYS).includes(match[1]) || LEGACY_KEYS.includes(match[1]);
+      assert.ok(declared, `${file} names an undeclared key ${match[1]}`);
     }
     assert.doesNotMatch(text, /document\.cookie/, `${file} touches cookies`);
   }

@@ -29,6 +29,32 @@ export function hostSection(bytes) {
 export const isCompiledBundle = (bytes) =>
   bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x52 && bytes[2] === 0x53 && bytes[3] === 0x4f;
 
+/** Whether the output words of a decision only name what the bundle has (see `#readDecision`). */
+function decisionWellFormed(words, host) {
+  const campaigns = host.campaigns.length;
+  const length = words.length;
+  let i = 0;
+  if (length < 1) return false;
+  const count = words[i++];
+  if (count > host.placements.length || 1 + count * 6 > length) return false;
+  for (let k = 0; k < count; k++, i += 6) {
+    if (words[i] >= host.placements.length || words[i + 1] >= campaigns || words[i + 3] > 2) return false;
+    const variants = host.campaigns[words[i + 1]].variants?.length ?? 0;
+    if (words[i + 2] !== NONE && words[i + 2] >= variants) return false;
+  }
+  for (let list = 0; list < 2; list++) {
+    if (i >= length) return false;
+    const n = words[i++];
+    if (i + n > length) return false;
+    for (let k = 0; k < n; k++) if (words[i++] >= campaigns) return false;
+  }
+  if (i + 2 > length || words[i] > 2) return false;
+  const picks = words[i + 1];
+  if (i + 2 + picks !== length) return false;
+  for (let k = i + 2; k < length; k++) if (words[k] >= host.products.length) return false;
+  return true;
+}
+
 export function createKit(glue, exports) {
   const memory = exports.memory;
   let cached = null;
@@ -150,6 +176,10 @@ export function createKit(glue, exports) {
       const handle = this.handle;
       const words = new Uint32Array(memory.buffer, handle.outputWords(), handle.outputLength());
       const host = this.host;
+      if (!decisionWellFormed(words, host)) {
+        // Indices the bundle does not have: the engine's memory is not to be trusted.
+        throw new PersoError("engine_trap", "The perso engine returned an impossible decision; its memory is corrupt.");
+      }
       let i = 0;
       const count = words[i++];
       const winnersAt = i;

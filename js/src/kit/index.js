@@ -5,3 +5,5 @@ export { createKit, hostSection, isCompiledBundle } from "./engine.js";
 export { SlotWriter, pathGetter } from "./slots.js";
 export { PersoError, engineError, isEngineTrap, ENGINE_CODES } from "./errors.js";
 export { LIMITS } from "./limits.js";
+export { parseKeys, parseSignatureFile, verifyBundle } from "./signature.js";
+export { encodeBase64, decodeBase64 } from "./base64.js";
