@@ -81,7 +81,7 @@ export async function signBundle(bundleBytes, { pkcs8Base64, kid = "demo" } = {}
 /** The compiled form of a JSON bundle, by the one compiler (the full wasm build). */
 export function compileBundle(jsonBytes) {
   const tools = createRequire(import.meta.url)(paths.pkgNode);
-  const bytes = tools.compileBundle(jsonBytes);
+  const bytes = tools.compileBundle(jsonBytes, undefined);
   if (!bytes) {
     const error = JSON.parse(tools.lastErrorMessage());
     throw new Error(`${error.message}`);

@@ -21,12 +21,12 @@ step "build the wasm package (web + nodejs) and size report"
 bash scripts/build-wasm.sh
 
 step "wasm-bindgen tests in Node"
-out=$(wasm-pack test --node 2>&1) || { echo "$out"; exit 1; }
+out=$(wasm-pack test --node --features full 2>&1) || { echo "$out"; exit 1; }
 echo "$out" | grep -E '^(test |running )|test result'
 echo "$out" | grep -qE 'test result: ok\. [1-9][0-9]* passed' || { echo "no wasm test ran under Node" >&2; exit 1; }
 
 step "wasm-bindgen tests in headless Chromium"
-out=$(wasm-pack test --headless --chrome 2>&1) || { echo "$out"; exit 1; }
+out=$(wasm-pack test --headless --chrome --features full 2>&1) || { echo "$out"; exit 1; }
 echo "$out" | grep -E '^(test |running )|test result'
 echo "$out" | grep -qE 'test result: ok\. [1-9][0-9]* passed' || { echo "no wasm test ran in Chromium" >&2; exit 1; }
 

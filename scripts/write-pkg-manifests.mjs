@@ -44,3 +44,31 @@ appendFileSync(new URL("../pkg/perso.d.ts", import.meta.url), `
 /** Drops the current instance (e.g. after a trap) and instantiates a fresh one from the same module. */
 export function reinstantiate(): InitOutput;
 `);
+
+// The tools' Node build speaks JSON text at the boundary; plain-object conveniences
+// for Node programs (servers, checkouts, tests) are added here, in one place.
+appendFileSync(new URL("../pkg-node/perso.js", import.meta.url), `
+/** A JS Error from the tools build's last failure (\`{code, message, path, errors?}\`). */
+function toolError() {
+    const detail = JSON.parse(module.exports.lastErrorMessage() || "{}");
+    return Object.assign(new Error(detail.message ?? "perso failed"), detail);
+}
+/** Plain JsonLogic with json-logic-js semantics: any JSON value in, any JSON value out. */
+module.exports.applyRule = function applyRule(rule, data) {
+    const out = module.exports.applyRuleJson(JSON.stringify(rule ?? null), JSON.stringify(data ?? null));
+    if (out === undefined) throw toolError();
+    return JSON.parse(out);
+};
+/** Compiles a JSON bundle (text or bytes) into its binary form; throws naming every problem. */
+module.exports.compile = function compile(json, { maxBytes } = {}) {
+    const bytes = module.exports.compileBundle(typeof json === "string" ? new TextEncoder().encode(json) : json, maxBytes);
+    if (bytes === undefined) throw toolError();
+    return bytes;
+};
+`);
+appendFileSync(new URL("../pkg-node/perso.d.ts", import.meta.url), `
+/** Plain JsonLogic with json-logic-js semantics. */
+export function applyRule(rule: unknown, data: unknown): unknown;
+/** Compiles a JSON bundle into its binary form (bundle.bin); throws an Error with code, path and errors. */
+export function compile(json: string | Uint8Array, options?: { maxBytes?: number }): Uint8Array;
+`);

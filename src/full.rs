@@ -45,10 +45,15 @@ pub fn last_error_message() -> String {
 }
 
 /// Compiles a JSON bundle into its binary form (`bundle.bin`); `undefined` on
-/// failure, with every problem in [`last_error_message`].
+/// failure, with every problem in [`last_error_message`]. `max_bytes` raises the
+/// size limit for benchmarks of oversized workloads (default: the product limit).
 #[wasm_bindgen(js_name = compileBundle)]
-pub fn compile_bundle(json: &[u8]) -> Option<Vec<u8>> {
-    match compile::compile(json, &Options::default()) {
+pub fn compile_bundle(json: &[u8], max_bytes: Option<u32>) -> Option<Vec<u8>> {
+    let mut options = Options::default();
+    if let Some(max) = max_bytes {
+        options.limits.max_bytes = max as usize;
+    }
+    match compile::compile(json, &options) {
         Ok(compiled) => Some(perso_core::program::codec::encode(&compiled.program, &compiled.host)),
         Err(error) => {
             bundle_failure(&error);
@@ -100,6 +105,19 @@ pub fn apply_rule_json(rule: &str, data: &str) -> Option<String> {
 
 #[wasm_bindgen]
 impl Engine {
+    /// An engine compiled here from a JSON bundle, keeping its source: explain names
+    /// each failing rule by its JSON path, as written.
+    #[wasm_bindgen(js_name = fromJson)]
+    pub fn from_json(json: &[u8]) -> Option<Engine> {
+        match perso_core::Engine::from_bundle(json) {
+            Ok(inner) => Some(Engine::wrap(inner)),
+            Err(error) => {
+                bundle_failure(&error);
+                None
+            }
+        }
+    }
+
     /// The decision for a JSON context, rendered natively, as JSON text.
     #[wasm_bindgen(js_name = decideJson)]
     pub fn decide_json(&self, visitor: &Visitor, context: &str, now_ms: f64) -> Option<String> {

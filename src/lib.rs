@@ -19,6 +19,8 @@
 mod errors;
 #[cfg(feature = "full")]
 mod full;
+#[cfg(feature = "full")]
+pub use full::{apply_rule_json, bundle_warnings, compile_bundle, last_error_message};
 
 use errors::{fail, Code};
 use perso_core::context::slots;
@@ -120,7 +122,7 @@ impl Engine {
     /// Loads a compiled bundle (`bundle.bin`). `undefined` on failure: see [`last_error`].
     pub fn load(bytes: &[u8]) -> Option<Engine> {
         match perso_core::Engine::from_compiled(bytes) {
-            Ok(inner) => Some(Engine { inner, input: Vec::new(), output: Output::default(), words: Vec::new(), result: Vec::new() }),
+            Ok(inner) => Some(Engine::wrap(inner)),
             Err(error) => {
                 errors::binary(error);
                 None
@@ -396,6 +398,30 @@ impl Engine {
         let (state, watermark) = self.inner.apply_client_events(state, &mut events, acked, now_ms as i64);
         visitor.state = state;
         watermark as f64
+    }
+}
+
+/// Rust-side access for tests and Rust hosts (not exported to JavaScript).
+impl Engine {
+    fn wrap(inner: perso_core::Engine) -> Engine {
+        Engine { inner, input: Vec::new(), output: Output::default(), words: Vec::new(), result: Vec::new() }
+    }
+
+    /// The input buffer, `len` bytes long, to write a context or an argument list into.
+    pub fn input_bytes(&mut self, len: usize) -> &mut [u8] {
+        self.input.clear();
+        self.input.resize(len, 0);
+        &mut self.input
+    }
+
+    /// The last decision's output words (see [`Engine::output_words`]).
+    pub fn words(&self) -> &[u32] {
+        &self.words
+    }
+
+    /// The last decision's computed text (greetings).
+    pub fn text(&self) -> &str {
+        &self.output.text
     }
 }
 

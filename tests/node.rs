@@ -14,9 +14,9 @@ fn gizmos_scenarios_in_node() {
 }
 
 #[wasm_bindgen_test]
-fn errors_are_js_errors_with_code_and_path() {
-    common::bad_bundle_is_a_js_error();
-    common::bad_context_is_a_js_error();
+fn errors_are_records_with_codes_and_fields() {
+    common::bad_bundles_are_error_records();
+    common::bad_context_is_an_error_record();
 }
 
 #[wasm_bindgen_test]

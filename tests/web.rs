@@ -3,8 +3,6 @@
 //! through the same exports a page uses, with plain JS objects in and out.
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Array, Reflect, JSON};
-use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -19,9 +17,9 @@ fn gizmos_scenarios_in_the_browser() {
 }
 
 #[wasm_bindgen_test]
-fn errors_are_js_errors_with_code_and_path() {
-    common::bad_bundle_is_a_js_error();
-    common::bad_context_is_a_js_error();
+fn errors_are_records_with_codes_and_fields() {
+    common::bad_bundles_are_error_records();
+    common::bad_context_is_an_error_record();
 }
 
 #[wasm_bindgen_test]
@@ -30,17 +28,8 @@ fn apply_rule_takes_and_returns_plain_values() {
 }
 
 #[wasm_bindgen_test]
-fn decision_is_a_plain_object() {
-    let engine = common::engine();
-    let state = perso::new_visitor_state("v1", 0.0).unwrap_or(JsValue::NULL);
-    let context =
-        JSON::parse(r#"{"customer":{"known":true,"first_name":"Ada","ltv_band":"top"}}"#).unwrap_or(JsValue::NULL);
-    let decision = engine.decide(context, state, 1_795_600_800_000.0).unwrap_or(JsValue::NULL);
-    let placements: Array = Reflect::get(&decision, &"placements".into()).unwrap_or(JsValue::NULL).unchecked_into();
-    assert!(placements.length() >= 2);
-    let first = placements.get(0);
-    assert_eq!(
-        Reflect::get(&first, &"campaign".into()).ok().and_then(|v| v.as_string()).as_deref(),
-        Some("hv-welcome")
-    );
+fn the_url_rule_and_limits_are_the_engine_s() {
+    assert!(perso::safe_url("/category/audio"));
+    assert!(!perso::safe_url("/\\evil.test"));
+    assert_eq!(perso::limit("MAX_BUNDLE_BYTES"), 1_048_576.0);
 }

@@ -15,7 +15,7 @@ export const kit = createKit(glue, exports);
 
 /** The compiled form of a JSON bundle, by the one compiler (the full build). */
 export function compile(json) {
-  const bytes = full.compileBundle(typeof json === "string" ? new TextEncoder().encode(json) : json);
+  const bytes = full.compileBundle(typeof json === "string" ? new TextEncoder().encode(json) : json, undefined);
   if (!bytes) throw new Error(`compile failed: ${full.lastErrorMessage()}`);
   return bytes;
 }

@@ -1,76 +1,84 @@
-//! Checks shared by the browser and Node wasm-bindgen tests. The bundle and the
-//! scenario vectors are compiled in with `include_str!` (a test has no file system
-//! in the browser); the engine itself still receives them as JS values.
+//! Checks shared by the browser and Node wasm-bindgen tests (`--features full`): the
+//! facade's calls as a host makes them — a compiled bundle loaded, contexts written
+//! in the slot encoding, decisions read back as words — replayed over the shared
+//! scenario vectors, and the full build's JSON rendering compared with the goldens.
+//! The bundle and vectors are compiled in with `include_str!` (a test has no file
+//! system in the browser).
 
-use js_sys::{Array, Object, Reflect, JSON};
-use wasm_bindgen::{JsCast, JsValue};
+use perso_core::context::slots;
+use perso_core::logic::value::Datum;
+use serde_json::Value;
 
 const BUNDLE: &str = include_str!("../../www/bundle.json");
 const VECTORS: &str = include_str!("../vectors/gizmos.json");
 
-pub fn engine() -> perso::Engine {
-    match perso::Engine::from_bundle(JsValue::from_str(BUNDLE)) {
-        Ok(engine) => engine,
-        Err(e) => panic!("default bundle: {:?}", e),
-    }
+fn compiled() -> Vec<u8> {
+    perso::compile_bundle(BUNDLE.as_bytes(), None).unwrap_or_else(|| panic!("compile: {}", perso::last_error_message()))
 }
 
-fn get(value: &JsValue, key: &str) -> JsValue {
-    Reflect::get(value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+fn send(engine: &mut perso::Engine, values: &[Datum<'_>]) -> u32 {
+    let mut bytes = Vec::new();
+    slots::write(values, &mut bytes);
+    engine.input_bytes(bytes.len()).copy_from_slice(&bytes);
+    bytes.len() as u32
 }
 
-fn text(value: &JsValue) -> String {
-    JSON::stringify(value).ok().and_then(|s| s.as_string()).unwrap_or_default()
+fn text(value: Option<&str>) -> Datum<'_> {
+    value.map_or(Datum::Null, Datum::str)
 }
 
-fn ok(result: Result<JsValue, JsValue>, what: &str) -> JsValue {
-    match result {
-        Ok(v) => v,
-        Err(e) => panic!("{what}: {}", text(&get(&e, "message"))),
-    }
-}
-
-/// Replays tests/vectors/gizmos.json through the JS exports and compares each
-/// decision with the golden one (as parsed JSON, so 199 equals 199.0).
+/// Replays tests/vectors/gizmos.json through the facade; returns the decisions checked.
 pub fn replay_vectors() -> usize {
-    let engine = engine();
-    let vectors = JSON::parse(VECTORS).unwrap_or(JsValue::NULL);
-    let scenarios: Array = get(&vectors, "scenarios").unchecked_into();
+    let bytes = compiled();
+    let mut engine = perso::Engine::load(&bytes).unwrap_or_else(|| panic!("load: {:?}", perso::last_error()));
+    let native = perso_core::Engine::from_compiled(&bytes).unwrap_or_else(|e| panic!("{e:?}"));
+    let vectors: Value = serde_json::from_str(VECTORS).unwrap_or(Value::Null);
     let mut checked = 0;
-    for scenario in scenarios.iter() {
-        let id = get(&scenario, "visitor_id").as_string().unwrap_or_default();
-        let start = get(&scenario, "start_ms").as_f64().unwrap_or(0.0);
-        let mut state = ok(perso::new_visitor_state(&id, start), "newVisitorState");
-        let steps: Array = get(&scenario, "steps").unchecked_into();
-        for step in steps.iter() {
-            let label = get(&step, "label").as_string().unwrap_or_default();
-            let now = get(&step, "at_ms").as_f64().unwrap_or(0.0);
-            let has = |k: &str| Reflect::has(&step, &JsValue::from_str(k)).unwrap_or(false);
-            if has("page_view") {
-                state = ok(perso::page_view(state, get(&step, "page_view"), now), &label);
-            } else if has("impression") {
-                state = ok(
-                    engine.record_impression(state, &get(&step, "impression").as_string().unwrap_or_default(), now),
-                    &label,
-                );
-            } else if has("dismiss") {
-                state = ok(
-                    engine.record_dismissal(state, &get(&step, "dismiss").as_string().unwrap_or_default(), now),
-                    &label,
-                );
-            } else if has("register") {
-                let interests: Array = get(&step, "register").unchecked_into();
-                let interests: Vec<String> = interests.iter().filter_map(|v| v.as_string()).collect();
-                state = ok(perso::register(state, interests, now), &label);
-            } else if has("decide") {
-                let decision = ok(engine.decide(get(&step, "decide"), state.clone(), now), &label);
-                let golden = get(&step, "decision");
-                assert!(!golden.is_undefined(), "{label}: vectors lack a golden decision");
-                // Both sides through JSON.parse(JSON.stringify(...)): same shape, same values.
-                let (got, want) = (text(&decision), text(&golden));
-                let (got, want) =
-                    (JSON::parse(&got).unwrap_or(JsValue::NULL), JSON::parse(&want).unwrap_or(JsValue::NULL));
-                assert!(deep_equal(&got, &want), "{label}:\n got {}\nwant {}", text(&got), text(&want));
+    for scenario in vectors["scenarios"].as_array().into_iter().flatten() {
+        let id = scenario["visitor_id"].as_str().unwrap_or("");
+        let mut visitor = perso::Visitor::fresh(id, scenario["start_ms"].as_f64().unwrap_or(0.0));
+        for step in scenario["steps"].as_array().into_iter().flatten() {
+            let label = step["label"].as_str().unwrap_or("?");
+            let now = step["at_ms"].as_f64().unwrap_or(0.0);
+            let campaign = |key: &str| native.campaign_index(step[key].as_str().unwrap_or("")).unwrap_or(u32::MAX);
+            if let Some(page) = step.get("page_view") {
+                let utm = &page["utm"];
+                let values = [
+                    text(page["referrer_host"].as_str()),
+                    text(utm["source"].as_str()),
+                    text(utm["medium"].as_str()),
+                    text(utm["campaign"].as_str()),
+                    text(utm["term"].as_str()),
+                    text(utm["content"].as_str()),
+                ];
+                let len = send(&mut engine, &values);
+                assert_eq!(engine.page_view(&mut visitor, len, now), 0, "{label}");
+            } else if step.get("impression").is_some() {
+                engine.record_impression(&mut visitor, campaign("impression"), now);
+            } else if step.get("dismiss").is_some() {
+                engine.record_dismissal(&mut visitor, campaign("dismiss"), now);
+            } else if let Some(answers) = step.get("register").and_then(Value::as_array) {
+                let values: Vec<Datum<'_>> = answers.iter().map(|a| text(a.as_str())).collect();
+                let len = send(&mut engine, &values);
+                engine.register(&mut visitor, len, now);
+            } else if let Some(context) = step.get("decide") {
+                let json = serde_json::to_vec(context).unwrap_or_default();
+                let read = native.read_context(&json).unwrap_or_else(|e| panic!("{label}: {e}"));
+                let len = send(&mut engine, read.slots());
+                let winners = engine.decide(&visitor, len, now);
+                assert!(winners >= 0, "{label}: {:?}", perso::last_error());
+                let words = engine.words().to_vec();
+                let golden = &step["decision"];
+                let want: Vec<&str> =
+                    golden["placements"].as_array().into_iter().flatten().filter_map(|p| p["campaign"].as_str()).collect();
+                let got: Vec<&str> = (0..winners as usize)
+                    .map(|w| words.get(1 + w * 6 + 1).copied().unwrap_or(u32::MAX))
+                    .map(|c| native.program().campaign(c).map_or("?", |c| &*c.id))
+                    .collect();
+                assert_eq!(got, want, "{label}: winners");
+                let rendered = engine.decide_json(&visitor, std::str::from_utf8(&json).unwrap_or(""), now);
+                let rendered: Value = serde_json::from_str(&rendered.unwrap_or_default()).unwrap_or(Value::Null);
+                assert_eq!(&rendered, golden, "{label}: the full build's decision");
                 checked += 1;
             }
         }
@@ -78,57 +86,31 @@ pub fn replay_vectors() -> usize {
     checked
 }
 
-fn deep_equal(a: &JsValue, b: &JsValue) -> bool {
-    if let (Some(x), Some(y)) = (a.as_f64(), b.as_f64()) {
-        return x == y;
-    }
-    if Array::is_array(a) && Array::is_array(b) {
-        let (a, b): (Array, Array) = (a.clone().unchecked_into(), b.clone().unchecked_into());
-        return a.length() == b.length() && a.iter().zip(b.iter()).all(|(x, y)| deep_equal(&x, &y));
-    }
-    if a.is_object() && b.is_object() {
-        let keys_a = Object::keys(a.unchecked_ref::<Object>());
-        let keys_b = Object::keys(b.unchecked_ref::<Object>());
-        return keys_a.length() == keys_b.length()
-            && keys_a.iter().all(|k| {
-                deep_equal(&Reflect::get(a, &k).unwrap_or(JsValue::NULL), &Reflect::get(b, &k).unwrap_or(JsValue::NULL))
-            });
-    }
-    a == b
-        || (a.as_string().is_some() && a.as_string() == b.as_string())
-        || (a.as_bool().is_some() && a.as_bool() == b.as_bool())
-        || (a.is_null() && b.is_null())
+pub fn bad_bundles_are_error_records() {
+    assert!(perso::Engine::load(BUNDLE.as_bytes()).is_none(), "a JSON bundle loads as compiled");
+    assert_eq!(perso::last_error().first(), Some(&1), "not compiled");
+    let bytes = compiled();
+    assert!(perso::Engine::load(&bytes[..bytes.len() - 3]).is_none());
+    assert_eq!(perso::last_error().first(), Some(&3), "truncated");
+    assert!(perso::compile_bundle(BUNDLE.replacen("\"placement\": \"hero\"", "\"placement\": \"sidebar\"", 1).as_bytes(), None).is_none());
+    let message: Value = serde_json::from_str(&perso::last_error_message()).unwrap_or(Value::Null);
+    assert_eq!(message["code"], "bundle_invalid");
+    assert_eq!(message["path"], "campaigns[1].placement");
 }
 
-pub fn bad_bundle_is_a_js_error() {
-    let broken = BUNDLE.replacen("\"placement\": \"hero\"", "\"placement\": \"sidebar\"", 1);
-    let error = match perso::Engine::from_bundle(JsValue::from_str(&broken)) {
-        Ok(_) => panic!("a bundle with an unknown placement loaded"),
-        Err(e) => e,
-    };
-    assert!(error.is_instance_of::<js_sys::Error>(), "not an Error: {}", text(&error));
-    assert_eq!(get(&error, "code").as_string().as_deref(), Some("bundle_invalid"));
-    assert_eq!(get(&error, "path").as_string().as_deref(), Some("campaigns[1].placement"));
-    let message = get(&error, "message").as_string().unwrap_or_default();
-    assert!(message.contains("campaigns[1].placement: unknown placement \"sidebar\""), "{message}");
-    let errors: Array = get(&error, "errors").unchecked_into();
-    assert_eq!(errors.length(), 1);
-    let not_json = perso::Engine::from_bundle(JsValue::from_str("{oops")).err().unwrap_or(JsValue::NULL);
-    assert_eq!(get(&not_json, "code").as_string().as_deref(), Some("bundle_json"));
-}
-
-pub fn bad_context_is_a_js_error() {
-    let engine = engine();
-    let state = ok(perso::new_visitor_state("v", 0.0), "state");
-    let context = JSON::parse(r#"{"cart":{"total":"lots"}}"#).unwrap_or(JsValue::NULL);
-    let error = engine.decide(context, state.clone(), 0.0).err().unwrap_or(JsValue::NULL);
-    assert!(error.is_instance_of::<js_sys::Error>());
-    assert_eq!(get(&error, "code").as_string().as_deref(), Some("context_invalid"));
-    assert_eq!(get(&error, "path").as_string().as_deref(), Some("context.cart.total"));
-    let bad_state = JSON::parse(r#"{"v":99,"id":"x"}"#).unwrap_or(JsValue::NULL);
-    let error =
-        engine.decide(JSON::parse("{}").unwrap_or(JsValue::NULL), bad_state, 0.0).err().unwrap_or(JsValue::NULL);
-    assert_eq!(get(&error, "code").as_string().as_deref(), Some("state_invalid"));
+pub fn bad_context_is_an_error_record() {
+    let bytes = compiled();
+    let mut engine = perso::Engine::load(&bytes).unwrap_or_else(|| panic!("load"));
+    let native = perso_core::Engine::from_compiled(&bytes).unwrap_or_else(|e| panic!("{e:?}"));
+    let visitor = perso::Visitor::fresh("v", 0.0);
+    let slot = native.program().schema.existing_slot("cart.total").map_or(0, usize::from);
+    let mut values = vec![Datum::Null; native.program().schema.slot_count()];
+    values[slot] = Datum::str("lots");
+    let len = send(&mut engine, &values);
+    assert_eq!(engine.decide(&visitor, len, 0.0), -1);
+    assert_eq!(perso::last_error()[..3], [11, slot as u32, u32::MAX], "context_type, the slot, no item");
+    assert!(perso::Visitor::from_bytes(&[99, 1]).is_none());
+    assert_eq!(perso::last_error()[..2], [21, 99], "state_version 99");
 }
 
 pub fn apply_rule_matches_json_logic() {
@@ -142,15 +124,12 @@ pub fn apply_rule_matches_json_logic() {
             r#"{"email":"ross@faas.com"}"#,
             r#""red""#,
         ),
+        (r#"{"substr":["Ada",1,1e300]}"#, "null", r#""da""#),
     ];
     for (rule, data, expected) in cases {
-        let result =
-            perso::apply_rule(JSON::parse(rule).unwrap_or(JsValue::NULL), JSON::parse(data).unwrap_or(JsValue::NULL));
-        let result = ok(result, rule);
-        assert_eq!(text(&result), expected, "{rule}");
+        assert_eq!(perso::apply_rule_json(rule, data).as_deref(), Some(expected), "{rule}");
     }
-    let error = perso::apply_rule(JSON::parse(r#"{"nope":[1]}"#).unwrap_or(JsValue::NULL), JsValue::NULL)
-        .err()
-        .unwrap_or(JsValue::NULL);
-    assert_eq!(get(&error, "code").as_string().as_deref(), Some("rule_invalid"));
+    assert!(perso::apply_rule_json(r#"{"nope":[1]}"#, "null").is_none());
+    let message: Value = serde_json::from_str(&perso::last_error_message()).unwrap_or(Value::Null);
+    assert_eq!(message["code"], "rule_invalid");
 }

@@ -60,6 +60,7 @@ impl Engine {
                 expires_at_ms: 0,
                 placements: Vec::new(),
                 campaigns: Vec::new(),
+                whys: Vec::new(),
                 products: Vec::new(),
                 slots: Vec::new(),
                 references: Vec::new(),

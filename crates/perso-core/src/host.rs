@@ -19,6 +19,8 @@ pub struct HostView {
     pub placements: Vec<String>,
     /// Campaigns, by campaign index (bundle order).
     pub campaigns: Vec<HostCampaign>,
+    /// The campaigns' distinct "why am I seeing this" texts (campaigns name one by index).
+    pub whys: Vec<String>,
     /// Products, by product index.
     pub products: Vec<Product>,
     /// Host-supplied context paths, by slot: what a host writes, in this order.
@@ -34,7 +36,8 @@ pub struct HostCampaign {
     pub placement: u16,
     pub interruption: bool,
     pub trigger: Trigger,
-    pub why: String,
+    /// Index into [`HostView::whys`].
+    pub why: u32,
     pub action: HostAction,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variants: Vec<HostVariant>,

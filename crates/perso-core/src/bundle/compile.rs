@@ -108,6 +108,8 @@ struct Compiler {
     paths: NodePaths,
     segment_index: HashMap<String, u16>,
     segment_required: Vec<u64>,
+    /// Each compiled campaign's "why" text, until the host section dedupes them.
+    why_texts: Vec<String>,
     roots: Vec<NodeId>,
 }
 
@@ -311,6 +313,17 @@ impl Compiler {
         campaigns_by_id.sort_by(|a, b| campaigns[*a as usize].id.cmp(&campaigns[*b as usize].id));
         campaigns_by_id.dedup_by(|a, b| campaigns[*a as usize].id == campaigns[*b as usize].id);
 
+        // Distinct "why" texts once (most campaigns share a default one).
+        let mut whys: Vec<String> = Vec::new();
+        for (campaign, text) in shown.iter_mut().zip(std::mem::take(&mut self.why_texts)) {
+            campaign.why = match whys.iter().position(|w| *w == text) {
+                Some(i) => i as u32,
+                None => {
+                    whys.push(text);
+                    (whys.len() - 1) as u32
+                }
+            };
+        }
         let page_types = self.page_types(source.page_types.as_deref());
         let holdout = source.holdout.as_ref().map(|h| GlobalHoldout {
             salt: h.salt.as_deref().unwrap_or(GlobalHoldoutSource::DEFAULT_SALT).into(),
@@ -323,6 +336,7 @@ impl Compiler {
             expires_at_ms,
             placements: source.placements.iter().map(|p| p.id.clone()).collect(),
             campaigns: shown,
+            whys,
             products,
             slots: schema.paths().iter().map(|p| p.to_string()).collect(),
             references: schema.references(),
@@ -615,12 +629,13 @@ impl Compiler {
             _ => Vec::new(),
         };
         let placement = placement?;
+        self.why_texts.push(why);
         let host = HostCampaign {
             id: source.id.clone(),
             placement,
             interruption: interrupts,
             trigger: source.trigger.clone(),
-            why,
+            why: 0,
             action,
             variants,
         };

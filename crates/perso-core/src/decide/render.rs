@@ -38,7 +38,7 @@ pub fn decision(program: &Program, host: &HostView, output: &Output) -> Decision
             interruption: campaign.interruption,
             trigger: campaign.trigger.clone(),
             action: action(host, payload, output, winner),
-            why: campaign.why.clone(),
+            why: host.whys.get(campaign.why as usize).cloned().unwrap_or_default(),
         });
     }
     Decision {

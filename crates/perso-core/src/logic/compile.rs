@@ -258,7 +258,19 @@ impl<'r> Compiler<'_, 'r, '_, '_> {
                     compiled.iter().map(|id| self.literal_of(*id).cloned()).collect();
                 match literals {
                     Some(values) => {
-                        // The element nodes stay in the arena (unreferenced); the list is one literal.
+                        // One literal for the whole list: its elements' nodes (the last
+                        // ones pushed, by construction) go.
+                        if let Some(first) = compiled.first() {
+                            let consecutive = compiled.iter().enumerate().all(|(i, id)| id.index() == first.index() + i);
+                            if consecutive && first.index() + compiled.len() == self.logic.nodes.len() {
+                                let lits_from = match self.logic.node(*first) {
+                                    Node::Lit(lit) => lit.0 as usize,
+                                    _ => self.logic.lits.len(),
+                                };
+                                self.logic.nodes.truncate(first.index());
+                                self.logic.lits.truncate(lits_from);
+                            }
+                        }
                         Ok(self.lit(Datum::List(values)))
                     }
                     None => Ok(self.push(Node::Array(compiled))),
@@ -577,9 +589,10 @@ impl<'r> Compiler<'_, 'r, '_, '_> {
         }
     }
 
-    fn text(&self, id: NodeId) -> Option<Box<str>> {
-        match self.literal_of(id) {
-            Some(Datum::Str(s)) => Some(Box::from(&**s)),
+    /// The literal id of a string literal node.
+    fn text(&self, id: NodeId) -> Option<super::ir::LitId> {
+        match self.logic.node(id) {
+            Node::Lit(lit) if matches!(self.logic.lit(*lit), Datum::Str(_)) => Some(*lit),
             _ => None,
         }
     }
@@ -609,13 +622,11 @@ impl<'r> Compiler<'_, 'r, '_, '_> {
 
     fn specialize_in(&mut self, general: NodeId, needle: NodeId, set: super::ir::LitId) -> NodeId {
         let Some(path) = self.plain_path(needle) else { return general };
-        let strings: Option<Box<[Box<str>]>> = match self.logic.lit(set) {
-            Datum::List(items) => items.iter().map(|d| d.as_str().map(Box::from)).collect(),
-            _ => None,
-        };
-        match strings {
-            Some(set) => self.push(Node::InStrSet { path, set, general }),
-            None => general,
+        let strings = matches!(self.logic.lit(set), Datum::List(items) if items.iter().all(|d| d.as_str().is_some()));
+        if strings {
+            self.push(Node::InStrSet { path, set, general })
+        } else {
+            general
         }
     }
 

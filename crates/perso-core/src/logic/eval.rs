@@ -167,18 +167,20 @@ impl<'a> Env<'a> {
                 Some(Datum::Num(x)) => *lo < *x && *x < *hi,
                 _ => self.truthy(*general),
             },
-            Node::StrEq { path, k, negate, general } => match self.lookup(path) {
-                Some(Datum::Str(s)) => (**s == **k) != *negate,
+            Node::StrEq { path, k, negate, general } => match (self.lookup(path), self.logic.lit(*k)) {
+                (Some(Datum::Str(s)), Datum::Str(k)) => (**s == **k) != *negate,
                 _ => self.truthy(*general),
             },
-            Node::InStrSet { path, set, general } => match self.lookup(path) {
-                Some(Datum::Str(s)) => set.iter().any(|k| **k == **s),
+            Node::InStrSet { path, set, general } => match (self.lookup(path), self.logic.lit(*set)) {
+                (Some(Datum::Str(s)), Datum::List(set)) => {
+                    set.iter().any(|k| matches!(k, Datum::Str(k) if **k == **s))
+                }
                 // null (absent) is in no list of strings
-                None => false,
+                (None, _) => false,
                 _ => self.truthy(*general),
             },
-            Node::SomeFieldEq { path, key, k, general } => match self.lookup(path) {
-                Some(Datum::List(items)) => {
+            Node::SomeFieldEq { path, key, k, general } => match (self.lookup(path), self.logic.lit(*k)) {
+                (Some(Datum::List(items)), Datum::Str(k)) => {
                     for item in items {
                         match item.get(key) {
                             Some(Datum::Str(s)) if **s == **k => return true,

@@ -177,21 +177,22 @@ pub enum Node {
         inclusive: bool,
         general: NodeId,
     },
+    /// `k` and `set` are the general form's own literals (a string; a list of strings).
     StrEq {
         path: VarPath,
-        k: Box<str>,
+        k: LitId,
         negate: bool,
         general: NodeId,
     },
     InStrSet {
         path: VarPath,
-        set: Box<[Box<str>]>,
+        set: LitId,
         general: NodeId,
     },
     SomeFieldEq {
         path: VarPath,
         key: Box<str>,
-        k: Box<str>,
+        k: LitId,
         general: NodeId,
     },
 }
@@ -256,7 +257,11 @@ impl Node {
     /// Literal ids this node refers to directly.
     fn for_each_lit(&self, mut f: impl FnMut(LitId)) {
         match self {
-            Node::Lit(id) | Node::InSet { set: id, .. } => f(*id),
+            Node::Lit(id)
+            | Node::InSet { set: id, .. }
+            | Node::StrEq { k: id, .. }
+            | Node::InStrSet { set: id, .. }
+            | Node::SomeFieldEq { k: id, .. } => f(*id),
             Node::MissingPaths { paths, .. } => paths.iter().for_each(|(name, _)| f(*name)),
             _ => {}
         }
@@ -351,8 +356,16 @@ impl Logic {
             }
             let mut bad_lit = false;
             node.for_each_lit(|lit| bad_lit |= lit.0 as usize >= self.lits.len());
-            if let Node::InSet { set, .. } = node {
-                bad_lit |= !matches!(self.lits.get(set.0 as usize), Some(Datum::List(_)));
+            match node {
+                Node::InSet { set, .. } => bad_lit |= !matches!(self.lits.get(set.0 as usize), Some(Datum::List(_))),
+                Node::InStrSet { set, .. } => {
+                    let strings = |items: &[Datum<'_>]| items.iter().all(|i| i.as_str().is_some());
+                    bad_lit |= !matches!(self.lits.get(set.0 as usize), Some(Datum::List(items)) if strings(items));
+                }
+                Node::StrEq { k, .. } | Node::SomeFieldEq { k, .. } => {
+                    bad_lit |= !matches!(self.lits.get(k.0 as usize), Some(Datum::Str(_)))
+                }
+                _ => {}
             }
             if bad_lit {
                 return Err(ArenaFault::BadLiteral { node: at });
@@ -373,58 +386,89 @@ impl Logic {
     }
 }
 
-/// Literal values as a flat token stream, rebuilt with an explicit stack: decoding a
-/// hostile binary bundle never recurses, and nesting deeper than [`MAX_DEPTH`] is
-/// refused.
+/// Literal values as a flat token stream over a table of distinct strings, rebuilt
+/// with an explicit stack: decoding a hostile binary bundle never recurses, nesting
+/// deeper than [`MAX_DEPTH`] is refused, and a string used by many conditions (a
+/// referrer host, a category) is stored once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum LitToken {
     Null,
     Bool(bool),
     Num(f64),
-    Str(String),
+    /// A string, by index in the string table.
+    Str(u32),
     /// A list of the next `n` values.
     List(u32),
     /// An object of the next `n` (key, value) pairs.
     Map(u32),
-    /// An object key (only inside a [`LitToken::Map`]).
-    Key(String),
+    /// An object key, by index in the string table (only inside a [`LitToken::Map`]).
+    Key(u32),
 }
 
 mod lit_codec {
     use super::*;
+    use alloc::collections::BTreeMap;
     use serde::{Deserializer, Serializer};
 
-    fn flatten(value: &Datum<'_>, out: &mut Vec<LitToken>) {
-        match value {
-            Datum::Null => out.push(LitToken::Null),
-            Datum::Bool(b) => out.push(LitToken::Bool(*b)),
-            Datum::Num(n) => out.push(LitToken::Num(*n)),
-            Datum::Str(s) => out.push(LitToken::Str(String::from(&**s))),
-            Datum::List(items) => {
-                out.push(LitToken::List(items.len() as u32));
-                items.iter().for_each(|item| flatten(item, out));
+    #[derive(Serialize, Deserialize)]
+    struct Table {
+        strings: Vec<String>,
+        tokens: Vec<LitToken>,
+    }
+
+    struct Flattener<'t> {
+        index: BTreeMap<&'t str, u32>,
+        strings: Vec<String>,
+        tokens: Vec<LitToken>,
+    }
+
+    impl<'t> Flattener<'t> {
+        fn string(&mut self, s: &'t str) -> u32 {
+            if let Some(i) = self.index.get(s) {
+                return *i;
             }
-            Datum::Map(entries) => {
-                out.push(LitToken::Map(entries.len() as u32));
-                for (key, item) in entries {
-                    out.push(LitToken::Key(String::from(&**key)));
-                    flatten(item, out);
+            let i = self.strings.len() as u32;
+            self.strings.push(String::from(s));
+            self.index.insert(s, i);
+            i
+        }
+
+        fn value(&mut self, value: &'t Datum<'_>) {
+            match value {
+                Datum::Null => self.tokens.push(LitToken::Null),
+                Datum::Bool(b) => self.tokens.push(LitToken::Bool(*b)),
+                Datum::Num(n) => self.tokens.push(LitToken::Num(*n)),
+                Datum::Str(s) => {
+                    let i = self.string(s);
+                    self.tokens.push(LitToken::Str(i));
+                }
+                Datum::List(items) => {
+                    self.tokens.push(LitToken::List(items.len() as u32));
+                    items.iter().for_each(|item| self.value(item));
+                }
+                Datum::Map(entries) => {
+                    self.tokens.push(LitToken::Map(entries.len() as u32));
+                    for (key, item) in entries {
+                        let i = self.string(key);
+                        self.tokens.push(LitToken::Key(i));
+                        self.value(item);
+                    }
                 }
             }
         }
     }
 
     pub fn serialize<S: Serializer>(lits: &[Datum<'static>], serializer: S) -> Result<S::Ok, S::Error> {
-        let mut tokens = Vec::new();
+        let mut flat = Flattener { index: BTreeMap::new(), strings: Vec::new(), tokens: Vec::new() };
         for lit in lits {
-            flatten(lit, &mut tokens);
+            flat.value(lit);
         }
-        tokens.serialize(serializer)
+        Table { strings: flat.strings, tokens: flat.tokens }.serialize(serializer)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Datum<'static>>, D::Error> {
-        let tokens = Vec::<LitToken>::deserialize(deserializer)?;
-        rebuild(tokens).ok_or_else(|| serde::de::Error::custom("malformed literal table"))
+        let table = Table::deserialize(deserializer)?;
+        rebuild(&table.strings, table.tokens).ok_or_else(|| serde::de::Error::custom("malformed literal table"))
     }
 
     /// An open container: its items so far, how many it still expects, and (for
@@ -436,7 +480,8 @@ mod lit_codec {
         remaining: u32,
     }
 
-    pub(super) fn rebuild(tokens: Vec<LitToken>) -> Option<Vec<Datum<'static>>> {
+    pub(super) fn rebuild(strings: &[String], tokens: Vec<LitToken>) -> Option<Vec<Datum<'static>>> {
+        let text = |i: u32| strings.get(i as usize).cloned();
         let mut done = Vec::new();
         let mut stack: Vec<Open> = Vec::new();
         for token in tokens {
@@ -444,19 +489,16 @@ mod lit_codec {
                 LitToken::Null => Datum::Null,
                 LitToken::Bool(b) => Datum::Bool(b),
                 LitToken::Num(n) => Datum::Num(n),
-                LitToken::Str(s) => Datum::Str(Cow::Owned(s)),
-                LitToken::Key(key) => {
+                LitToken::Str(i) => Datum::Str(Cow::Owned(text(i)?)),
+                LitToken::Key(i) => {
                     let open = stack.last_mut()?;
                     if open.keys.is_none() || open.pending_key.is_some() {
                         return None;
                     }
-                    open.pending_key = Some(key);
+                    open.pending_key = Some(text(i)?);
                     continue;
                 }
-                LitToken::List(n) | LitToken::Map(n) if stack.len() >= MAX_DEPTH => {
-                    let _ = n;
-                    return None;
-                }
+                LitToken::List(_) | LitToken::Map(_) if stack.len() >= MAX_DEPTH => return None,
                 LitToken::List(n) => {
                     stack.push(Open { items: Vec::new(), keys: None, pending_key: None, remaining: n });
                     if n > 0 {
@@ -525,11 +567,13 @@ mod tests {
     #[test]
     fn malformed_token_streams_are_refused() {
         use LitToken::*;
-        assert_eq!(lit_codec::rebuild(alloc::vec![List(2), Null]), None, "unfinished list");
-        assert_eq!(lit_codec::rebuild(alloc::vec![Map(1), Null]), None, "value without key");
-        assert_eq!(lit_codec::rebuild(alloc::vec![Key("k".into())]), None, "key outside an object");
+        let strings = [String::from("k")];
+        assert_eq!(lit_codec::rebuild(&strings, alloc::vec![List(2), Null]), None, "unfinished list");
+        assert_eq!(lit_codec::rebuild(&strings, alloc::vec![Map(1), Null]), None, "value without key");
+        assert_eq!(lit_codec::rebuild(&strings, alloc::vec![Key(0)]), None, "key outside an object");
+        assert_eq!(lit_codec::rebuild(&strings, alloc::vec![Str(1)]), None, "a string not in the table");
         let deep: Vec<LitToken> = (0..=MAX_DEPTH).map(|_| List(1)).chain(core::iter::once(Null)).collect();
-        assert_eq!(lit_codec::rebuild(deep), None, "too deep");
+        assert_eq!(lit_codec::rebuild(&strings, deep), None, "too deep");
     }
 
     #[test]
