@@ -1,9 +1,11 @@
 //! Criterion benchmarks of the engine on the workload (benches/support/workload.rs):
-//! compiling a bundle, and deciding — split into reading the context JSON, deciding on
-//! an already-read context, and both together (a host's real cost per decision).
+//! compiling a JSON bundle, loading the compiled form (what every page view pays), and
+//! deciding the way the wasm package does — reading the slot-encoded context, deciding
+//! into a reused output — split into both together, deciding alone, reading alone.
 //! Run: `cargo bench -p perso-core --bench decide`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use perso_core::decide::Output;
 use perso_core::{Engine, Limits, VisitorState};
 use std::time::Duration;
 
@@ -13,7 +15,7 @@ mod workload;
 const SIZES: [usize; 4] = [200, 1_000, 5_000, 10_000];
 const SEED: u64 = 7;
 
-fn load(bundle: &str) -> Engine {
+fn compile(bundle: &str) -> Engine {
     let limits = Limits { max_bytes: 64 << 20, ..Limits::default() };
     Engine::from_bundle_with_limits(bundle.as_bytes(), &limits).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -23,48 +25,69 @@ fn benches(c: &mut Criterion) {
     let states: Vec<VisitorState> =
         contexts.iter().map(|(_, s)| VisitorState::from_json(s.as_bytes()).unwrap_or_else(|e| panic!("{e}"))).collect();
 
-    let mut compile = c.benchmark_group("compile");
-    compile.sample_size(10).measurement_time(Duration::from_secs(3));
+    let mut group = c.benchmark_group("compile");
+    group.sample_size(10).measurement_time(Duration::from_secs(3));
     for n in SIZES {
         let bundle = workload::bundle(n, SEED);
-        compile.throughput(Throughput::Elements(n as u64));
+        group.throughput(Throughput::Elements(n as u64));
         // The engine is dropped outside the timing: a host keeps it for the page's life.
-        compile.bench_with_input(BenchmarkId::from_parameter(n), &bundle, |b, bundle| {
-            b.iter_with_large_drop(|| load(bundle))
+        group.bench_with_input(BenchmarkId::from_parameter(n), &bundle, |b, bundle| {
+            b.iter_with_large_drop(|| compile(bundle))
         });
     }
-    compile.finish();
+    group.finish();
 
-    let mut decide = c.benchmark_group("decide");
-    decide.measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    let mut group = c.benchmark_group("load_compiled");
+    group.sample_size(20).measurement_time(Duration::from_secs(3));
     for n in SIZES {
-        let engine = load(&workload::bundle(n, SEED));
-        let read: Vec<_> = contexts
+        let binary = compile(&workload::bundle(n, SEED)).to_compiled();
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &binary, |b, binary| {
+            b.iter_with_large_drop(|| Engine::from_compiled(binary).unwrap_or_else(|e| panic!("{e:?}")))
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("decide");
+    group.measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    for n in SIZES {
+        let source = compile(&workload::bundle(n, SEED));
+        let engine = Engine::from_compiled(&source.to_compiled()).unwrap_or_else(|e| panic!("{e:?}"));
+        let encoded: Vec<Vec<u8>> = contexts
             .iter()
-            .map(|(ctx, _)| engine.read_context(ctx.as_bytes()).unwrap_or_else(|e| panic!("{e}")))
+            .map(|(ctx, _)| {
+                let read = engine.read_context(ctx.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+                let mut bytes = Vec::new();
+                perso_core::context::slots::write(read.slots(), &mut bytes);
+                bytes
+            })
             .collect();
+        let read: Vec<_> = encoded.iter().map(|b| engine.read_slots(b).unwrap_or_else(|e| panic!("{e}"))).collect();
+        let mut out = Output::default();
         let mut i = 0;
-        decide.bench_function(BenchmarkId::new("read_and_decide", n), |b| {
+        group.bench_function(BenchmarkId::new("read_and_decide", n), |b| {
             b.iter(|| {
                 i = (i + 1) % contexts.len();
-                let context = engine.read_context(contexts[i].0.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
-                engine.decide(&context, &states[i], workload::NOW_MS)
+                let context = engine.read_slots(&encoded[i]).unwrap_or_else(|e| panic!("{e}"));
+                engine.decide_into(&context, &states[i], workload::NOW_MS, &mut out);
+                out.winners.len()
             })
         });
-        decide.bench_function(BenchmarkId::new("decide_only", n), |b| {
+        group.bench_function(BenchmarkId::new("decide_only", n), |b| {
             b.iter(|| {
                 i = (i + 1) % contexts.len();
-                engine.decide(&read[i], &states[i], workload::NOW_MS)
+                engine.decide_into(&read[i], &states[i], workload::NOW_MS, &mut out);
+                out.winners.len()
             })
         });
-        decide.bench_function(BenchmarkId::new("read_context_only", n), |b| {
+        group.bench_function(BenchmarkId::new("read_slots_only", n), |b| {
             b.iter(|| {
                 i = (i + 1) % contexts.len();
-                engine.read_context(contexts[i].0.as_bytes()).map(|c| c.slots().len())
+                engine.read_slots(&encoded[i]).map(|c| c.slots().len())
             })
         });
     }
-    decide.finish();
+    group.finish();
 }
 
 criterion_group!(engine, benches);

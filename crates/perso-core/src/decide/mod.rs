@@ -426,10 +426,13 @@ impl<'r> Run<'r> {
         let logic = &self.program.logic;
         for _ in 0..=crate::limits::MAX_DEPTH * (crate::limits::MAX_SEGMENT_NESTING + 1) {
             let next = match logic.node(node) {
-                Node::And(items) => items.iter().copied().find(|i| !self.truthy(*i, owner).unwrap_or(false)),
+                Node::And(items) => {
+                    logic.args(*items).iter().copied().find(|i| !self.truthy(*i, owner).unwrap_or(false))
+                }
                 Node::Truthy(inner) => Some(*inner),
                 Node::Segment(index) => self.program.segments.get(usize::from(*index)).map(|s| s.condition),
                 Node::If(items) => {
+                    let items = logic.args(*items);
                     let mut taken = None;
                     let mut i = 0;
                     while i + 1 < items.len() {

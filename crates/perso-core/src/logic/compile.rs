@@ -273,7 +273,10 @@ impl<'r> Compiler<'_, 'r, '_, '_> {
                         }
                         Ok(self.lit(Datum::List(values)))
                     }
-                    None => Ok(self.push(Node::Array(compiled))),
+                    None => {
+                        let span = self.logic.push_args(&compiled);
+                        Ok(self.push(Node::Array(span)))
+                    }
                 }
             }
             Value::Object(map) if map.len() == 1 => {
@@ -295,6 +298,12 @@ impl<'r> Compiler<'_, 'r, '_, '_> {
             .collect()
     }
 
+    /// The operands compiled, as a span of the arena's operand pool.
+    fn span_of(&mut self, args: &'r Value, depth: usize, in_scope: bool) -> Result<super::ir::Span, LogicError> {
+        let ids = self.operands(args, depth, in_scope)?;
+        Ok(self.logic.push_args(&ids))
+    }
+
     fn operands(&mut self, args: &'r Value, depth: usize, in_scope: bool) -> Result<Vec<NodeId>, LogicError> {
         match args {
             Value::Array(items) => self.each(items, depth, in_scope),
@@ -310,7 +319,7 @@ impl<'r> Compiler<'_, 'r, '_, '_> {
                 if self.schema() {
                     Node::MissingPaths { need: None, paths: self.literal_paths("missing", keys, in_scope)? }
                 } else {
-                    Node::Missing { keys, in_scope }
+                    Node::Missing { keys: self.logic.push_args(&keys), in_scope }
                 }
             }
             "missing_some" => {
@@ -325,9 +334,9 @@ impl<'r> Compiler<'_, 'r, '_, '_> {
                     Node::MissingSome { need, keys, in_scope }
                 }
             }
-            "if" | "?:" => Node::If(self.operands(args, depth, in_scope)?),
-            "and" => Node::And(self.operands(args, depth, in_scope)?),
-            "or" => Node::Or(self.operands(args, depth, in_scope)?),
+            "if" | "?:" => Node::If(self.span_of(args, depth, in_scope)?),
+            "and" => Node::And(self.span_of(args, depth, in_scope)?),
+            "or" => Node::Or(self.span_of(args, depth, in_scope)?),
             "!" => Node::Not(self.first(args, depth, in_scope)?),
             "!!" => Node::Truthy(self.first(args, depth, in_scope)?),
             "==" | "===" | "!=" | "!==" => {
@@ -353,7 +362,8 @@ impl<'r> Compiler<'_, 'r, '_, '_> {
                         expected: "two operands (or three for \"<\" and \"<=\": between)",
                     }));
                 }
-                let general = self.push(Node::Compare { op: op_kind, args: args.clone() });
+                let span = self.logic.push_args(&args);
+                let general = self.push(Node::Compare { op: op_kind, args: span });
                 return Ok(self.specialize_compare(general, op_kind, &args));
             }
             "in" => {
@@ -367,8 +377,8 @@ impl<'r> Compiler<'_, 'r, '_, '_> {
                     _ => Node::In { needle, haystack },
                 }
             }
-            "cat" => Node::Cat(self.operands(args, depth, in_scope)?),
-            "substr" => Node::Substr(self.operands(args, depth, in_scope)?),
+            "cat" => Node::Cat(self.span_of(args, depth, in_scope)?),
+            "substr" => Node::Substr(self.span_of(args, depth, in_scope)?),
             "+" | "-" | "*" | "/" | "%" | "min" | "max" => {
                 let op = match op {
                     "+" => ArithOp::Add,
@@ -379,9 +389,9 @@ impl<'r> Compiler<'_, 'r, '_, '_> {
                     "min" => ArithOp::Min,
                     _ => ArithOp::Max,
                 };
-                Node::Arith { op, args: self.operands(args, depth, in_scope)? }
+                Node::Arith { op, args: self.span_of(args, depth, in_scope)? }
             }
-            "merge" => Node::Merge(self.operands(args, depth, in_scope)?),
+            "merge" => Node::Merge(self.span_of(args, depth, in_scope)?),
             "map" | "filter" | "all" | "none" | "some" => {
                 let kind = match op {
                     "map" => IterKind::Map,
@@ -434,7 +444,7 @@ impl<'r> Compiler<'_, 'r, '_, '_> {
                 }
             }
             "fractional" => self.fractional(args, depth, in_scope)?,
-            "sem_ver" => Node::SemVer(self.operands(args, depth, in_scope)?),
+            "sem_ver" => Node::SemVer(self.span_of(args, depth, in_scope)?),
             "log" => Node::Log(self.first(args, depth, in_scope)?),
             other => return Err(self.fail(LogicProblem::UnknownOperator(other.to_owned()))),
         };
@@ -566,7 +576,8 @@ impl<'r> Compiler<'_, 'r, '_, '_> {
             // Bucketing keys in bundles: `targetingKey` is the local visitor id.
             let _ = resolver.var("visitor.id");
         }
-        Ok(Node::Fractional { key, buckets })
+        let flat: Vec<NodeId> = buckets.iter().flat_map(|(v, w)| [*v, *w]).collect();
+        Ok(Node::Fractional { key, buckets: self.logic.push_args(&flat) })
     }
 
     // ----- specialized clause shapes (bundle conditions only) -----

@@ -189,6 +189,7 @@ impl<'l> Estimator<'l> {
                 scalar(cost)
             }
             Node::Array(items) => {
+                let items = logic.args(*items);
                 let parts = self.all(items, scope, depth)?;
                 let size = Size { len: items.len() as u64, text: widest(&parts).text }.max(widest(&parts));
                 Estimate { cost: sum(&parts).saturating_add(items.len() as u64), size }
@@ -211,6 +212,7 @@ impl<'l> Estimator<'l> {
                 Estimate { cost: sum(&parts), size: Size::CONTEXT.max(widest(&parts)) }
             }
             Node::Missing { keys, .. } => {
+                let keys = logic.args(*keys);
                 let parts = self.all(keys, scope, depth)?;
                 let len = parts.iter().map(|p| p.size.len.max(1)).fold(0u64, u64::saturating_add);
                 Estimate { cost: sum(&parts).saturating_add(len), size: Size { len, text: widest(&parts).text } }
@@ -229,6 +231,7 @@ impl<'l> Estimator<'l> {
                 Estimate { cost: 1 + need + len, size: Size { len, text: MAX_CONTEXT_TEXT as u64 } }
             }
             Node::If(items) | Node::And(items) | Node::Or(items) => {
+                let items = logic.args(*items);
                 let parts = self.all(items, scope, depth)?;
                 Estimate { cost: sum(&parts), size: widest(&parts) }
             }
@@ -238,7 +241,7 @@ impl<'l> Estimator<'l> {
                 Estimate { cost: 1 + inner.cost, size: inner.size }
             }
             Node::Equals { left, right, .. } => scalar(sum(&self.all(&[*left, *right], scope, depth)?)),
-            Node::Compare { args, .. } | Node::SemVer(args) => scalar(sum(&self.all(args, scope, depth)?)),
+            Node::Compare { args, .. } | Node::SemVer(args) => scalar(sum(&self.all(logic.args(*args), scope, depth)?)),
             Node::InSet { needle, .. } => scalar(1 + self.node(*needle, scope, depth)?.cost),
             Node::In { needle, haystack } => {
                 let parts = self.all(&[*needle, *haystack], scope, depth)?;
@@ -246,6 +249,7 @@ impl<'l> Estimator<'l> {
                 scalar(sum(&parts).saturating_add(text_units(hay.text as usize)).saturating_add(hay.len))
             }
             Node::Cat(items) => {
+                let items = logic.args(*items);
                 let parts = self.all(items, scope, depth)?;
                 // A list joins its items with commas: as long as all its items' text.
                 let text = parts
@@ -258,6 +262,7 @@ impl<'l> Estimator<'l> {
                 }
             }
             Node::Substr(items) => {
+                let items = logic.args(*items);
                 let parts = self.all(items, scope, depth)?;
                 let text = parts.first().map_or(0, |p| p.size.text.saturating_mul(p.size.len.max(1)));
                 Estimate {
@@ -266,12 +271,14 @@ impl<'l> Estimator<'l> {
                 }
             }
             Node::Arith { args, .. } => {
+                let args = logic.args(*args);
                 let parts = self.all(args, scope, depth)?;
                 // `*` with one operand returns it untouched.
                 let size = if args.len() == 1 { widest(&parts).max(Size::SCALAR) } else { Size::SCALAR };
                 Estimate { cost: sum(&parts), size }
             }
             Node::Merge(items) => {
+                let items = logic.args(*items);
                 let parts = self.all(items, scope, depth)?;
                 let len = parts.iter().map(|p| p.size.len.max(1)).fold(0u64, u64::saturating_add);
                 Estimate {
@@ -324,12 +331,9 @@ impl<'l> Estimator<'l> {
             Node::StartsWith(a, b) | Node::EndsWith(a, b) => scalar(sum(&self.all(&[*a, *b], scope, depth)?)),
             Node::Fractional { key, buckets } => {
                 let mut ids: Vec<NodeId> = key.iter().copied().collect();
-                for (variant, weight) in buckets {
-                    ids.push(*variant);
-                    ids.push(*weight);
-                }
+                ids.extend_from_slice(logic.args(*buckets));
                 let parts = self.all(&ids, scope, depth)?;
-                Estimate { cost: sum(&parts).saturating_add(buckets.len() as u64), size: widest(&parts) }
+                Estimate { cost: sum(&parts).saturating_add(u64::from(buckets.len / 2)), size: widest(&parts) }
             }
             Node::NumCmp { general, .. }
             | Node::Between { general, .. }

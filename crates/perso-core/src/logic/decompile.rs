@@ -8,7 +8,9 @@ use crate::context::{Schema, DERIVED_PATHS};
 use serde_json::{json, Value};
 
 pub fn to_json(logic: &Logic, id: NodeId, schema: &Schema, segments: &dyn Fn(u16) -> String) -> Value {
-    let all = |ids: &[NodeId]| Value::Array(ids.iter().map(|i| to_json(logic, *i, schema, segments)).collect());
+    let all = |ids: &super::ir::Span| {
+        Value::Array(logic.args(*ids).iter().map(|i| to_json(logic, *i, schema, segments)).collect())
+    };
     let one = |i: &NodeId| to_json(logic, *i, schema, segments);
     let path = |p: &VarPath| -> Value {
         match p {
@@ -95,7 +97,7 @@ pub fn to_json(logic: &Logic, id: NodeId, schema: &Schema, segments: &dyn Fn(u16
         Node::Segment(s) => json!({"segment": segments(*s)}),
         Node::Fractional { key, buckets } => {
             let mut args: Vec<Value> = key.iter().map(one).collect();
-            args.extend(buckets.iter().map(|(v, w)| json!([one(v), one(w)])));
+            args.extend(logic.args(*buckets).chunks_exact(2).map(|pair| json!([one(&pair[0]), one(&pair[1])])));
             json!({"fractional": args})
         }
         Node::SemVer(items) => json!({"sem_ver": all(items)}),

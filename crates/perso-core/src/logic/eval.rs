@@ -140,13 +140,13 @@ impl<'a> Env<'a> {
             return false;
         }
         match self.logic.node(id) {
-            Node::And(items) => items.iter().all(|e| self.truthy(*e)),
-            Node::Or(items) => items.iter().any(|e| self.truthy(*e)),
+            Node::And(items) => self.logic.args(*items).iter().all(|e| self.truthy(*e)),
+            Node::Or(items) => self.logic.args(*items).iter().any(|e| self.truthy(*e)),
             Node::Not(inner) => !self.truthy(*inner),
             Node::Truthy(inner) => self.truthy(*inner),
             Node::Segment(index) => self.hooks.segment(*index),
             Node::Equals { strict, negate, left, right } => self.equals(*strict, *left, *right) != *negate,
-            Node::Compare { op, args } => self.compare_chain(*op, args),
+            Node::Compare { op, args } => self.compare_chain(*op, self.logic.args(*args)),
             Node::InSet { needle, set } => {
                 let needle = self.eval(*needle);
                 match self.logic.lit(*set) {
@@ -210,6 +210,7 @@ impl<'a> Env<'a> {
             Node::Lit(d) => Cow::Borrowed(logic.lit(*d)),
             Node::Undefined => Cow::Borrowed(&NULL),
             Node::Array(items) => {
+                let items = logic.args(*items);
                 self.budget.spend(items.len() as u64);
                 owned(Datum::List(items.iter().map(|e| self.eval(*e).into_owned()).collect()))
             }
@@ -245,7 +246,7 @@ impl<'a> Env<'a> {
                 }
             }
             Node::Missing { keys, in_scope } => {
-                let evaluated: Vec<Val<'a>> = keys.iter().map(|k| self.eval(*k)).collect();
+                let evaluated: Vec<Val<'a>> = logic.args(*keys).iter().map(|k| self.eval(*k)).collect();
                 let names: Vec<&Datum<'a>> = match evaluated.first().map(|v| &**v) {
                     Some(Datum::List(list)) => list.iter().collect(),
                     _ => evaluated.iter().map(|v| &**v).collect(),
@@ -284,6 +285,7 @@ impl<'a> Env<'a> {
                 }
             }
             Node::If(items) => {
+                let items = logic.args(*items);
                 let mut i = 0;
                 while i + 1 < items.len() {
                     if items.get(i).is_some_and(|c| self.truthy(*c)) {
@@ -298,7 +300,7 @@ impl<'a> Env<'a> {
             }
             Node::And(items) => {
                 let mut last = Cow::Borrowed(&NULL);
-                for item in items {
+                for item in logic.args(*items) {
                     last = self.eval(*item);
                     if !last.truthy() {
                         return last;
@@ -308,7 +310,7 @@ impl<'a> Env<'a> {
             }
             Node::Or(items) => {
                 let mut last = Cow::Borrowed(&NULL);
-                for item in items {
+                for item in logic.args(*items) {
                     last = self.eval(*item);
                     if last.truthy() {
                         return last;
@@ -319,7 +321,7 @@ impl<'a> Env<'a> {
             Node::Not(inner) => boolean(!self.truthy(*inner)),
             Node::Truthy(inner) => boolean(self.truthy(*inner)),
             Node::Equals { strict, negate, left, right } => boolean(self.equals(*strict, *left, *right) != *negate),
-            Node::Compare { op, args } => boolean(self.compare_chain(*op, args)),
+            Node::Compare { op, args } => boolean(self.compare_chain(*op, logic.args(*args))),
             Node::InSet { .. } => boolean(self.truthy(id)),
             Node::In { needle, haystack } => {
                 let (needle, haystack) = (self.eval(*needle), self.eval(*haystack));
@@ -339,7 +341,7 @@ impl<'a> Env<'a> {
             Node::Cat(items) => {
                 let mut text = String::new();
                 // json-logic-js joins its operands: null becomes "", not "null".
-                for item in items {
+                for item in logic.args(*items) {
                     let value = self.eval(*item);
                     if !value.is_null() {
                         text.push_str(&to_js_string(&value));
@@ -351,14 +353,14 @@ impl<'a> Env<'a> {
                 owned(Datum::Str(Cow::Owned(text)))
             }
             Node::Substr(items) => {
-                let text = self.substr(items);
+                let text = self.substr(logic.args(*items));
                 self.budget.spend(text_units(text.len()));
                 owned(Datum::Str(Cow::Owned(text)))
             }
-            Node::Arith { op, args } => self.arith(*op, args),
+            Node::Arith { op, args } => self.arith(*op, logic.args(*args)),
             Node::Merge(items) => {
                 let mut merged = Vec::new();
-                for item in items {
+                for item in logic.args(*items) {
                     match self.eval(*item).into_owned() {
                         Datum::List(list) => {
                             if !self.budget.spend(list.len() as u64) {
@@ -405,9 +407,9 @@ impl<'a> Env<'a> {
                 })
             }
             Node::Segment(index) => boolean(self.hooks.segment(*index)),
-            Node::Fractional { key, buckets } => self.fractional(*key, buckets),
+            Node::Fractional { key, buckets } => self.fractional(*key, logic.args(*buckets)),
             Node::SemVer(args) => {
-                let values: Vec<Val<'a>> = args.iter().map(|a| self.eval(*a)).collect();
+                let values: Vec<Val<'a>> = logic.args(*args).iter().map(|a| self.eval(*a)).collect();
                 let version = |d: &Datum<'_>| match d {
                     Datum::Str(s) => Some(s.to_string()),
                     Datum::Num(_) => Some(to_js_string(d).into_owned()),
@@ -643,7 +645,8 @@ impl<'a> Env<'a> {
         }
     }
 
-    fn fractional(&self, key: Option<NodeId>, buckets: &[(NodeId, NodeId)]) -> Val<'a> {
+    /// `buckets`: (variant, weight) pairs, flattened.
+    fn fractional(&self, key: Option<NodeId>, buckets: &[NodeId]) -> Val<'a> {
         let explicit = key.map(|k| self.eval(k));
         let bucket_key = match explicit.as_deref() {
             Some(Datum::Str(s)) => s.to_string(),
@@ -656,8 +659,9 @@ impl<'a> Env<'a> {
             return Cow::Borrowed(&NULL);
         }
         let weights: Vec<i64> = buckets
-            .iter()
-            .map(|(_, weight)| {
+            .chunks_exact(2)
+            .filter_map(|pair| pair.get(1))
+            .map(|weight| {
                 // Saturating: a weight of 1e300 is the largest weight, not an overflow.
                 let w = to_integer(to_number(&self.eval(*weight)));
                 if w.is_finite() {
@@ -670,7 +674,7 @@ impl<'a> Env<'a> {
             })
             .collect();
         match pick_bucket(bucket_key.as_bytes(), weights.iter().copied()) {
-            Some(index) => buckets.get(index).map_or(Cow::Borrowed(&NULL), |(variant, _)| self.eval(*variant)),
+            Some(index) => buckets.get(index * 2).map_or(Cow::Borrowed(&NULL), |variant| self.eval(*variant)),
             None => Cow::Borrowed(&NULL),
         }
     }

@@ -30,6 +30,14 @@ impl NodeId {
     }
 }
 
+/// A run of operand ids in [`Logic::args`] (one pool for the whole arena: no
+/// allocation per node when a bundle loads).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    pub start: u32,
+    pub len: u32,
+}
+
 /// A literal value's index in [`Logic::lits`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LitId(pub u32);
@@ -83,7 +91,7 @@ pub enum Node {
     /// A missing operand: JavaScript's `undefined` (`== null` but not `=== null`).
     Undefined,
     /// An array literal holding logic: evaluated element by element.
-    Array(Vec<NodeId>),
+    Array(Span),
     Var {
         path: VarPath,
         default: Option<NodeId>,
@@ -95,7 +103,7 @@ pub enum Node {
         in_scope: bool,
     },
     Missing {
-        keys: Vec<NodeId>,
+        keys: Span,
         in_scope: bool,
     },
     MissingSome {
@@ -109,9 +117,9 @@ pub enum Node {
         need: Option<NodeId>,
         paths: Vec<(LitId, VarPath)>,
     },
-    If(Vec<NodeId>),
-    And(Vec<NodeId>),
-    Or(Vec<NodeId>),
+    If(Span),
+    And(Span),
+    Or(Span),
     Not(NodeId),
     Truthy(NodeId),
     Equals {
@@ -123,7 +131,7 @@ pub enum Node {
     /// `<`, `<=`, `>`, `>=`; with three operands `<`/`<=` test "between".
     Compare {
         op: CompareOp,
-        args: Vec<NodeId>,
+        args: Span,
     },
     /// `in` against a literal list (a [`Datum::List`] literal): strict equality.
     InSet {
@@ -134,13 +142,13 @@ pub enum Node {
         needle: NodeId,
         haystack: NodeId,
     },
-    Cat(Vec<NodeId>),
-    Substr(Vec<NodeId>),
+    Cat(Span),
+    Substr(Span),
     Arith {
         op: ArithOp,
-        args: Vec<NodeId>,
+        args: Span,
     },
-    Merge(Vec<NodeId>),
+    Merge(Span),
     Iterate {
         kind: IterKind,
         list: NodeId,
@@ -155,11 +163,12 @@ pub enum Node {
     EndsWith(NodeId, NodeId),
     Segment(u16),
     /// flagd `fractional`; `key: None` buckets by `$flagd.flagKey + targetingKey`.
+    /// `buckets`: (variant, weight) pairs, flattened.
     Fractional {
         key: Option<NodeId>,
-        buckets: Vec<(NodeId, NodeId)>,
+        buckets: Span,
     },
-    SemVer(Vec<NodeId>),
+    SemVer(Span),
     Log(NodeId),
     /// Specialized clause shapes of bundle conditions: a fast path when the context
     /// value has the expected type, else the generic node they were made from
@@ -198,62 +207,6 @@ pub enum Node {
 }
 
 impl Node {
-    /// Calls `f` on every operand id (the `general` of a specialized node included).
-    pub fn for_each_child(&self, mut f: impl FnMut(NodeId)) {
-        let mut all = |ids: &[NodeId]| ids.iter().copied().for_each(&mut f);
-        match self {
-            Node::Lit(_) | Node::Undefined | Node::Segment(_) => {}
-            Node::Var { default, .. } => {
-                if let Some(d) = default {
-                    all(&[*d]);
-                }
-            }
-            Node::VarComputed { path, default, .. } => {
-                all(&[*path]);
-                if let Some(d) = default {
-                    all(&[*d]);
-                }
-            }
-            Node::Missing { keys, .. } => all(keys),
-            Node::MissingSome { need, keys, .. } => all(&[*need, *keys]),
-            Node::MissingPaths { need, .. } => {
-                if let Some(n) = need {
-                    all(&[*n]);
-                }
-            }
-            Node::Array(items)
-            | Node::If(items)
-            | Node::And(items)
-            | Node::Or(items)
-            | Node::Cat(items)
-            | Node::Substr(items)
-            | Node::Merge(items)
-            | Node::SemVer(items)
-            | Node::Compare { args: items, .. }
-            | Node::Arith { args: items, .. } => all(items),
-            Node::Not(a) | Node::Truthy(a) | Node::Log(a) => all(&[*a]),
-            Node::Equals { left, right, .. } => all(&[*left, *right]),
-            Node::InSet { needle, .. } => all(&[*needle]),
-            Node::In { needle, haystack } => all(&[*needle, *haystack]),
-            Node::Iterate { list, body, .. } => all(&[*list, *body]),
-            Node::Reduce { list, body, initial } => all(&[*list, *body, *initial]),
-            Node::StartsWith(a, b) | Node::EndsWith(a, b) => all(&[*a, *b]),
-            Node::Fractional { key, buckets } => {
-                if let Some(k) = key {
-                    all(&[*k]);
-                }
-                for (variant, weight) in buckets {
-                    all(&[*variant, *weight]);
-                }
-            }
-            Node::NumCmp { general, .. }
-            | Node::Between { general, .. }
-            | Node::StrEq { general, .. }
-            | Node::InStrSet { general, .. }
-            | Node::SomeFieldEq { general, .. } => all(&[*general]),
-        }
-    }
-
     /// Literal ids this node refers to directly.
     fn for_each_lit(&self, mut f: impl FnMut(LitId)) {
         match self {
@@ -285,6 +238,8 @@ impl Node {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Logic {
     pub nodes: Vec<Node>,
+    /// Operand lists of every node, by [`Span`].
+    pub args: Vec<NodeId>,
     #[serde(with = "lit_codec")]
     pub lits: Vec<Datum<'static>>,
 }
@@ -309,6 +264,72 @@ impl Logic {
         self.nodes.get(id.index()).unwrap_or(&UNDEFINED)
     }
 
+    /// The operands a span names (empty for a span out of range).
+    pub fn args(&self, span: Span) -> &[NodeId] {
+        let start = span.start as usize;
+        self.args.get(start..start.saturating_add(span.len as usize)).unwrap_or(&[])
+    }
+
+    pub fn push_args(&mut self, ids: &[NodeId]) -> Span {
+        let start = self.args.len() as u32;
+        self.args.extend_from_slice(ids);
+        Span { start, len: ids.len() as u32 }
+    }
+
+    /// Calls `f` on every operand id of `node` (the `general` of a specialized node included).
+    pub fn for_each_child(&self, node: &Node, mut f: impl FnMut(NodeId)) {
+        let mut all = |ids: &[NodeId]| ids.iter().copied().for_each(&mut f);
+        match node {
+            Node::Lit(_) | Node::Undefined | Node::Segment(_) => {}
+            Node::Var { default, .. } => {
+                if let Some(d) = default {
+                    all(&[*d]);
+                }
+            }
+            Node::VarComputed { path, default, .. } => {
+                all(&[*path]);
+                if let Some(d) = default {
+                    all(&[*d]);
+                }
+            }
+            Node::Missing { keys, .. } => all(self.args(*keys)),
+            Node::MissingSome { need, keys, .. } => all(&[*need, *keys]),
+            Node::MissingPaths { need, .. } => {
+                if let Some(n) = need {
+                    all(&[*n]);
+                }
+            }
+            Node::Array(items)
+            | Node::If(items)
+            | Node::And(items)
+            | Node::Or(items)
+            | Node::Cat(items)
+            | Node::Substr(items)
+            | Node::Merge(items)
+            | Node::SemVer(items)
+            | Node::Compare { args: items, .. }
+            | Node::Arith { args: items, .. } => all(self.args(*items)),
+            Node::Not(a) | Node::Truthy(a) | Node::Log(a) => all(&[*a]),
+            Node::Equals { left, right, .. } => all(&[*left, *right]),
+            Node::InSet { needle, .. } => all(&[*needle]),
+            Node::In { needle, haystack } => all(&[*needle, *haystack]),
+            Node::Iterate { list, body, .. } => all(&[*list, *body]),
+            Node::Reduce { list, body, initial } => all(&[*list, *body, *initial]),
+            Node::StartsWith(a, b) | Node::EndsWith(a, b) => all(&[*a, *b]),
+            Node::Fractional { key, buckets } => {
+                if let Some(k) = key {
+                    all(&[*k]);
+                }
+                all(self.args(*buckets));
+            }
+            Node::NumCmp { general, .. }
+            | Node::Between { general, .. }
+            | Node::StrEq { general, .. }
+            | Node::InStrSet { general, .. }
+            | Node::SomeFieldEq { general, .. } => all(&[*general]),
+        }
+    }
+
     pub fn lit(&self, id: LitId) -> &Datum<'static> {
         self.lits.get(id.0 as usize).unwrap_or(&super::value::NULL)
     }
@@ -328,7 +349,7 @@ impl Logic {
         let mut depth = Vec::with_capacity(self.nodes.len());
         for node in &self.nodes {
             let mut d = 1u8;
-            node.for_each_child(|child| {
+            self.for_each_child(node, |child| {
                 let below = depth.get(child.index()).copied().unwrap_or(0u8);
                 d = d.max(below.saturating_add(1));
             });
@@ -350,7 +371,27 @@ impl Logic {
         for (index, node) in self.nodes.iter().enumerate() {
             let at = index as u32;
             let mut forward = false;
-            node.for_each_child(|child| forward |= child.0 >= at);
+            self.for_each_child(node, |child| forward |= child.0 >= at);
+            let spans_ok = match node {
+                Node::Array(s)
+                | Node::If(s)
+                | Node::And(s)
+                | Node::Or(s)
+                | Node::Cat(s)
+                | Node::Substr(s)
+                | Node::Merge(s)
+                | Node::SemVer(s)
+                | Node::Missing { keys: s, .. }
+                | Node::Compare { args: s, .. }
+                | Node::Arith { args: s, .. } => (s.start as usize).checked_add(s.len as usize).is_some_and(|end| end <= self.args.len()),
+                Node::Fractional { buckets: s, .. } => {
+                    s.len % 2 == 0 && (s.start as usize).checked_add(s.len as usize).is_some_and(|end| end <= self.args.len())
+                }
+                _ => true,
+            };
+            if !spans_ok {
+                return Err(ArenaFault::ForwardReference { node: at });
+            }
             if forward {
                 return Err(ArenaFault::ForwardReference { node: at });
             }
@@ -559,7 +600,7 @@ mod tests {
             ])
             .into_static(),
         ];
-        let logic = Logic { nodes: alloc::vec![Node::Lit(LitId(1))], lits };
+        let logic = Logic { nodes: alloc::vec![Node::Lit(LitId(1))], args: Vec::new(), lits };
         let bytes = postcard::to_allocvec(&logic).unwrap_or_default();
         assert_eq!(postcard::from_bytes::<Logic>(&bytes).ok(), Some(logic));
     }

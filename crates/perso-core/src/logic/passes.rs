@@ -34,8 +34,10 @@ pub fn required_slots(logic: &Logic, root: NodeId) -> u64 {
     };
     let bit = |s: u16| 1u64 << s;
     match logic.node(root) {
-        Node::And(items) => items.iter().fold(0, |mask, e| mask | required_slots(logic, *e)),
-        Node::Or(items) if !items.is_empty() => items.iter().fold(u64::MAX, |mask, e| mask & required_slots(logic, *e)),
+        Node::And(items) => logic.args(*items).iter().fold(0, |mask, e| mask | required_slots(logic, *e)),
+        Node::Or(items) if items.len > 0 => {
+            logic.args(*items).iter().fold(u64::MAX, |mask, e| mask & required_slots(logic, *e))
+        }
         Node::Truthy(inner) => required_slots(logic, *inner),
         Node::InSet { needle, set } => match (slot_of(logic, *needle), logic.lit(*set)) {
             (Some(s), Datum::List(set)) if set.iter().all(unmatched_by_falsy) => bit(s),
@@ -48,7 +50,8 @@ pub fn required_slots(logic: &Logic, root: NodeId) -> u64 {
             }
         }
         // A falsy fact is 0 (or NaN) as a number: `x > n` needs it when n >= 0.
-        Node::Compare { op, args } if args.len() == 2 => {
+        Node::Compare { op, args } if args.len == 2 => {
+            let args = logic.args(*args);
             match (args.first().and_then(|a| slot_of(logic, *a)), args.get(1).and_then(|b| literal(*b))) {
                 (Some(s), Some(Datum::Num(n)))
                     if (*op == CompareOp::Gt && *n >= 0.0) || (*op == CompareOp::Ge && *n > 0.0) =>
@@ -90,9 +93,9 @@ pub fn time_thresholds(logic: &Logic, roots: &[NodeId], time: u8) -> Vec<u32> {
             _ => continue,
         }
         let node = logic.node(id);
-        node.for_each_child(|child| stack.push(child));
+        logic.for_each_child(node, |child| stack.push(child));
         let (op, operands): (Option<CompareOp>, Vec<NodeId>) = match node {
-            Node::Compare { op, args } => (Some(*op), args.clone()),
+            Node::Compare { op, args } => (Some(*op), logic.args(*args).to_vec()),
             Node::Equals { left, right, .. } => (None, alloc::vec![*left, *right]),
             _ => continue,
         };

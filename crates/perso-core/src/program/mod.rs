@@ -247,8 +247,10 @@ impl Program {
         self.categories.binary_search_by(|c| (**c).cmp(category)).ok().map(|i| i as u32)
     }
 
-    /// Checks every index a loaded program holds, so deciding can trust them. The
-    /// compiler's own output always passes; a corrupt or hand-made binary does not.
+    /// Checks every index a loaded program holds, so deciding can trust them (never a
+    /// trap, never a wrong record). The compiler's own output always passes; a corrupt
+    /// or hand-made binary does not. Costs are not re-estimated here (see
+    /// [`Program::check_costs`]).
     pub fn validate(&self) -> Result<(), ProgramFault> {
         use crate::limits::*;
         let too_many = |what: &'static str| Err(ProgramFault::TooMany { what });
@@ -365,11 +367,15 @@ impl Program {
         if self.holdout.as_ref().is_some_and(|h| h.basis_points > 10_000) {
             return Err(ProgramFault::Index { table: "holdout" });
         }
-        self.check_costs()
+        Ok(())
     }
 
-    /// Re-estimates every condition's cost: a binary bundle cannot claim to be cheap.
-    fn check_costs(&self) -> Result<(), ProgramFault> {
+    /// Re-estimates every condition's cost, as the compiler did. Loading does not run
+    /// it: a compiled bundle is the compiler's signed output, which refused costly
+    /// conditions, and the run-time budget bounds what any condition can cost anyway
+    /// (a hand-made binary only gets its campaigns excluded). Tools run it to audit a
+    /// binary bundle (`perso verify`).
+    pub fn check_costs(&self) -> Result<(), ProgramFault> {
         use crate::limits::MAX_CONDITION_COST;
         use crate::logic::cost::Estimator;
         let slot_size = |slot: u16| self.schema.slot_size(slot);
