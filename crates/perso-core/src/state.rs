@@ -195,20 +195,16 @@ impl VisitorState {
     /// (postcard). About a third of the JSON form's size.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = alloc::vec![COMPACT_VERSION];
-        let wire = compact::Wire::from(self);
-        // Serializing plain structs of strings and numbers into a Vec cannot fail.
-        if let Ok(bytes) = postcard::to_allocvec(&wire) {
-            out.extend_from_slice(&bytes);
-        }
+        compact::write(self, &mut out);
         out
     }
 
     /// Reads the compact form, enforcing the version and the bounds.
     pub fn from_bytes(bytes: &[u8]) -> Result<VisitorState, StateError> {
         match bytes.split_first() {
-            Some((&COMPACT_VERSION, rest)) => postcard::from_bytes::<compact::Wire>(rest)
-                .map(|wire| VisitorState::from(wire).bounded())
-                .map_err(|_| StateError::MalformedBytes),
+            Some((&COMPACT_VERSION, rest)) => {
+                compact::read(rest).map(VisitorState::bounded).ok_or(StateError::MalformedBytes)
+            }
             Some((other, _)) => Err(StateError::UnsupportedVersion { found: u32::from(*other) }),
             None => Err(StateError::MalformedBytes),
         }
@@ -439,96 +435,92 @@ mod tests {
     }
 }
 
-/// The compact form's fields, in order and without optional-field skipping (postcard
-/// is positional).
+/// The compact form: the fields in order, in the postcard format (see
+/// [`crate::program::wire`]), written and read here without serde.
 mod compact {
     use super::*;
+    use crate::program::wire::{Reader, Wire, Writer};
 
-    #[derive(Serialize, Deserialize)]
-    pub struct Wire {
-        id: String,
-        visits: u32,
-        prev_ms: Option<i64>,
-        session: (i64, i64, u32, Option<String>, [Option<String>; 5], u32, Option<i64>),
-        campaigns: Vec<(String, u32, u32, i64, Option<i64>, u32)>,
-        interests: Vec<String>,
-        registered: bool,
-    }
-
-    impl From<&VisitorState> for Wire {
-        fn from(s: &VisitorState) -> Wire {
-            let session = &s.session;
-            let utm = &session.utm;
-            Wire {
-                id: s.id.clone(),
-                visits: s.visits,
-                prev_ms: s.prev_ms,
-                session: (
-                    session.start_ms,
-                    session.last_ms,
-                    session.pages,
-                    session.ref_host.clone(),
-                    [
-                        utm.source.clone(),
-                        utm.medium.clone(),
-                        utm.campaign.clone(),
-                        utm.term.clone(),
-                        utm.content.clone(),
-                    ],
-                    session.interruptions,
-                    session.last_interruption_ms,
-                ),
-                campaigns: s
-                    .campaigns
-                    .iter()
-                    .map(|r| (r.id.clone(), r.s, r.t, r.last_ms, r.dismissed_ms, r.clicks))
-                    .collect(),
-                interests: s.interests.clone(),
-                registered: s.registered,
-            }
+    pub fn write(s: &VisitorState, out: &mut Vec<u8>) {
+        let mut w = Writer { bytes: core::mem::take(out) };
+        w.str(&s.id);
+        w.varint(u64::from(s.visits));
+        w.opt_i64(s.prev_ms);
+        let session = &s.session;
+        w.i64(session.start_ms);
+        w.i64(session.last_ms);
+        w.varint(u64::from(session.pages));
+        w.opt_str(session.ref_host.as_deref());
+        let utm = &session.utm;
+        for field in [&utm.source, &utm.medium, &utm.campaign, &utm.term, &utm.content] {
+            w.opt_str(field.as_deref());
         }
+        w.varint(u64::from(session.interruptions));
+        w.opt_i64(session.last_interruption_ms);
+        w.varint(s.campaigns.len() as u64);
+        for r in &s.campaigns {
+            w.str(&r.id);
+            w.varint(u64::from(r.s));
+            w.varint(u64::from(r.t));
+            w.i64(r.last_ms);
+            w.opt_i64(r.dismissed_ms);
+            w.varint(u64::from(r.clicks));
+        }
+        w.varint(s.interests.len() as u64);
+        for interest in &s.interests {
+            w.str(interest);
+        }
+        w.bool(s.registered);
+        *out = w.bytes;
     }
 
-    impl From<Wire> for VisitorState {
-        fn from(w: Wire) -> VisitorState {
-            let (
+    pub fn read(bytes: &[u8]) -> Option<VisitorState> {
+        let mut r = Reader::new(bytes);
+        let id = String::read(&mut r)?;
+        let visits = r.u32()?;
+        let prev_ms = Option::<i64>::read(&mut r)?;
+        let start_ms = r.i64()?;
+        let last_ms = r.i64()?;
+        let pages = r.u32()?;
+        let ref_host = Option::<String>::read(&mut r)?;
+        let mut utm = [None, None, None, None, None];
+        for field in &mut utm {
+            *field = Option::<String>::read(&mut r)?;
+        }
+        let [source, medium, campaign, term, content] = utm;
+        let interruptions = r.u32()?;
+        let last_interruption_ms = Option::<i64>::read(&mut r)?;
+        let count = r.len(6)?;
+        let mut campaigns = Vec::with_capacity(count);
+        for _ in 0..count {
+            campaigns.push(CampaignRecord {
+                id: String::read(&mut r)?,
+                s: r.u32()?,
+                t: r.u32()?,
+                last_ms: r.i64()?,
+                dismissed_ms: Option::<i64>::read(&mut r)?,
+                clicks: r.u32()?,
+            });
+        }
+        let interests = Vec::<String>::read(&mut r)?;
+        let registered = r.bool()?;
+        r.is_empty().then_some(VisitorState {
+            v: STATE_VERSION,
+            id,
+            visits,
+            prev_ms,
+            session: Session {
                 start_ms,
                 last_ms,
                 pages,
                 ref_host,
-                [source, medium, campaign, term, content],
+                utm: Utm { source, medium, campaign, term, content },
                 interruptions,
                 last_interruption_ms,
-            ) = w.session;
-            VisitorState {
-                v: STATE_VERSION,
-                id: w.id,
-                visits: w.visits,
-                prev_ms: w.prev_ms,
-                session: Session {
-                    start_ms,
-                    last_ms,
-                    pages,
-                    ref_host,
-                    utm: Utm { source, medium, campaign, term, content },
-                    interruptions,
-                    last_interruption_ms,
-                },
-                campaigns: w
-                    .campaigns
-                    .into_iter()
-                    .map(|(id, s, t, last_ms, dismissed_ms, clicks)| CampaignRecord {
-                        id,
-                        s,
-                        t,
-                        last_ms,
-                        dismissed_ms,
-                        clicks,
-                    })
-                    .collect(),
-                interests: w.interests,
-                registered: w.registered,
-            }
-        }
+            },
+            campaigns,
+            interests,
+            registered,
+        })
     }
 }

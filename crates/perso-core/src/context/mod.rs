@@ -26,7 +26,7 @@ use alloc::borrow::Cow;
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Paths the engine fills from the visitor state and the clock.
 pub const DERIVED_PATHS: [&str; 14] = [
@@ -51,7 +51,7 @@ pub const TIME_ON_SITE: usize = 6;
 pub const INTERESTS: usize = 13;
 
 /// The JSON type a documented context path must have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Kind {
     Str,
     Num,
@@ -110,7 +110,7 @@ pub enum ContextError {
 }
 
 /// Slots the engine itself reads (consent, local time, cart lines, interests).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct KnownSlots {
     pub consent_personalization: Option<u16>,
     pub consent_gpc: Option<u16>,
@@ -122,7 +122,7 @@ pub struct KnownSlots {
 }
 
 /// Every context path a bundle reads, interned into slots.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Schema {
     paths: Vec<Box<str>>,
     kinds: Vec<Option<Kind>>,
@@ -371,4 +371,22 @@ impl<'a> Context<'a> {
         schema.finish(&mut slots)?;
         Ok(Context { slots })
     }
+}
+
+mod wire_impls {
+    //! Reading the schema from the postcard format (see [`crate::program::wire`]).
+    use super::*;
+    use crate::program::wire::{wire_struct, wire_unit_enum};
+
+    wire_unit_enum!(Kind { Str, Num, Bool, List });
+    wire_struct!(KnownSlots {
+        consent_personalization,
+        consent_gpc,
+        time_hour,
+        time_weekday,
+        cart_items,
+        cart_total,
+        cart_count,
+    });
+    wire_struct!(Schema { paths, kinds, derived_used, known });
 }

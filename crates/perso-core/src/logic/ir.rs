@@ -18,10 +18,10 @@ use alloc::borrow::Cow;
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// A node's index in its [`Logic`] arena.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct NodeId(pub u32);
 
 impl NodeId {
@@ -32,18 +32,18 @@ impl NodeId {
 
 /// A run of operand ids in [`Logic::args`] (one pool for the whole arena: no
 /// allocation per node when a bundle loads).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Span {
     pub start: u32,
     pub len: u32,
 }
 
 /// A literal value's index in [`Logic::lits`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct LitId(pub u32);
 
 /// How a `var` resolves.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum VarPath {
     /// The whole data (or the current item inside `map`/`filter`/...).
     Whole { in_scope: bool },
@@ -56,7 +56,7 @@ pub enum VarPath {
     Keys { keys: Box<[Box<str>]>, in_scope: bool },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum CompareOp {
     Lt,
     Le,
@@ -64,7 +64,7 @@ pub enum CompareOp {
     Ge,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum ArithOp {
     Add,
     Sub,
@@ -75,7 +75,7 @@ pub enum ArithOp {
     Max,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum IterKind {
     Map,
     Filter,
@@ -85,7 +85,7 @@ pub enum IterKind {
 }
 
 /// One operation. Operands are ids of earlier nodes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Node {
     Lit(LitId),
     /// A missing operand: JavaScript's `undefined` (`== null` but not `=== null`).
@@ -235,12 +235,12 @@ impl Node {
 }
 
 /// An arena of condition nodes and their literals.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Logic {
     pub nodes: Vec<Node>,
     /// Operand lists of every node, by [`Span`].
     pub args: Vec<NodeId>,
-    #[serde(with = "lit_codec")]
+    #[serde(serialize_with = "lit_codec::serialize")]
     pub lits: Vec<Datum<'static>>,
 }
 
@@ -431,7 +431,7 @@ impl Logic {
 /// with an explicit stack: decoding a hostile binary bundle never recurses, nesting
 /// deeper than [`MAX_DEPTH`] is refused, and a string used by many conditions (a
 /// referrer host, a category) is stored once.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum LitToken {
     Null,
     Bool(bool),
@@ -449,9 +449,9 @@ pub enum LitToken {
 mod lit_codec {
     use super::*;
     use alloc::collections::BTreeMap;
-    use serde::{Deserializer, Serializer};
+    use serde::Serializer;
 
-    #[derive(Serialize, Deserialize)]
+    #[derive(Serialize)]
     struct Table {
         strings: Vec<String>,
         tokens: Vec<LitToken>,
@@ -505,11 +505,6 @@ mod lit_codec {
             flat.value(lit);
         }
         Table { strings: flat.strings, tokens: flat.tokens }.serialize(serializer)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Datum<'static>>, D::Error> {
-        let table = Table::deserialize(deserializer)?;
-        rebuild(&table.strings, table.tokens).ok_or_else(|| serde::de::Error::custom("malformed literal table"))
     }
 
     /// An open container: its items so far, how many it still expects, and (for
@@ -590,6 +585,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(feature = "json")]
     fn literal_tables_round_trip_flat() {
         let lits = alloc::vec![
             Datum::Null,
@@ -602,7 +598,7 @@ mod tests {
         ];
         let logic = Logic { nodes: alloc::vec![Node::Lit(LitId(1))], args: Vec::new(), lits };
         let bytes = postcard::to_allocvec(&logic).unwrap_or_default();
-        assert_eq!(postcard::from_bytes::<Logic>(&bytes).ok(), Some(logic));
+        assert_eq!(crate::program::wire::read_all::<Logic>(&bytes), Some(logic));
     }
 
     #[test]
@@ -635,5 +631,111 @@ mod tests {
         let mut slots = Logic::default();
         slots.push(Node::Var { path: VarPath::Slot(3), default: None });
         assert_eq!(slots.validate(3, 0), Err(ArenaFault::BadReference { node: 0 }));
+    }
+}
+
+mod wire_impls {
+    //! Reading the arena from the postcard format (see [`crate::program::wire`]); the
+    //! variant indices are the declaration order of each enum above.
+    use super::*;
+    use crate::program::wire::{wire_struct, wire_unit_enum, Reader, Wire};
+
+    impl Wire for NodeId {
+        fn read(r: &mut Reader<'_>) -> Option<NodeId> {
+            r.u32().map(NodeId)
+        }
+    }
+    impl Wire for LitId {
+        fn read(r: &mut Reader<'_>) -> Option<LitId> {
+            r.u32().map(LitId)
+        }
+    }
+    wire_struct!(Span { start, len });
+    wire_unit_enum!(CompareOp { Lt, Le, Gt, Ge });
+    wire_unit_enum!(ArithOp { Add, Sub, Mul, Div, Rem, Min, Max });
+    wire_unit_enum!(IterKind { Map, Filter, All, None, Some });
+
+    impl Wire for VarPath {
+        fn read(r: &mut Reader<'_>) -> Option<VarPath> {
+            Some(match r.variant()? {
+                0 => VarPath::Whole { in_scope: r.bool()? },
+                1 => VarPath::Slot(r.u16()?),
+                2 => VarPath::Derived(r.byte()?),
+                3 => VarPath::Keys { keys: Wire::read(r)?, in_scope: r.bool()? },
+                _ => return None,
+            })
+        }
+    }
+
+    impl Wire for Node {
+        fn read(r: &mut Reader<'_>) -> Option<Node> {
+            fn w<T: Wire>(r: &mut Reader<'_>) -> Option<T> {
+                T::read(r)
+            }
+            Some(match r.variant()? {
+                0 => Node::Lit(w(r)?),
+                1 => Node::Undefined,
+                2 => Node::Array(w(r)?),
+                3 => Node::Var { path: w(r)?, default: w(r)? },
+                4 => Node::VarComputed { path: w(r)?, default: w(r)?, in_scope: w(r)? },
+                5 => Node::Missing { keys: w(r)?, in_scope: w(r)? },
+                6 => Node::MissingSome { need: w(r)?, keys: w(r)?, in_scope: w(r)? },
+                7 => Node::MissingPaths { need: w(r)?, paths: w(r)? },
+                8 => Node::If(w(r)?),
+                9 => Node::And(w(r)?),
+                10 => Node::Or(w(r)?),
+                11 => Node::Not(w(r)?),
+                12 => Node::Truthy(w(r)?),
+                13 => Node::Equals { strict: w(r)?, negate: w(r)?, left: w(r)?, right: w(r)? },
+                14 => Node::Compare { op: w(r)?, args: w(r)? },
+                15 => Node::InSet { needle: w(r)?, set: w(r)? },
+                16 => Node::In { needle: w(r)?, haystack: w(r)? },
+                17 => Node::Cat(w(r)?),
+                18 => Node::Substr(w(r)?),
+                19 => Node::Arith { op: w(r)?, args: w(r)? },
+                20 => Node::Merge(w(r)?),
+                21 => Node::Iterate { kind: w(r)?, list: w(r)?, body: w(r)? },
+                22 => Node::Reduce { list: w(r)?, body: w(r)?, initial: w(r)? },
+                23 => Node::StartsWith(w(r)?, w(r)?),
+                24 => Node::EndsWith(w(r)?, w(r)?),
+                25 => Node::Segment(w(r)?),
+                26 => Node::Fractional { key: w(r)?, buckets: w(r)? },
+                27 => Node::SemVer(w(r)?),
+                28 => Node::Log(w(r)?),
+                29 => Node::NumCmp { path: w(r)?, op: w(r)?, k: w(r)?, general: w(r)? },
+                30 => Node::Between { path: w(r)?, lo: w(r)?, hi: w(r)?, inclusive: w(r)?, general: w(r)? },
+                31 => Node::StrEq { path: w(r)?, k: w(r)?, negate: w(r)?, general: w(r)? },
+                32 => Node::InStrSet { path: w(r)?, set: w(r)?, general: w(r)? },
+                33 => Node::SomeFieldEq { path: w(r)?, key: w(r)?, k: w(r)?, general: w(r)? },
+                _ => return None,
+            })
+        }
+    }
+
+    impl Wire for LitToken {
+        fn read(r: &mut Reader<'_>) -> Option<LitToken> {
+            Some(match r.variant()? {
+                0 => LitToken::Null,
+                1 => LitToken::Bool(r.bool()?),
+                2 => LitToken::Num(r.f64()?),
+                3 => LitToken::Str(r.u32()?),
+                4 => LitToken::List(r.u32()?),
+                5 => LitToken::Map(r.u32()?),
+                6 => LitToken::Key(r.u32()?),
+                _ => return None,
+            })
+        }
+    }
+
+    impl Wire for Logic {
+        fn read(r: &mut Reader<'_>) -> Option<Logic> {
+            let nodes = Wire::read(r)?;
+            let args = Wire::read(r)?;
+            // The literal table (see `lit_codec`): strings, then the token stream.
+            let strings: Vec<String> = Wire::read(r)?;
+            let tokens: Vec<LitToken> = Wire::read(r)?;
+            let lits = lit_codec::rebuild(&strings, tokens)?;
+            Some(Logic { nodes, args, lits })
+        }
     }
 }

@@ -123,15 +123,12 @@ pub fn split(bytes: &[u8]) -> Result<Sections<'_>, BinaryError> {
 /// host section's bytes (for hosts that show decisions).
 pub fn decode(bytes: &[u8]) -> Result<(Program, &[u8]), BinaryError> {
     let sections = split(bytes)?;
-    let program: Program =
-        postcard::from_bytes(sections.engine).map_err(|_| BinaryError::Malformed { section: Section::Engine })?;
+    let program: Program = super::wire::read_all(sections.engine).ok_or(BinaryError::Malformed { section: Section::Engine })?;
     if program.serial != sections.serial || program.expires_at_ms != sections.expires_at_ms {
         return Err(BinaryError::HeaderMismatch);
     }
     program.validate().map_err(BinaryError::Invalid)?;
-    if core::str::from_utf8(sections.host).is_err() {
-        return Err(BinaryError::Malformed { section: Section::Host });
-    }
+    // The host section is its readers' to parse (JSON.parse in JS hosts, serde natively).
     Ok((program, sections.host))
 }
 

@@ -12,15 +12,16 @@
 //! ([`crate::host::HostView`]), written by the same compiler.
 
 pub mod codec;
+pub mod wire;
 
 use crate::context::Schema;
 use crate::logic::ir::{ArenaFault, Logic, NodeId, VarPath};
 use crate::vocab::Trigger;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Program {
     pub serial: u64,
     pub expires_at_ms: i64,
@@ -49,13 +50,13 @@ pub struct Program {
     pub holdout: Option<GlobalHoldout>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Placement {
     /// Campaign indices, highest priority first (ties: bundle order).
     pub campaigns: Vec<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Segment {
     pub id: Box<str>,
     pub condition: NodeId,
@@ -65,14 +66,14 @@ pub struct Segment {
     pub cost: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Guardrails {
     pub max_interruptions_per_session: u32,
     pub min_gap_ms: i64,
     pub dismiss_cooldown_ms: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Schedule {
     pub start_ms: Option<i64>,
     pub end_ms: Option<i64>,
@@ -81,21 +82,21 @@ pub struct Schedule {
     pub weekdays: Option<u8>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Caps {
     pub per_session: Option<u32>,
     pub per_visitor: Option<u32>,
     pub dismiss_cooldown_ms: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Experiment {
     pub salt: Box<str>,
     pub variants: Vec<Variant>,
     pub holdout: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Variant {
     pub id: Box<str>,
     pub weight: i64,
@@ -104,7 +105,7 @@ pub struct Variant {
 }
 
 /// The part of an action the engine computes; everything else is the host's payload.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Computed {
     /// Shown as written (banner, offer, registration prompt, chat trigger).
     Nothing,
@@ -114,21 +115,21 @@ pub enum Computed {
     Welcome { parts: Vec<TemplatePart> },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum TemplatePart {
     Text(Box<str>),
     Field(VarPath),
 }
 
 /// A registration prompt's questions, to accept only answers the bundle offers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct QuestionKey {
     pub id: Box<str>,
     pub multiple: bool,
     pub values: Vec<Box<str>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Campaign {
     pub id: Box<str>,
     pub placement: u16,
@@ -140,7 +141,7 @@ pub struct Campaign {
     pub caps: Caps,
     pub requires_consent: bool,
     /// (Positional in the binary form: postcard has no tagged enums.)
-    #[serde(with = "trigger_codec")]
+    #[serde(serialize_with = "trigger_codec::serialize")]
     pub trigger: Trigger,
     pub experiment: Option<Experiment>,
     pub computed: Computed,
@@ -158,7 +159,7 @@ pub struct Campaign {
     pub questions: Vec<QuestionKey>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum ActionKind {
     Banner,
     Offer,
@@ -168,26 +169,26 @@ pub enum ActionKind {
     Chat,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProductKey {
     pub sku: Box<str>,
     /// Index into [`Program::categories`].
     pub category: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum PageMatch {
     Path(Box<str>),
     Segment(Box<str>),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PageTypeRule {
     pub matcher: PageMatch,
     pub page_type: Box<str>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GlobalHoldout {
     pub salt: Box<str>,
     /// Held-out share in basis points of a percent (percent × 100), 0..=10,000.
@@ -403,7 +404,7 @@ impl Program {
 /// positional format cannot read.
 mod trigger_codec {
     use super::Trigger;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde::{Serialize, Serializer};
 
     pub fn serialize<S: Serializer>(trigger: &Trigger, serializer: S) -> Result<S::Ok, S::Error> {
         let pair: (u8, u32) = match trigger {
@@ -417,16 +418,112 @@ mod trigger_codec {
         pair.serialize(serializer)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Trigger, D::Error> {
-        let (kind, argument) = <(u8, u32)>::deserialize(deserializer)?;
-        Ok(match kind {
+    pub fn from_pair(kind: u8, argument: u32) -> Option<Trigger> {
+        Some(match kind {
             0 => Trigger::Now,
             1 => Trigger::Dwell { seconds: argument },
             2 => Trigger::Idle { seconds: argument },
             3 => Trigger::Scroll { percent: u8::try_from(argument).unwrap_or(u8::MAX).min(100) },
             4 => Trigger::ExitIntent,
             5 => Trigger::AddToCart,
-            _ => return Err(serde::de::Error::custom("unknown trigger")),
+            _ => return None,
         })
+    }
+}
+
+mod wire_impls {
+    //! Reading the program from the postcard format (see [`super::wire`]): fields and
+    //! variants in declaration order, as postcard writes them.
+    use super::*;
+    use crate::program::wire::{wire_struct, wire_unit_enum, Reader, Wire};
+
+    wire_struct!(Program {
+        serial,
+        expires_at_ms,
+        issued_at_ms,
+        utc_offset_minutes,
+        logic,
+        schema,
+        placements,
+        segments,
+        campaigns,
+        campaigns_by_id,
+        guardrails,
+        products,
+        categories,
+        affinity_items,
+        affinity_categories,
+        time_on_site_thresholds,
+        page_types,
+        holdout,
+    });
+    wire_struct!(Placement { campaigns });
+    wire_struct!(Segment { id, condition, required, cost });
+    wire_struct!(Guardrails { max_interruptions_per_session, min_gap_ms, dismiss_cooldown_ms });
+    wire_struct!(Schedule { start_ms, end_ms, hours, weekdays });
+    wire_struct!(Caps { per_session, per_visitor, dismiss_cooldown_ms });
+    wire_struct!(Experiment { salt, variants, holdout });
+    wire_struct!(Variant { id, weight, computed });
+    wire_struct!(QuestionKey { id, multiple, values });
+    wire_struct!(ProductKey { sku, category });
+    wire_struct!(PageTypeRule { matcher, page_type });
+    wire_struct!(GlobalHoldout { salt, basis_points });
+    wire_unit_enum!(ActionKind { Banner, Offer, Recommend, Welcome, Register, Chat });
+
+    impl Wire for Computed {
+        fn read(r: &mut Reader<'_>) -> Option<Computed> {
+            Some(match r.variant()? {
+                0 => Computed::Nothing,
+                1 => Computed::Recommend { count: r.byte()?, fallback: Wire::read(r)? },
+                2 => Computed::Welcome { parts: Wire::read(r)? },
+                _ => return None,
+            })
+        }
+    }
+
+    impl Wire for TemplatePart {
+        fn read(r: &mut Reader<'_>) -> Option<TemplatePart> {
+            Some(match r.variant()? {
+                0 => TemplatePart::Text(Wire::read(r)?),
+                1 => TemplatePart::Field(Wire::read(r)?),
+                _ => return None,
+            })
+        }
+    }
+
+    impl Wire for PageMatch {
+        fn read(r: &mut Reader<'_>) -> Option<PageMatch> {
+            Some(match r.variant()? {
+                0 => PageMatch::Path(Wire::read(r)?),
+                1 => PageMatch::Segment(Wire::read(r)?),
+                _ => return None,
+            })
+        }
+    }
+
+    impl Wire for Campaign {
+        fn read(r: &mut Reader<'_>) -> Option<Campaign> {
+            Some(Campaign {
+                id: Wire::read(r)?,
+                placement: Wire::read(r)?,
+                priority: Wire::read(r)?,
+                enabled: Wire::read(r)?,
+                segments: Wire::read(r)?,
+                condition: Wire::read(r)?,
+                schedule: Wire::read(r)?,
+                caps: Wire::read(r)?,
+                requires_consent: Wire::read(r)?,
+                // `trigger_codec`: (kind u8, argument u32).
+                trigger: super::trigger_codec::from_pair(r.byte()?, r.u32()?)?,
+                experiment: Wire::read(r)?,
+                computed: Wire::read(r)?,
+                interruption: Wire::read(r)?,
+                kind: Wire::read(r)?,
+                eligibility: Wire::read(r)?,
+                required: Wire::read(r)?,
+                cost: Wire::read(r)?,
+                questions: Wire::read(r)?,
+            })
+        }
     }
 }
