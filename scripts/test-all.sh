@@ -17,6 +17,10 @@ cargo clippy --workspace --all-targets --locked -q -- -D warnings
 step "native tests (cargo test --workspace)"
 cargo test --workspace --locked 2>&1 | grep -vE '^\s+(Compiling|Downloaded|Downloading)'
 
+step "property tests, all ~130,000 cases (optimized, overflow checks and debug assertions on)"
+PERSO_PROPERTY_SCALE=1 cargo test --profile checked --locked -p perso-core --test properties 2>&1 \
+  | grep -vE '^\s+(Compiling|Downloaded|Downloading)'
+
 step "build the wasm package (web + nodejs) and size report"
 bash scripts/build-wasm.sh
 
