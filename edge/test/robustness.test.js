@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startOrigin } from "./fixtures/origin.js";
-import { startEdge, T0, BUNDLE_TEXT, CUSTOMER_KEY, STATE_KEY, generateSigner, renderedCampaign } from "./harness.js";
+import { startEdge, T0, BUNDLE_TEXT, CUSTOMER_KEY, STATE_KEY, STATE_KID, generateSigner, renderedCampaign } from "./harness.js";
 import { ADA, GADGETS_REFERER, clientCookie, cartCookie, statePayload } from "./helpers.js";
 import { mintCustomerCookie } from "../src/customer-cookie.js";
 import { signValue } from "../src/signed-value.js";
@@ -201,7 +201,7 @@ test("huge or malformed cookies are bounded and ignored; the page is still perso
     assert.ok(issued && issued.length < 4096, `${label}: a fresh, bounded state cookie`);
   }
   // A state the engine refuses (another state version inside a valid MAC).
-  const wrongVersion = await signValue("perso_state", { state: { v: 7 }, acked_ms: 0 }, STATE_KEY);
+  const wrongVersion = await signValue("perso_state", { state: { v: 7 }, acked_ms: 0, kid: STATE_KID, iat: T0 }, STATE_KEY);
   const page = await edge.visitor().get("/", { at: T0, headers: { cookie: `perso_state=${wrongVersion}` } });
   assert.equal(page.status, 200);
   assert.match(edge.logged("state_cookie_rejected").at(-1).message, /version/);

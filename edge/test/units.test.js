@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { renderPlacement, safeUrl, escapeHtml } from "../src/slot-markup.js";
 import { signValue, verifyValue, readUnsignedValue } from "../src/signed-value.js";
 import { readStateCookie, writeStateCookie, MAX_STATE_COOKIE } from "../src/state-cookie.js";
+import { shrinkVisitorState } from "../src/state-shape.js";
 import { contextFromRequest, consentOf, mayPersist, pageTypeTable } from "../src/request-context.js";
 import { deviceType } from "../src/device.js";
 import { readClientEvents, applyClientEvents } from "../src/client-events.js";
@@ -70,6 +71,8 @@ test("signed values: round trip; tampering, another key, another cookie name and
   assert.match(readUnsignedValue("perso_cart", "v1.%%%", 100).error, /not base64url JSON/);
 });
 
+const KEY = "k-0123456789abcdef-0123456789abcdef";
+
 test("the state cookie stays under its bound and keeps dismissals longest", async () => {
   let state = perso.newVisitorState("v".repeat(64), 0);
   const engine = perso.Engine.fromBundle(bundle);
@@ -78,9 +81,10 @@ test("the state cookie stays under its bound and keeps dismissals longest", asyn
     id: `campaign-${String(i).padStart(2, "0")}-${"x".repeat(51)}`, s: 1, t: 9, last_ms: 1_000 + i, clicks: 3,
     ...(i < 4 ? { dismissed_ms: 500 } : {}),
   })) };
-  const value = await writeStateCookie(state, 0, "k-0123456789abcdef");
+  const keys = { signing: { kid: "k", secret: KEY }, byKid: new Map([["k", KEY]]) };
+  const value = await writeStateCookie(state, 0, keys, { nowMs: 2_000, shrink: shrinkVisitorState });
   assert.ok(value.length <= MAX_STATE_COOKIE, `${value.length} bytes`);
-  const read = await readStateCookie(value, "k-0123456789abcdef", perso.parseVisitorState);
+  const read = await readStateCookie(value, keys, { nowMs: 2_000, maxAgeS: 86_400, readState: (p) => perso.parseVisitorState(JSON.stringify(p)) });
   const kept = read.state.campaigns.map((c) => c.id.slice(0, 11));
   assert.ok(kept.length < 32 && kept.length > 8, `${kept.length} records kept`);
   for (const dismissed of ["campaign-00", "campaign-01", "campaign-02", "campaign-03"]) assert.ok(kept.includes(dismissed), dismissed);
@@ -111,7 +115,7 @@ test("context from the request: referrer, UTM, page type, device, language, coun
   });
   assert.deepEqual(context.device, { type: "mobile", language: "fr-CA" });
   assert.deepEqual(context.custom, { country: "CA" });
-  assert.deepEqual(context.consent, { gpc: true, personalization: true });
+  assert.deepEqual(context.consent, { gpc: true, personalization: false }, "GPC wins over a granted consent cookie, as in the browser");
   assert.equal(mayPersist(context.consent), false);
   assert.deepEqual(pageView, { referrer_host: "www.gadgets.com", utm: context.page.utm });
   assert.deepEqual(context.cart, { items: [] });
@@ -150,12 +154,14 @@ test("browser events: only known campaigns, in time order, applied once (waterma
 
   const engine = perso.Engine.fromBundle(bundle);
   const start = perso.newVisitorState("v", 0);
-  const once = applyClientEvents(events, start, 0, 25, engine, perso);
-  assert.equal(once.ackedMs, 30);
+  const apply = (state, event, at) =>
+    event.t === "dismiss" ? engine.recordDismissal(state, event.c, at) : event.t === "register" ? perso.register(state, event.interests, at) : engine.recordImpression(state, event.c, at);
+  const once = applyClientEvents(events, start, 0, 25, apply);
+  assert.equal(once.ackedMs, 25, "the watermark never passes the request's clock");
   assert.equal(once.state.campaigns.find((c) => c.id === "aff-offer").dismissed_ms, 20);
   assert.equal(once.state.registered, true);
-  const twice = applyClientEvents(events, once.state, once.ackedMs, 40, engine, perso);
-  assert.deepEqual(twice, once, "events at or before acked_ms are not applied again");
+  const twice = applyClientEvents(events, once.state, 30, 40, apply);
+  assert.deepEqual(twice, { state: once.state, ackedMs: 30 }, "events at or before acked_ms are not applied again");
   engine.free();
   assert.match(readClientEvents("v1.e30", campaigns).error, /events must be an array/);
 });
