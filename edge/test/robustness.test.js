@@ -113,8 +113,11 @@ test("the bundle fetched from a URL with its .sig: verified, kept in memory, key
 
     // After the TTL the URL serves a tampered bundle: the last good bundle stays in use.
     bundleOrigin.files.bundle = bundleOrigin.files.bundle.replace("Welcome, Gadgets.com readers", "Hacked");
+    // (The refresh runs in the background: wait for it, not for time.)
+    const settled = () => fetch(new URL("/__test/bundle-settled", edgeWithUrl.url)).then((r) => r.json());
     const tampered = await edgeWithUrl.visitor().get("/", { at: T0 + 400_000, headers: { referer: GADGETS_REFERER } });
     assert.match(tampered.text, /Welcome, Gadgets.com readers/);
+    await settled();
     assert.equal(edgeWithUrl.logged("signature_invalid").length, 1);
 
     // Later still, an older bundle (serial 1), validly signed: a rollback, refused.
@@ -122,6 +125,7 @@ test("the bundle fetched from a URL with its .sig: verified, kept in memory, key
     bundleOrigin.files.signature = await signer.sign(BUNDLE_TEXT);
     const rolledBack = await edgeWithUrl.visitor().get("/", { at: T0 + 800_000, headers: { referer: GADGETS_REFERER } });
     assert.match(rolledBack.text, /data-perso-edge="2"/, "serial 2 stays in use");
+    await settled();
     assert.equal(edgeWithUrl.logged("rollback").length, 1);
   } finally {
     await edgeWithUrl.close();
