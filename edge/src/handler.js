@@ -83,17 +83,20 @@ export function createHandler({ now = () => Date.now(), randomId = () => crypto.
       return response;
     }
 
-    // Start holding the page while deciding; nothing is sent before both are done.
-    const holding = readAtMost(response.body, settings.maxPageBytes);
+    // Start holding the page while deciding; nothing is sent before both are done. An
+    // origin whose body breaks off mid-way gets no page either way: say so plainly.
+    const holding = readAtMost(response.body, settings.maxPageBytes).catch((failure) => ({ failure }));
     let page;
     try {
       page = await decidePage(request, url, settings, loaded, nowMs, randomId);
     } catch (failure) {
       recoverFromEngineFailure(failure);
       logEdge("error", failure.code ?? "decide_failed", `page passed through unchanged: ${failure.message}`);
-      return original(response, await holding);
+      const held = await holding;
+      return held.failure ? originFailed(held.failure) : original(response, held);
     }
     const held = await holding;
+    if (held.failure) return originFailed(held.failure);
     if (!held.complete) {
       logOnce("warn", "page_too_large", `${url.pathname.slice(0, 200)}: over PERSO_MAX_PAGE_BYTES (${settings.maxPageBytes}), passed through unchanged`);
       return original(response, held);
@@ -188,6 +191,11 @@ function isPersonalizable(response) {
   const type = (response.headers.get("content-type") ?? "").toLowerCase();
   if (!HTML_TYPES.some((html) => type.startsWith(html))) return false;
   return !/(^|,)\s*no-transform\s*(,|$)/i.test(response.headers.get("cache-control") ?? "");
+}
+
+function originFailed(failure) {
+  logEdge("warn", "origin_body_failed", `the origin's page broke off while it was read: ${String(failure?.message).slice(0, 200)}`);
+  return refuse(502, "the origin's page broke off");
 }
 
 /** The origin's response as received, from the bytes held so far and the rest of its body. */
