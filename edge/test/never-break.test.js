@@ -155,3 +155,11 @@ test("only slots that can show something take the placement and count its impres
     }
   }
 });
+
+test("an origin that drops the connection mid-page: a clear 502, not an uncaught error", async () => {
+  edge.origin.custom.set("/broken", { body: pageBytes(latin1("x"), { bodyEnd: "<p>".repeat(20_000) }), chunk: 4096, breakAfter: 8192 });
+  const page = await viaWorker(edge, "/broken");
+  assert.equal(page.status, 502);
+  assert.match(page.body.toString(), /the origin's page broke off/);
+  assert.ok(edge.logged("origin_body_failed").length >= 1, edge.logs.slice(-3).join("\n"));
+});
