@@ -13,7 +13,7 @@ for built in ../pkg/perso.js ../pkg/perso_bg.wasm ../pkg-node/perso.js; do
 done
 [ -d node_modules/miniflare ] || { echo "edge tests: run npm ci in edge/ first" >&2; exit 1; }
 
-files=(test/units.test.js test/scenarios.test.js test/robustness.test.js)
+files=(test/units.test.js test/scenarios.test.js test/robustness.test.js test/never-break.test.js test/bundle-fetch.test.js test/endpoints.test.js test/state-cookie.test.js test/privacy.test.js test/package.test.js)
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0

@@ -15,8 +15,13 @@
 // test/worker-under-test.js, whose only additions are a clock header (unused here) and
 // a route reporting the size of the engine's linear memory.
 //
+// Then a time-to-first-byte probe on /slow, an origin page that flushes its <head> at
+// once and the rest 50 ms later: the perso worker holds a page until it has all of it
+// (so that a rewriter failure can still return the origin's bytes), and this shows
+// what that costs against the streamed origin and the forwarding worker.
+//
 // Usage: node bench/edge-load.mjs [--requests 10000] [--connections 10] [--rounds 5]
-//                                 [--rate 200] [--rate-requests 3000] [--path /]
+//                                 [--rate 200] [--rate-requests 3000] [--path /] [--probes 40]
 
 import { spawn, execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -35,6 +40,7 @@ const { values: args } = parseArgs({
     connections: { type: "string", default: "10" },
     rounds: { type: "string", default: "5" },
     path: { type: "string", default: "/" },
+    probes: { type: "string", default: "40" },
   },
 });
 const edgeDir = fileURLToPath(new URL("../", import.meta.url));
@@ -45,7 +51,7 @@ function startOriginProcess() {
   return new Promise((resolve) => child.stdout.once("data", (d) => resolve({ child, url: String(d).trim() })));
 }
 
-const RULES = [{ type: "ESModule", include: ["**/*.js"] }, { type: "CompiledWasm", include: ["**/*.wasm"] }];
+const RULES = [{ type: "ESModule", include: ["**/*.js", "**/*.mjs"] }, { type: "CompiledWasm", include: ["**/*.wasm"] }];
 
 async function startWorker(options) {
   const mf = new Miniflare({ modules: true, modulesRoot: REPO, modulesRules: RULES, compatibilityDate: "2025-09-01", host: "127.0.0.1", ...options });
@@ -137,6 +143,28 @@ for (const [name, base, pids] of [["origin", origin.url, null], ["proxy", proxy.
   fixedRate[name] = load(`${base}${args.path}`, headers, Number(args["rate-requests"]), Number(args.rate));
 }
 
+/** Median ms to the response headers, to the first body byte and to the last, one request at a time. */
+async function firstByteProbe(base, count) {
+  const samples = [];
+  for (let i = 0; i < count; i++) {
+    const start = performance.now();
+    const response = await fetch(`${base}/slow`, { headers });
+    const head = performance.now();
+    const reader = response.body.getReader();
+    let first = null;
+    for (;;) {
+      const { done } = await reader.read();
+      first ??= performance.now();
+      if (done) break;
+    }
+    samples.push([head - start, first - start, performance.now() - start]);
+  }
+  const mid = (index) => samples.map((s) => s[index]).sort((a, b) => a - b)[Math.floor(count / 2)];
+  return { headers: mid(0), firstByte: mid(1), complete: mid(2) };
+}
+const probes = {};
+for (const [name, base] of [["origin", origin.url], ["proxy", proxy.url], ["perso", perso.url]]) probes[name] = await firstByteProbe(base, Number(args.probes));
+
 const cores = execFileSync("nproc", { encoding: "utf8" }).trim();
 console.log(`# saturated: ${amount} requests x ${args.rounds} rounds per target, ${args.connections} connections, GET ${args.path}; node ${process.version}, ${cores} cores (shared)`);
 console.log("| target | round | req/s | p50 ms | p99 ms | errors | workerd RSS MB after round (before: first row) | engine wasm memory MB |");
@@ -148,6 +176,10 @@ console.log(`\n# fixed rate: ${args["rate-requests"]} requests at ${args.rate} r
 console.log("| target | req/s | p50 ms | p99 ms | mean ms | errors |");
 console.log("|---|---|---|---|---|---|");
 for (const [name, r] of Object.entries(fixedRate)) console.log(`| ${name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.mean.toFixed(2)} | ${r.errors} |`);
+console.log(`\n# time to first byte: GET /slow (head at once, the rest 50 ms later), ${args.probes} sequential requests, medians`);
+console.log("| target | headers ms | first byte ms | complete ms |");
+console.log("|---|---|---|---|");
+for (const [name, r] of Object.entries(probes)) console.log(`| ${name} | ${r.headers.toFixed(1)} | ${r.firstByte.toFixed(1)} | ${r.complete.toFixed(1)} |`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rps = (name) => median(results[name].rounds.map((r) => r.rps));
 console.log(`\nmedian saturated req/s: origin ${rps("origin").toFixed(0)}, proxy-only worker ${rps("proxy").toFixed(0)}, perso worker ${rps("perso").toFixed(0)}`);

@@ -3,9 +3,10 @@
 // choose recommendations; money is re-checked at checkout (engine.checkOffer).
 
 import { COOKIE } from "./cookie-jar.js";
+import { MAX_CART_COOKIE } from "./limits.js";
 import { readUnsignedValue } from "./signed-value.js";
 
-export const MAX_CART_COOKIE = 2048;
+export { MAX_CART_COOKIE };
 export const MAX_CART_ITEMS = 20;
 
 /** `{ cart }` (context.cart), `{ error }`, or null when absent. */

@@ -4,9 +4,10 @@
 // nothing in it can grant anything (docs/edge-deploy.md §1.3).
 
 import { COOKIE } from "./cookie-jar.js";
+import { MAX_CLIENT_COOKIE } from "./limits.js";
 import { readUnsignedValue } from "./signed-value.js";
 
-export const MAX_CLIENT_COOKIE = 2048;
+export { MAX_CLIENT_COOKIE };
 export const MAX_CLIENT_EVENTS = 16;
 const MAX_ID = 64;
 const MAX_INTERESTS = 12;
@@ -37,20 +38,25 @@ export function readClientEvents(text, campaignIds) {
 
 /**
  * Applies the events newer than `ackedMs`; returns the new state and watermark.
- * Event times are the browser's clock; they are capped at `nowMs` so a fast clock
- * cannot schedule a dismissal in the future.
+ * Event times are the browser's clock, which the worker cannot trust: each is applied
+ * at `min(at, nowMs)` and the watermark never goes past `nowMs`, so one event stamped
+ * in the far future cannot hide every later event (they would all be "older"). The
+ * price: an event a fast browser clock stamped ahead of the request is applied again
+ * on later pages until the request's clock passes it (idempotent for dismissals and
+ * registrations; impressions and clicks then count more than once, so caps only hold
+ * sooner).
+ *
+ * `apply(state, event, atMs)` folds one event in (engine-calls.js applyBrowserEvent).
  */
-export function applyClientEvents(events, state, ackedMs, nowMs, engine, perso) {
+export function applyClientEvents(events, state, ackedMs, nowMs, apply) {
   let current = state;
-  let watermark = ackedMs;
+  const applied = Math.min(ackedMs, nowMs);
+  let watermark = applied;
   for (const event of events) {
-    if (event.at <= ackedMs) continue;
+    if (event.at <= applied) continue;
     const at = Math.min(event.at, nowMs);
-    if (event.t === "dismiss") current = engine.recordDismissal(current, event.c, at);
-    else if (event.t === "click") current = engine.recordClick(current, event.c, at);
-    else if (event.t === "impression") current = engine.recordImpression(current, event.c, at);
-    else current = perso.register(current, event.interests, at);
-    watermark = Math.max(watermark, event.at);
+    current = apply(current, event, at);
+    watermark = Math.max(watermark, at);
   }
   return { state: current, ackedMs: watermark };
 }

@@ -4,9 +4,10 @@
 // Node 20+, Deno, Bun, workers); the format is in docs/edge-deploy.md §1.3.
 
 import { COOKIE } from "./cookie-jar.js";
+import { MAX_CUSTOMER_COOKIE } from "./limits.js";
 import { signValue, verifyValue } from "./signed-value.js";
 
-export const MAX_CUSTOMER_COOKIE = 2048;
+export { MAX_CUSTOMER_COOKIE };
 const MAX_TEXT = 64;
 const MAX_SEGMENTS = 16;
 

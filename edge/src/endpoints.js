@@ -1,8 +1,12 @@
 // The worker's own endpoints under /.perso/ (docs/edge-deploy.md §1.5): the no-JS
 // fallbacks of the dismiss button and the registration form. They only change the
-// visitor's own signed state and answer 303 to a same-site path.
+// visitor's own signed state, and only from the store's own pages: a form on another
+// site must not be able to replace a shopper's state (that took over affiliate
+// attribution), so cross-site posts are refused, and a post without a valid state
+// cookie changes nothing (it never mints a fresh state).
 
-const MAX_FORM_BYTES = 4096;
+import { MAX_FORM_BYTES } from "./limits.js";
+import { readAtMost } from "./read-capped.js";
 
 /** A same-site path to return to, or "/". */
 export function safeReturnPath(value) {
@@ -10,29 +14,45 @@ export function safeReturnPath(value) {
   return /^[\x21-\x7e]*$/.test(value) ? value : "/";
 }
 
+/**
+ * null when the post comes from the store's own origin, else the reason it is refused.
+ * Browsers send `Sec-Fetch-Site` (all current ones) or at least `Origin` on a form
+ * post; a post with neither is refused too (a browser old enough to send neither
+ * falls back on the browser runtime, which does not use these endpoints).
+ */
+export function crossSiteReason(request, url) {
+  const site = request.headers.get("sec-fetch-site");
+  if (site !== null) return site === "same-origin" ? null : `Sec-Fetch-Site: ${site.slice(0, 16)}`;
+  const origin = request.headers.get("origin");
+  if (origin !== null) return origin === url.origin ? null : "Origin of another site";
+  return "neither Sec-Fetch-Site nor Origin";
+}
+
+/**
+ * The form fields, or `{ error, status }`. The body is read with a byte cap whatever
+ * Content-Length says (a chunked body has none): at most MAX_FORM_BYTES are pulled.
+ */
 export async function readForm(request) {
-  const declared = Number(request.headers.get("content-length"));
-  if (declared > MAX_FORM_BYTES) return null;
   const type = request.headers.get("content-type") ?? "";
-  if (!type.startsWith("application/x-www-form-urlencoded")) return null;
-  const text = await request.text();
-  if (text.length > MAX_FORM_BYTES) return null;
-  return new URLSearchParams(text);
+  if (!type.startsWith("application/x-www-form-urlencoded")) return { error: "not a form (application/x-www-form-urlencoded)", status: 415 };
+  const declared = Number(request.headers.get("content-length"));
+  if (declared > MAX_FORM_BYTES) return { error: `form of ${declared} bytes, over the ${MAX_FORM_BYTES} limit`, status: 413 };
+  const read = await readAtMost(request.body, MAX_FORM_BYTES);
+  if (!read.complete) {
+    await read.reader.cancel().catch(() => {});
+    return { error: `form over the ${MAX_FORM_BYTES}-byte limit`, status: 413 };
+  }
+  try {
+    return { form: new URLSearchParams(new TextDecoder("utf-8", { fatal: true }).decode(read.bytes)) };
+  } catch {
+    return { error: "form is not UTF-8", status: 400 };
+  }
 }
 
 /** The interests answered in a registration form, restricted to the bundle's options. */
-export function answeredInterests(form, campaigns) {
-  const allowed = new Map();
-  for (const campaign of campaigns.values()) {
-    if (campaign.action?.kind !== "register") continue;
-    for (const question of campaign.action.questions ?? []) {
-      const values = allowed.get(question.id) ?? new Set();
-      for (const option of question.options ?? []) values.add(option.value);
-      allowed.set(question.id, values);
-    }
-  }
+export function answeredInterests(form, registerOptions) {
   const interests = [];
-  for (const [id, values] of allowed) {
+  for (const [id, values] of registerOptions) {
     for (const answer of form.getAll(id)) if (values.has(answer) && !interests.includes(answer)) interests.push(answer);
   }
   return interests;
@@ -42,4 +62,9 @@ export function seeOther(location, setCookies) {
   const headers = new Headers({ location, "cache-control": "private, no-store" });
   for (const cookie of setCookies) headers.append("set-cookie", cookie);
   return new Response(null, { status: 303, headers });
+}
+
+/** A short plain-text refusal (the endpoints answer the shopper's browser, never the origin). */
+export function refuse(status, message) {
+  return new Response(`perso: ${message}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
 }

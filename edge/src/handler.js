@@ -1,96 +1,173 @@
 // The worker's request flow: fetch the origin's page (and the bundle, in parallel),
-// decide from the request, stream the HTML through the rewriter. Every failure
-// returns the origin's response exactly as received, and logs one line.
+// decide from the request, hold the page (bounded), rewrite it whole, then record the
+// impressions of what was actually filled and sign the new state. Every failure —
+// configuration, bundle, charset, size, engine, rewriter — returns the origin's
+// response as received (status, headers, bytes) and logs one line; the one exception
+// is a missing PERSO_ORIGIN, where there is no page to return.
 //
 // `createHandler` takes the clock and the id generator as inputs so that tests can
-// replay a shopper's visit at chosen times; worker.js passes the real ones.
+// replay a shopper's visit at chosen times; edge-entry.js passes the real ones.
 
 import { loadBundle } from "./bundle.js";
+import { encodingFromHeader, pageEncoding } from "./charset.js";
 import { applyClientEvents, readClientEvents } from "./client-events.js";
-import { consentOf, contextFromRequest, mayPersist, pageTypeTable } from "./request-context.js";
+import { originConfig, workerConfig } from "./config.js";
 import { COOKIE, expireCookie, readCookies, setCookie } from "./cookie-jar.js";
 import { readCartCookie } from "./cart-cookie.js";
 import { readCustomerCookie } from "./customer-cookie.js";
-import { answeredInterests, readForm, safeReturnPath, seeOther } from "./endpoints.js";
-import { persoApi, poisonOnPanic } from "./wasm-engine.js";
+import { answeredInterests, crossSiteReason, readForm, refuse, safeReturnPath, seeOther } from "./endpoints.js";
+import {
+  applyBrowserEvent, newVisitorState, pageViewAndDecide, readVisitorState, recordDismissal, recordImpressions,
+  recoverFromEngineFailure, registerInterests, shrinkVisitorState,
+} from "./engine-calls.js";
 import { logEdge } from "./log.js";
+import { originRequest } from "./origin.js";
+import { readAtMost, resumeStream } from "./read-capped.js";
+import { consentOf, contextFromRequest, mayPersist } from "./request-context.js";
+import { rewritePage } from "./rewrite.js";
 import { renderPlacement } from "./slot-markup.js";
-import { rewriteHtml } from "./rewrite.js";
-import { readStateCookie, STATE_MAX_AGE_S, writeStateCookie } from "./state-cookie.js";
+import { readStateCookie, writeStateCookie } from "./state-cookie.js";
 
 export const ACTION_PATH = "/.perso/";
 const HTML_TYPES = ["text/html", "application/xhtml+xml"];
 const VARY = ["Cookie", "Sec-GPC"];
+const MAX_LOGGED_ONCE = 256;
 
 export function createHandler({ now = () => Date.now(), randomId = () => crypto.randomUUID() } = {}) {
-  let lastLoggedBundleError = null;
-
-  function logBundleError(error) {
-    if (error === lastLoggedBundleError) return;
-    lastLoggedBundleError = error;
-    logEdge("error", error.code ?? "bundle_error", `bundle not usable, pages pass through unchanged: ${error.message}`);
+  // A failure that repeats on every request (a bad bundle, a bad binding, a page too
+  // large) is logged once per isolate, not once per page.
+  const loggedOnce = new Set();
+  function logOnce(level, code, message) {
+    const key = `${code}\n${message}`;
+    if (loggedOnce.has(key)) return;
+    if (loggedOnce.size >= MAX_LOGGED_ONCE) loggedOnce.clear();
+    loggedOnce.add(key);
+    logEdge(level, code, message);
   }
 
-  async function fetchPage(request, env) {
+  async function fetchPage(request, env, ctx) {
     const url = new URL(request.url);
     const nowMs = now(request);
-    if (url.pathname.startsWith(ACTION_PATH)) return handleAction(request, url, env, nowMs);
+    let origin;
+    try {
+      origin = originConfig(env);
+    } catch (error) {
+      logOnce("error", error.code, error.message);
+      return refuse(502, `the edge worker is misconfigured: ${error.message}`);
+    }
+    if (url.pathname.startsWith(ACTION_PATH)) return handleAction(request, url, env, nowMs, ctx);
 
-    const originRequest = toOrigin(request, url, env);
-    if (request.method !== "GET" || request.headers.get("upgrade")) return fetch(originRequest);
-    const bundle = loadBundle(env, nowMs).then(
+    const forwarded = originRequest(request, url, origin);
+    if (request.method !== "GET" || request.headers.get("upgrade")) return fetch(forwarded);
+    let settings;
+    try {
+      settings = workerConfig(env);
+    } catch (error) {
+      logOnce("error", error.code, `pages pass through unchanged: ${error.message}`);
+      return fetch(forwarded);
+    }
+    const bundle = loadBundle(env, nowMs, { settings, ctx }).then(
       (loaded) => ({ loaded }),
       (error) => ({ error }),
     );
-    const response = await fetch(originRequest);
+    const response = await fetch(forwarded);
     if (!isPersonalizable(response)) return response;
-
+    const fromHeader = encodingFromHeader(response.headers.get("content-type"));
+    if (fromHeader.unsupported) {
+      logOnce("warn", "charset_unsupported", `charset "${fromHeader.unsupported.slice(0, 32)}" is not ASCII-compatible: the page passes through unchanged`);
+      return response;
+    }
     const { loaded, error } = await bundle;
     if (error) {
-      logBundleError(error);
+      logOnce("error", error.code ?? "bundle_error", `bundle not usable, pages pass through unchanged: ${error.message}`);
       return response;
     }
+
+    // Start holding the page while deciding; nothing is sent before both are done. An
+    // origin whose body breaks off mid-way gets no page either way: say so plainly.
+    const holding = readAtMost(response.body, settings.maxPageBytes).catch((failure) => ({ failure }));
     let page;
     try {
-      page = await decidePage(request, url, env, loaded, nowMs, randomId);
+      page = await decidePage(request, url, settings, loaded, nowMs, randomId);
     } catch (failure) {
-      poisonOnPanic(failure);
+      recoverFromEngineFailure(failure);
       logEdge("error", failure.code ?? "decide_failed", `page passed through unchanged: ${failure.message}`);
-      return response;
+      const held = await holding;
+      return held.failure ? originFailed(held.failure) : original(response, held);
     }
-    return rewriteHtml(personalizedResponse(response, page.setCookies), page.serial, page.rendered);
+    const held = await holding;
+    if (held.failure) return originFailed(held.failure);
+    if (!held.complete) {
+      logOnce("warn", "page_too_large", `${url.pathname.slice(0, 200)}: over PERSO_MAX_PAGE_BYTES (${settings.maxPageBytes}), passed through unchanged`);
+      return original(response, held);
+    }
+    const encoding = pageEncoding(fromHeader, held.bytes);
+    if (encoding.unsupported) {
+      logOnce("warn", "charset_unsupported", `charset "${encoding.unsupported.slice(0, 32)}" is not ASCII-compatible: the page passes through unchanged`);
+      return original(response, held);
+    }
+    let rewritten;
+    try {
+      rewritten = await rewritePage(held.bytes, encoding.encoding, page.serial, page.rendered);
+    } catch (failure) {
+      logOnce("error", "rewrite_failed", `${url.pathname.slice(0, 200)}: the HTML rewriter failed, page passed through unchanged: ${String(failure.message).slice(0, 300)}`);
+      return original(response, held);
+    }
+    let setCookies;
+    try {
+      setCookies = await finishState(page, rewritten.filled, settings, nowMs);
+    } catch (failure) {
+      recoverFromEngineFailure(failure);
+      logEdge("error", failure.code ?? "decide_failed", `page passed through unchanged: ${failure.message}`);
+      return original(response, held);
+    }
+    const missing = [...page.rendered.keys()].filter((placement) => !rewritten.filled.some((placed) => placed.placement === placement));
+    if (missing.length > 0) {
+      logEdge("warn", "slot_missing", `decided but no slot that can show it (nothing counted) for: ${missing.join(", ")}`);
+    }
+    return personalizedResponse(response, rewritten.bytes, setCookies);
   }
 
-  async function handleAction(request, url, env, nowMs) {
+  async function handleAction(request, url, env, nowMs, ctx) {
     if (request.method !== "POST") {
       return new Response("perso: this endpoint accepts POST only\n", { status: 405, headers: { allow: "POST" } });
     }
-    const form = await readForm(request);
-    const returnPath = safeReturnPath(form?.get("return"));
-    if (!form) return seeOther(returnPath, []);
     const action = url.pathname.slice(ACTION_PATH.length);
+    if (action !== "dismiss" && action !== "register") return refuse(404, "unknown action");
+    const crossSite = crossSiteReason(request, url);
+    if (crossSite) {
+      logEdge("warn", "cross_site_post", `${action}: refused a form post that is not from this site (${crossSite})`);
+      return refuse(403, "form posts from other sites are refused");
+    }
+    const read = await readForm(request);
+    if (read.error) {
+      logEdge("warn", "form_rejected", `${action}: ${read.error}`);
+      return refuse(read.status, read.error);
+    }
+    const returnPath = safeReturnPath(read.form.get("return"));
     try {
-      const { engine, campaigns } = await loadBundle(env, nowMs);
-      const perso = persoApi();
+      const settings = workerConfig(env);
+      const bundle = await loadBundle(env, nowMs, { settings, ctx });
       const cookies = readCookies(request.headers.get("cookie"));
-      if (!mayPersist(consentOf(request.headers, cookies[COOKIE.consent]))) return seeOther(returnPath, []);
-      const stored = await readStateCookie(cookies[COOKIE.state], stateKey(env), perso.parseVisitorState);
+      if (!mayPersist(consentOf(request.headers, cookies[COOKIE.consent], settings.consent))) return seeOther(returnPath, []);
+      // Only a visitor the edge already knows has a state to change: a post without a
+      // valid state cookie changes nothing (it could not have come from an edge page).
+      const stored = await readState(cookies, settings, nowMs);
       if (stored?.error) logEdge("warn", "state_cookie_rejected", stored.error);
-      let state = stored?.state ?? perso.newVisitorState(randomId(), nowMs);
+      if (!stored || stored.error) return seeOther(returnPath, []);
+      let state = stored.state;
       if (action === "dismiss") {
-        const campaign = form.get("campaign");
-        if (!campaigns.has(campaign)) return seeOther(returnPath, []);
-        state = engine.recordDismissal(state, campaign, nowMs);
-      } else if (action === "register") {
-        state = perso.register(state, answeredInterests(form, campaigns), nowMs);
+        const campaign = read.form.get("campaign");
+        if (!bundle.campaignIds.has(campaign)) return seeOther(returnPath, []);
+        state = recordDismissal(bundle, state, campaign, nowMs);
       } else {
-        return new Response("perso: unknown action\n", { status: 404 });
+        state = registerInterests(state, answeredInterests(read.form, bundle.registerOptions), nowMs);
       }
-      const value = await writeStateCookie(state, stored?.ackedMs ?? 0, stateKey(env));
+      const value = await signState(state, stored.ackedMs, settings, nowMs);
       const secure = url.protocol === "https:";
-      return seeOther(returnPath, value ? [setCookie(COOKIE.state, value, { maxAgeS: STATE_MAX_AGE_S, secure })] : []);
+      return seeOther(returnPath, value ? [setCookie(COOKIE.state, value, { maxAgeS: settings.stateMaxAgeS, secure })] : []);
     } catch (failure) {
-      poisonOnPanic(failure);
+      recoverFromEngineFailure(failure);
       logEdge("error", failure.code ?? "action_failed", `${action}: ${failure.message}`);
       return seeOther(returnPath, []);
     }
@@ -99,24 +176,14 @@ export function createHandler({ now = () => Date.now(), randomId = () => crypto.
   return { fetch: fetchPage };
 }
 
-function stateKey(env) {
-  const key = env.PERSO_STATE_KEY;
-  if (typeof key !== "string" || key.length < 16) {
-    const error = new Error("PERSO_STATE_KEY must be a secret of at least 16 characters");
-    error.code = "config";
-    throw error;
-  }
-  return key;
+/** The verified state cookie (state-cookie.js), read with the engine's state reader. */
+function readState(cookies, settings, nowMs) {
+  return readStateCookie(cookies[COOKIE.state], settings.stateKeys, { nowMs, maxAgeS: settings.stateMaxAgeS, readState: readVisitorState });
 }
 
-/** The request to the origin: unchanged, or re-addressed to PERSO_ORIGIN. */
-function toOrigin(request, url, env) {
-  if (!env.PERSO_ORIGIN) return request;
-  // Set the path on the origin's URL: resolving "//host/x" against it would change host.
-  const target = new URL(env.PERSO_ORIGIN);
-  target.pathname = url.pathname;
-  target.search = url.search;
-  return new Request(target, request);
+/** The new state cookie's value, shrunk by the engine's rule when too long; null when it cannot fit. */
+function signState(state, ackedMs, settings, nowMs) {
+  return writeStateCookie(state, ackedMs, settings.stateKeys, { nowMs, shrink: shrinkVisitorState });
 }
 
 function isPersonalizable(response) {
@@ -126,32 +193,48 @@ function isPersonalizable(response) {
   return !/(^|,)\s*no-transform\s*(,|$)/i.test(response.headers.get("cache-control") ?? "");
 }
 
+function originFailed(failure) {
+  logEdge("warn", "origin_body_failed", `the origin's page broke off while it was read: ${String(failure?.message).slice(0, 200)}`);
+  return refuse(502, "the origin's page broke off");
+}
+
+/** The origin's response as received, from the bytes held so far and the rest of its body. */
+function original(response, held) {
+  const body = held.complete ? held.bytes : resumeStream(held.chunks, held.reader);
+  const headers = new Headers(response.headers);
+  // The runtime sets the length of a byte body itself; a decoded gzip body's declared length is wrong anyway.
+  headers.delete("content-length");
+  return new Response(body, { status: response.status, statusText: response.statusText, headers });
+}
+
 /**
  * Decides for this page: the state (verified cookie + browser events + this page
- * view), the context from the request, the decision, the markup of each placement
- * shown now, and the Set-Cookie headers.
+ * view), the context from the request, the decision and the markup of each placement
+ * shown now. Nothing is counted yet: impressions wait for the rewrite (finishState).
  */
-async function decidePage(request, url, env, { engine, campaigns }, nowMs, randomId) {
-  const perso = persoApi();
+async function decidePage(request, url, settings, bundle, nowMs, randomId) {
   const cookies = readCookies(request.headers.get("cookie"));
-  const consent = consentOf(request.headers, cookies[COOKIE.consent]);
+  const consent = consentOf(request.headers, cookies[COOKIE.consent], settings.consent);
   const persist = mayPersist(consent);
 
   let state = null;
   let ackedMs = 0;
   if (persist) {
-    const stored = await readStateCookie(cookies[COOKIE.state], stateKey(env), perso.parseVisitorState);
+    const stored = await readState(cookies, settings, nowMs);
     if (stored?.error) logEdge("warn", "state_cookie_rejected", stored.error);
     else if (stored) ({ state, ackedMs } = stored);
   }
-  state ??= perso.newVisitorState(randomId(), nowMs);
+  state ??= newVisitorState(randomId(), nowMs);
   if (persist) {
-    const client = readClientEvents(cookies[COOKIE.client], campaigns);
+    const client = readClientEvents(cookies[COOKIE.client], bundle.campaignIds);
     if (client?.error) logEdge("warn", "client_cookie_rejected", client.error);
-    else if (client) ({ state, ackedMs } = applyClientEvents(client.events, state, ackedMs, nowMs, engine, perso));
+    else if (client) {
+      const apply = (current, event, at) => applyBrowserEvent(bundle, current, event, at);
+      ({ state, ackedMs } = applyClientEvents(client.events, state, ackedMs, nowMs, apply));
+    }
   }
 
-  const customer = await readCustomerCookie(cookies[COOKIE.customer], env.PERSO_CUSTOMER_KEY, nowMs);
+  const customer = await readCustomerCookie(cookies[COOKIE.customer], settings.customerKey, nowMs);
   if (customer?.error) logEdge("warn", "customer_cookie_rejected", customer.error);
   const cart = readCartCookie(cookies[COOKIE.cart]);
   if (cart?.error) logEdge("warn", "cart_cookie_rejected", cart.error);
@@ -159,43 +242,49 @@ async function decidePage(request, url, env, { engine, campaigns }, nowMs, rando
     consent,
     customer: customer?.customer,
     cart: cart?.cart,
-    pageTypes: pageTypeTable(env.PERSO_PAGE_TYPES),
+    pageTypes: settings.pageTypes,
   });
 
-  state = perso.pageView(state, pageView, nowMs);
-  const decision = engine.decide(context, state, nowMs);
+  const decided = pageViewAndDecide(bundle, state, context, pageView, nowMs);
   const options = {
     nowMs,
     returnPath: url.pathname + url.search,
     actionPath: ACTION_PATH,
-    locale: env.PERSO_LOCALE || "en-US",
-    currency: env.PERSO_CURRENCY || "USD",
+    locale: settings.locale,
+    currency: settings.currency,
   };
   const rendered = new Map();
-  for (const placed of decision.placements) {
+  for (const placed of decided.decision.placements) {
     // Client-only triggers (dwell, idle, scroll, exit intent, add to cart) are the
     // browser runtime's: the slot keeps its default content here.
     if (placed.trigger?.on !== "now") continue;
     const html = renderPlacement(placed, options);
-    if (html === null) continue;
-    rendered.set(placed.placement, { placed, html });
-    state = engine.recordImpression(state, placed.campaign, nowMs);
+    if (html !== null) rendered.set(placed.placement, { placed, html });
   }
+  return {
+    serial: decided.decision.serial,
+    rendered,
+    bundle,
+    state: decided.state,
+    ackedMs,
+    persist,
+    hadStateCookie: cookies[COOKIE.state] !== undefined,
+    secure: url.protocol === "https:",
+  };
+}
 
-  const setCookies = [];
-  const secure = url.protocol === "https:";
-  if (persist) {
-    const value = await writeStateCookie(state, ackedMs, stateKey(env));
-    if (value) setCookies.push(setCookie(COOKIE.state, value, { maxAgeS: STATE_MAX_AGE_S, secure }));
-    else logEdge("warn", "state_too_large", "visitor state does not fit the cookie even without campaign records");
-  } else if (cookies[COOKIE.state] !== undefined) {
-    setCookies.push(expireCookie(COOKIE.state, { secure }));
-  }
-  return { serial: decision.serial, rendered, setCookies };
+/** Counts the impressions of what was filled; the Set-Cookie headers of the new state. */
+async function finishState(page, filled, settings, nowMs) {
+  if (!page.persist) return page.hadStateCookie ? [expireCookie(COOKIE.state, { secure: page.secure })] : [];
+  const state = recordImpressions(page.bundle, page.state, filled.map((placed) => placed.campaign), nowMs);
+  const value = await signState(state, page.ackedMs, settings, nowMs);
+  if (value) return [setCookie(COOKIE.state, value, { maxAgeS: settings.stateMaxAgeS, secure: page.secure })];
+  logEdge("warn", "state_too_large", "visitor state does not fit the cookie even without campaign records");
+  return [];
 }
 
 /** Headers of a personalized page: never stored by a shared cache. */
-function personalizedResponse(response, setCookies) {
+function personalizedResponse(response, body, setCookies) {
   const headers = new Headers(response.headers);
   headers.set("cache-control", "private, no-cache");
   const vary = (headers.get("vary") ?? "").split(",").map((v) => v.trim()).filter(Boolean);
@@ -206,5 +295,5 @@ function personalizedResponse(response, setCookies) {
   headers.delete("last-modified");
   headers.delete("content-length");
   for (const cookie of setCookies) headers.append("set-cookie", cookie);
-  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  return new Response(body, { status: response.status, statusText: response.statusText, headers });
 }

@@ -51,14 +51,19 @@ export function utmOf(searchParams) {
   return utm;
 }
 
-/** consent.{gpc, personalization} from Sec-GPC and the consent cookie. */
-export function consentOf(headers, consentCookie) {
-  const consent = {};
-  if (headers.get("sec-gpc")?.trim() === "1") consent.gpc = true;
+/**
+ * consent.{gpc, personalization} as the browser runtime sets them: the consent cookie
+ * (`perso_consent`, written by the store's consent banner) decides when present;
+ * without it, mode "implied" (PERSO_CONSENT's default) grants and "required" does not.
+ * Global Privacy Control always wins: with `Sec-GPC: 1` personalization is false.
+ */
+export function consentOf(headers, consentCookie, mode = "implied") {
+  const gpc = headers.get("sec-gpc")?.trim() === "1";
   const value = consentCookie?.toLowerCase();
-  if (value === "granted" || value === "1" || value === "true") consent.personalization = true;
-  else if (value === "denied" || value === "0" || value === "false") consent.personalization = false;
-  return consent;
+  let personalization = mode !== "required";
+  if (value === "granted" || value === "1" || value === "true") personalization = true;
+  else if (value === "denied" || value === "0" || value === "false") personalization = false;
+  return gpc ? { gpc: true, personalization: false } : { personalization };
 }
 
 /** Whether anything may persist on the device (docs/edge-deploy.md §1.3, Consent). */

@@ -2,6 +2,9 @@
 // verified with WebCrypto, which workerd implements natively.
 
 import { decodeBase64 } from "./base64url.js";
+import { BundleError } from "./errors.js";
+
+export { BundleError };
 
 const encoder = new TextEncoder();
 
@@ -22,13 +25,6 @@ export function parsePublicKeys(configured) {
     } else byKid.set(kid, raw);
   }
   return { any, byKid };
-}
-
-export class BundleError extends Error {
-  constructor(code, message) {
-    super(message);
-    this.code = code;
-  }
 }
 
 const importedKeys = new Map();

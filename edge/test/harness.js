@@ -9,7 +9,8 @@ import { startOrigin } from "./fixtures/origin.js";
 
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
 export const BUNDLE_TEXT = readFileSync(new URL("www/bundle.json", `file://${REPO}`), "utf8");
-export const STATE_KEY = "test-state-key-0123456789abcdef";
+export const STATE_KEY = "test-state-key-0123456789abcdef-0123456789";
+export const STATE_KID = "test";
 export const CUSTOMER_KEY = "test-store-key-fedcba9876543210";
 export const T0 = Date.parse("2026-11-25T10:00:00Z");
 
@@ -52,7 +53,7 @@ export async function startEdge({ bindings = {}, originFiles, bundleText = BUNDL
       PERSO_PUBLIC_KEYS: signer.publicKey,
       PERSO_BUNDLE: bundleText,
       PERSO_BUNDLE_SIG: signature,
-      PERSO_STATE_KEY: STATE_KEY,
+      PERSO_STATE_KEYS: `${STATE_KID}:${STATE_KEY}`,
       PERSO_CUSTOMER_KEY: CUSTOMER_KEY,
       PERSO_ORIGIN: origin.url,
       PERSO_TEST_VECTORS: vectorsText ?? readFileSync(`${REPO}tests/vectors/gizmos.json`, "utf8"),
@@ -103,6 +104,8 @@ export class Visitor {
 
   async get(path, { at, headers = {}, method = "GET", body } = {}) {
     const all = { ...this.headers, ...headers };
+    // A browser posting a form from the store's own page says so.
+    if (method === "POST" && !("origin" in all) && !("sec-fetch-site" in all)) all.origin = new URL(this.base).origin;
     if (at !== undefined) all["x-test-now"] = String(at);
     const cookie = this.cookieHeader();
     if (cookie && !("cookie" in all)) all.cookie = cookie;

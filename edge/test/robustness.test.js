@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startOrigin } from "./fixtures/origin.js";
-import { startEdge, T0, BUNDLE_TEXT, CUSTOMER_KEY, STATE_KEY, generateSigner, renderedCampaign } from "./harness.js";
+import { startEdge, T0, BUNDLE_TEXT, CUSTOMER_KEY, STATE_KEY, STATE_KID, generateSigner, renderedCampaign } from "./harness.js";
 import { ADA, GADGETS_REFERER, clientCookie, cartCookie, statePayload } from "./helpers.js";
 import { mintCustomerCookie } from "../src/customer-cookie.js";
 import { signValue } from "../src/signed-value.js";
@@ -113,8 +113,11 @@ test("the bundle fetched from a URL with its .sig: verified, kept in memory, key
 
     // After the TTL the URL serves a tampered bundle: the last good bundle stays in use.
     bundleOrigin.files.bundle = bundleOrigin.files.bundle.replace("Welcome, Gadgets.com readers", "Hacked");
+    // (The refresh runs in the background: wait for it, not for time.)
+    const settled = () => fetch(new URL("/__test/bundle-settled", edgeWithUrl.url)).then((r) => r.json());
     const tampered = await edgeWithUrl.visitor().get("/", { at: T0 + 400_000, headers: { referer: GADGETS_REFERER } });
     assert.match(tampered.text, /Welcome, Gadgets.com readers/);
+    await settled();
     assert.equal(edgeWithUrl.logged("signature_invalid").length, 1);
 
     // Later still, an older bundle (serial 1), validly signed: a rollback, refused.
@@ -122,6 +125,7 @@ test("the bundle fetched from a URL with its .sig: verified, kept in memory, key
     bundleOrigin.files.signature = await signer.sign(BUNDLE_TEXT);
     const rolledBack = await edgeWithUrl.visitor().get("/", { at: T0 + 800_000, headers: { referer: GADGETS_REFERER } });
     assert.match(rolledBack.text, /data-perso-edge="2"/, "serial 2 stays in use");
+    await settled();
     assert.equal(edgeWithUrl.logged("rollback").length, 1);
   } finally {
     await edgeWithUrl.close();
@@ -201,7 +205,7 @@ test("huge or malformed cookies are bounded and ignored; the page is still perso
     assert.ok(issued && issued.length < 4096, `${label}: a fresh, bounded state cookie`);
   }
   // A state the engine refuses (another state version inside a valid MAC).
-  const wrongVersion = await signValue("perso_state", { state: { v: 7 }, acked_ms: 0 }, STATE_KEY);
+  const wrongVersion = await signValue("perso_state", { state: { v: 7 }, acked_ms: 0, kid: STATE_KID, iat: T0 }, STATE_KEY);
   const page = await edge.visitor().get("/", { at: T0, headers: { cookie: `perso_state=${wrongVersion}` } });
   assert.equal(page.status, 200);
   assert.match(edge.logged("state_cookie_rejected").at(-1).message, /version/);

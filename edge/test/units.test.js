@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { renderPlacement, safeUrl, escapeHtml } from "../src/slot-markup.js";
 import { signValue, verifyValue, readUnsignedValue } from "../src/signed-value.js";
 import { readStateCookie, writeStateCookie, MAX_STATE_COOKIE } from "../src/state-cookie.js";
+import { shrinkVisitorState } from "../src/state-shape.js";
 import { contextFromRequest, consentOf, mayPersist, pageTypeTable } from "../src/request-context.js";
 import { deviceType } from "../src/device.js";
 import { readClientEvents, applyClientEvents } from "../src/client-events.js";
@@ -70,6 +71,8 @@ test("signed values: round trip; tampering, another key, another cookie name and
   assert.match(readUnsignedValue("perso_cart", "v1.%%%", 100).error, /not base64url JSON/);
 });
 
+const KEY = "k-0123456789abcdef-0123456789abcdef";
+
 test("the state cookie stays under its bound and keeps dismissals longest", async () => {
   let state = perso.newVisitorState("v".repeat(64), 0);
   const engine = perso.Engine.fromBundle(bundle);
@@ -78,9 +81,10 @@ test("the state cookie stays under its bound and keeps dismissals longest", asyn
     id: `campaign-${String(i).padStart(2, "0")}-${"x".repeat(51)}`, s: 1, t: 9, last_ms: 1_000 + i, clicks: 3,
     ...(i < 4 ? { dismissed_ms: 500 } : {}),
   })) };
-  const value = await writeStateCookie(state, 0, "k-0123456789abcdef");
+  const keys = { signing: { kid: "k", secret: KEY }, byKid: new Map([["k", KEY]]) };
+  const value = await writeStateCookie(state, 0, keys, { nowMs: 2_000, shrink: shrinkVisitorState });
   assert.ok(value.length <= MAX_STATE_COOKIE, `${value.length} bytes`);
-  const read = await readStateCookie(value, "k-0123456789abcdef", perso.parseVisitorState);
+  const read = await readStateCookie(value, keys, { nowMs: 2_000, maxAgeS: 86_400, readState: (p) => perso.parseVisitorState(JSON.stringify(p)) });
   const kept = read.state.campaigns.map((c) => c.id.slice(0, 11));
   assert.ok(kept.length < 32 && kept.length > 8, `${kept.length} records kept`);
   for (const dismissed of ["campaign-00", "campaign-01", "campaign-02", "campaign-03"]) assert.ok(kept.includes(dismissed), dismissed);
@@ -111,7 +115,7 @@ test("context from the request: referrer, UTM, page type, device, language, coun
   });
   assert.deepEqual(context.device, { type: "mobile", language: "fr-CA" });
   assert.deepEqual(context.custom, { country: "CA" });
-  assert.deepEqual(context.consent, { gpc: true, personalization: true });
+  assert.deepEqual(context.consent, { gpc: true, personalization: false }, "GPC wins over a granted consent cookie, as in the browser");
   assert.equal(mayPersist(context.consent), false);
   assert.deepEqual(pageView, { referrer_host: "www.gadgets.com", utm: context.page.utm });
   assert.deepEqual(context.cart, { items: [] });
@@ -150,12 +154,14 @@ test("browser events: only known campaigns, in time order, applied once (waterma
 
   const engine = perso.Engine.fromBundle(bundle);
   const start = perso.newVisitorState("v", 0);
-  const once = applyClientEvents(events, start, 0, 25, engine, perso);
-  assert.equal(once.ackedMs, 30);
+  const apply = (state, event, at) =>
+    event.t === "dismiss" ? engine.recordDismissal(state, event.c, at) : event.t === "register" ? perso.register(state, event.interests, at) : engine.recordImpression(state, event.c, at);
+  const once = applyClientEvents(events, start, 0, 25, apply);
+  assert.equal(once.ackedMs, 25, "the watermark never passes the request's clock");
   assert.equal(once.state.campaigns.find((c) => c.id === "aff-offer").dismissed_ms, 20);
   assert.equal(once.state.registered, true);
-  const twice = applyClientEvents(events, once.state, once.ackedMs, 40, engine, perso);
-  assert.deepEqual(twice, once, "events at or before acked_ms are not applied again");
+  const twice = applyClientEvents(events, once.state, 30, 40, apply);
+  assert.deepEqual(twice, { state: once.state, ackedMs: 30 }, "events at or before acked_ms are not applied again");
   engine.free();
   assert.match(readClientEvents("v1.e30", campaigns).error, /events must be an array/);
 });
@@ -169,4 +175,85 @@ test("the store's customer-cookie helper: mints what the worker accepts, refuses
   await assert.rejects(mintCustomerCookie({}, secret, {}), /expiresAtMs/);
   await assert.rejects(mintCustomerCookie({ rfm: { score: "high" } }, secret, { expiresAtMs: 5_000 }), /rfm\.score must be a number/);
   assert.deepEqual(readCookies('a=1; perso_state="v1.x.y"; perso_state=second; perso_cart=c'), { perso_state: "v1.x.y", perso_cart: "c" });
+});
+
+test("charsets: WHATWG labels, header parameters, byte order marks and <meta> as browsers read them", async () => {
+  const { charsetParameter, encodingFromHeader, encodingForLabel, pageEncoding, metaCharset } = await import("../src/charset.js");
+  assert.equal(charsetParameter('text/html; Charset="Shift_JIS"'), "Shift_JIS");
+  assert.equal(charsetParameter("text/html"), null);
+  assert.deepEqual(encodingForLabel(" CP1251 "), { name: "windows-1251", supported: true });
+  assert.deepEqual(encodingForLabel("latin1"), { name: "windows-1252", supported: true });
+  assert.deepEqual(encodingForLabel("csISO2022JP"), { name: "iso-2022-jp", supported: false });
+  assert.equal(encodingForLabel("no-such"), null);
+  assert.deepEqual(encodingFromHeader("text/html; charset=utf-16"), { unsupported: "utf-16" });
+  assert.deepEqual(encodingFromHeader("text/html; charset=x-nope"), { unknown: "x-nope" });
+  const bytes = (text) => Buffer.from(text, "latin1");
+  assert.deepEqual(pageEncoding({ encoding: "windows-1251" }, bytes("\xef\xbb\xbf<html>")), { encoding: "utf-8" }, "a BOM wins over the header");
+  assert.deepEqual(pageEncoding({}, bytes("\xff\xfe<\x00")), { unsupported: "utf-16 (byte order mark)" });
+  assert.deepEqual(pageEncoding({ unknown: "x" }, bytes('<meta charset="koi8-r">')), { encoding: "koi8-r" });
+  assert.deepEqual(pageEncoding({}, bytes('<meta charset="utf-16">')), { encoding: "utf-8" }, "prescan: UTF-16 means UTF-8");
+  assert.deepEqual(pageEncoding({}, bytes('<meta charset="x-user-defined">')), { encoding: "windows-1252" });
+  assert.deepEqual(pageEncoding({}, bytes("<p>none</p>")), { encoding: "utf-8" });
+  assert.equal(metaCharset(bytes('<!-- <meta charset="big5"> --><meta http-equiv="content-type" content="text/html; charset=euc-kr">')), "euc-kr");
+  assert.equal(metaCharset(bytes('<meta charset="bogus"><meta charset=gbk>')), "gbk", "unknown labels are skipped");
+  assert.equal(metaCharset(bytes(`${" ".repeat(1100)}<meta charset="gbk">`)), null, "only the first 1024 bytes");
+});
+
+test("config: every binding checked, with the binding's name in the error", async () => {
+  const { originConfig, workerConfig } = await import("../src/config.js");
+  const keys = { PERSO_STATE_KEYS: "k1:0123456789abcdef0123456789abcdef" };
+  assert.deepEqual(originConfig({ PERSO_ORIGIN: "route" }), { route: true });
+  assert.equal(originConfig({ PERSO_ORIGIN: "http://localhost:3000" }).base.host, "localhost:3000");
+  for (const [value, reason] of [[undefined, /PERSO_ORIGIN is not set/], ["https://o.example/x", /origin only/], ["javascript:1", /http: or https:/]]) {
+    assert.throws(() => originConfig({ PERSO_ORIGIN: value }), reason);
+  }
+  const settings = workerConfig({ ...keys });
+  assert.equal(settings.consent, "implied");
+  assert.equal(settings.bundleTimeoutMs, 3000);
+  assert.equal(settings.maxPageBytes, 2 * 1048576);
+  assert.equal(settings.minSerial, null);
+  assert.equal(settings.stateKeys.signing.kid, "k1");
+  assert.equal(workerConfig({ ...keys, PERSO_MIN_SERIAL: "42" }).minSerial, 42);
+  for (const [bindings, reason] of [
+    [{ PERSO_MIN_SERIAL: "-1" }, /PERSO_MIN_SERIAL must be an integer/],
+    [{ PERSO_MIN_SERIAL: "1e3" }, /PERSO_MIN_SERIAL/],
+    [{ PERSO_BUNDLE_TIMEOUT_MS: "60000" }, /PERSO_BUNDLE_TIMEOUT_MS must be an integer from 1 to 30000/],
+    [{ PERSO_MAX_PAGE_BYTES: "10" }, /PERSO_MAX_PAGE_BYTES/],
+    [{ PERSO_CONSENT: "yes" }, /PERSO_CONSENT must be "implied" or "required"/],
+    [{ PERSO_PAGE_TYPES: "[" }, /PERSO_PAGE_TYPES is not JSON/],
+    [{ PERSO_STATE_KEYS: undefined }, /PERSO_STATE_KEYS is not set/],
+    [{ PERSO_STATE_KEYS: "k1:short" }, /is 5 bytes; at least 32 are required/],
+    [{ PERSO_STATE_KEYS: `a:${"x".repeat(32)} a:${"y".repeat(32)}` }, /kid "a" appears twice/],
+    [{ PERSO_STATE_KEYS: `bad kid!:${"x".repeat(32)}` }, /has no kid|must be 1-16/],
+    [{ PERSO_STATE_KEY: "x".repeat(32) }, /not both/],
+  ]) {
+    assert.throws(() => workerConfig({ ...keys, ...bindings }), (error) => error.code === "config" && reason.test(error.message), JSON.stringify(bindings));
+  }
+  const rotation = workerConfig({ PERSO_STATE_KEYS: `new:${"n".repeat(32)}  old:${"o".repeat(32)}` }).stateKeys;
+  assert.deepEqual([rotation.signing.kid, [...rotation.byKid.keys()]], ["new", ["new", "old"]]);
+  assert.equal(workerConfig({ PERSO_STATE_KEY: "s".repeat(32) }).stateKeys.signing.kid, "default");
+});
+
+test("the origin request: perso's device cookies out, the store's in; inserted markup is ASCII", async () => {
+  const { withoutDeviceCookies } = await import("../src/origin.js");
+  const { asciiHtml } = await import("../src/rewrite.js");
+  assert.equal(withoutDeviceCookies("a=1; perso_state=v1.x.y; b=2;perso_client=v1.z; perso_cart=c; perso_customer=k; perso_consent=granted"), "a=1; b=2; perso_customer=k; perso_consent=granted");
+  assert.equal(withoutDeviceCookies("perso_state=x; perso_client=y"), null);
+  assert.equal(withoutDeviceCookies(null), null);
+  assert.equal(asciiHtml("15,00\u00a0€ × 😀 <b>"), "15,00&#160;&#8364; &#215; &#128512; <b>");
+});
+
+test("capped reads: stop at the cap, hand back what was read and the rest of the stream", async () => {
+  const { readAtMost, readAllWithin, resumeStream } = await import("../src/read-capped.js");
+  const stream = () => new ReadableStream({ start(c) { for (let i = 0; i < 5; i++) c.enqueue(new Uint8Array(10).fill(i)); c.close(); } });
+  const whole = await readAtMost(stream(), 50);
+  assert.equal(whole.complete, true);
+  assert.equal(whole.bytes.length, 50);
+  const partial = await readAtMost(stream(), 25);
+  assert.equal(partial.complete, false);
+  assert.equal(partial.chunks.length, 3);
+  const rest = new Uint8Array(await new Response(resumeStream(partial.chunks, partial.reader)).arrayBuffer());
+  assert.deepEqual([...rest], [...whole.bytes], "nothing lost, nothing repeated");
+  await assert.rejects(readAllWithin(stream(), 25, () => new Error("too big")), /too big/);
+  assert.equal((await readAtMost(null, 10)).bytes.length, 0);
 });
