@@ -78,9 +78,10 @@ pub struct ExplainArgs {
 
 pub fn run(args: ExplainArgs) -> Result<()> {
     let now_ms = args.clock.now_ms()?;
-    let (bytes, origin) = crate::compile_cmd::bundle_bytes_with_origin(&args.bundle, None)?;
-    let engine = crate::validate_cmd::load_from(&args.bundle, &bytes, &origin)?;
-    let bundle: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let input = crate::input::read(&args.bundle, None)?;
+    let bytes = &input.bytes;
+    let engine = crate::load::load(&args.bundle, &input)?;
+    let bundle: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
     let context = build_context(&args, &bundle)?;
     let state = build_state(&args, now_ms)?;
     let ctx = engine.read_context_value(&context).map_err(|e| {
@@ -143,7 +144,9 @@ fn describe(reason: &Exclusion) -> String {
         Exclusion::Guardrail { detail } => format!("guardrail: {detail}"),
         Exclusion::Holdout => "experiment holdout".into(),
         Exclusion::GlobalHoldout => "the visitor is in the bundle's global holdout (defaults everywhere)".into(),
-        Exclusion::OverBudget { limit } => format!("ran out of its run-time budget ({limit} units): a costly condition"),
+        Exclusion::OverBudget { limit } => {
+            format!("ran out of its run-time budget ({limit} units): a costly condition")
+        }
         Exclusion::NothingToShow { detail } => format!("nothing to show: {detail}"),
     }
 }

@@ -46,7 +46,7 @@ pub struct PublishArgs {
 pub fn run(args: PublishArgs) -> Result<()> {
     let key = PrivateKey::load(&args.key)?;
     let now_ms = args.clock.now_ms()?;
-    let source = crate::compile_cmd::bundle_bytes(&args.input, args.affinity.as_deref())?;
+    let source = crate::input::read(&args.input, args.affinity.as_deref())?.bytes;
     let mut bundle: OrderedObject =
         serde_json::from_slice(&source).map_err(|e| CliError::input(&args.input, format!("not a JSON object: {e}")))?;
     switch_campaigns(&mut bundle, &args.disable, false).map_err(|e| CliError::input(&args.input, e))?;
@@ -64,7 +64,7 @@ pub fn run(args: PublishArgs) -> Result<()> {
         set(&mut bundle, "expires_at", format_rfc3339(now_ms + i64::from(days) * 86_400_000).into())?;
     }
     let bytes = bundle.to_json().into_bytes();
-    let engine = crate::validate_cmd::load(&args.input, &bytes)?;
+    let engine = crate::load::load_bytes(&args.input, &bytes)?;
     engine.check_freshness(last_serial, now_ms).map_err(|e| {
         CliError::input(&args.input, format!("{e}; publish with --expires-in-days N or change expires_at"))
     })?;

@@ -73,7 +73,7 @@ fn yaml_errors_name_file_line_and_field() {
         &format!("{HEAD}  - campaign:\n      id: a\n      placement: hero\n      prority: 5\n      action: {{kind: banner, title: Hi}}\n"),
     );
     perso().arg("compile").arg(&typo).assert().code(1).stderr(predicate::str::contains(
-        "typo.yaml: line 9, column 7: campaigns[0].campaign: unknown field `prority`, expected one of",
+        "typo.yaml: line 9, column 7: campaigns[0].campaign: unknown field `prority`: did you mean `priority`? (expected one of",
     ));
     let template = write(dir.path(), "template.yaml", &format!("{HEAD}  - coupon:\n      id: a\n"));
     perso()
@@ -81,7 +81,7 @@ fn yaml_errors_name_file_line_and_field() {
         .arg(&template)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("unknown variant `coupon`, expected one of `campaign`, `affiliate_offer`"));
+        .stderr(predicate::str::contains("unknown entry `coupon` (expected one of `campaign`, `affiliate_offer`"));
     // Problems the engine finds at load point at the campaign's line in the YAML.
     let engine = write(
         dir.path(),
