@@ -261,8 +261,7 @@ impl<'r> Compiler<'_, 'r, '_, '_> {
                         // One literal for the whole list: its elements' nodes (the last
                         // ones pushed, by construction) go.
                         if let Some(first) = compiled.first() {
-                            let consecutive =
-                                compiled.iter().enumerate().all(|(i, id)| id.index() == first.index() + i);
+                            let consecutive = compiled.iter().enumerate().all(|(i, id)| id.index() == first.index() + i);
                             if consecutive && first.index() + compiled.len() == self.logic.nodes.len() {
                                 let lits_from = match self.logic.node(*first) {
                                     Node::Lit(lit) => lit.0 as usize,

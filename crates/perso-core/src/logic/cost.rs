@@ -117,14 +117,7 @@ pub fn context_size(list: bool, text: bool) -> Size {
 
 impl<'l> Estimator<'l> {
     pub fn new(logic: &'l Logic, slot_size: &'l dyn Fn(u16) -> Size, segment_cost: Vec<u64>, limit: u64) -> Self {
-        Estimator {
-            logic,
-            slot_size,
-            segment_cost,
-            limit,
-            root_memo: alloc::vec![None; logic.nodes.len()],
-            scoped_memo: Vec::new(),
-        }
+        Estimator { logic, slot_size, segment_cost, limit, root_memo: alloc::vec![None; logic.nodes.len()], scoped_memo: Vec::new() }
     }
 
     pub fn estimate(&mut self, root: NodeId) -> Result<Estimate, TooCostly> {
