@@ -243,11 +243,11 @@ impl<'de> de::Deserializer<'de> for De<'de> {
 
 /// YAML 1.1's booleans, which YAML 1.2 (and perso) read as text.
 pub fn is_yaml11_boolean(text: &str) -> bool {
-    matches!(text.to_ascii_lowercase().as_str(), "yes" | "no" | "on" | "off" | "y" | "n")
+    matches!(text.to_ascii_lowercase().as_str(), "yes" | "no" | "on" | "off")
 }
 
 pub fn yaml11_truth(text: &str) -> bool {
-    matches!(text.to_ascii_lowercase().as_str(), "yes" | "on" | "y")
+    matches!(text.to_ascii_lowercase().as_str(), "yes" | "on")
 }
 
 struct Seq<'n, 'p> {

@@ -308,6 +308,11 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
 fn explain_scan_error(info: &str, text: &str, line: usize) -> String {
     let source_line = text.lines().nth(line.saturating_sub(1)).unwrap_or("");
     let indent = &source_line[..source_line.len() - source_line.trim_start().len()];
+    if let Some((at, comment)) = comment_in_flow(text, line) {
+        return format!(
+            "{info}; the cause is likely line {at}: ` {comment}` starts a comment inside `{{ ... }}` or `[ ... ]`, which cuts off the rest of the line: quote the text that holds the #"
+        );
+    }
     if indent.contains('\t') || info.contains("tab") {
         return format!("{info} (a tab in the indentation: YAML indents with spaces only)");
     }
@@ -320,6 +325,33 @@ fn explain_scan_error(info: &str, text: &str, line: usize) -> String {
         return format!("{info} (the indentation of this line does not match its neighbours)");
     }
     info.to_owned()
+}
+
+/// The last line up to `line` where ` #` starts a comment while a flow collection
+/// (`{`, `[`) opened on that line is still open: the `#` was meant as text.
+fn comment_in_flow(text: &str, line: usize) -> Option<(usize, String)> {
+    let mut found = None;
+    for (n, source) in text.lines().enumerate().take(line) {
+        let (mut depth, mut quote, mut previous) = (0i32, None::<char>, ' ');
+        for (i, c) in source.char_indices() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') if matches!(previous, ' ' | '{' | '[' | ',' | ':') => quote = Some(c),
+                (None, '{' | '[') => depth += 1,
+                (None, '}' | ']') => depth -= 1,
+                (None, '#') if previous == ' ' => {
+                    if depth > 0 {
+                        found = Some((n + 1, source[i..].trim_end().to_owned()));
+                    }
+                    break;
+                }
+                _ => {}
+            }
+            previous = c;
+        }
+    }
+    found
 }
 
 enum Open {
@@ -415,5 +447,7 @@ mod tests {
         assert_eq!(error.at.line, 2);
         assert!(error.message.contains("spaces only"), "{}", error.message);
         assert!(parse("a: 1\na: 2\n").unwrap_err().message.contains("twice"));
+        let cut = parse("a:\n  b: { title: Top #1 seller }\nc: 1\n").unwrap_err();
+        assert!(cut.message.contains("likely line 2: ` #1 seller }`"), "{}", cut.message);
     }
 }

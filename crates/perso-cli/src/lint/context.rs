@@ -161,6 +161,12 @@ impl Catalogue<'_> {
         if let Some(near) = did_you_mean(path, all.iter().copied()) {
             return vec![near.to_owned()];
         }
+        // The start of a longer name (`custom.loyalty` for `custom.loyalty_tier`).
+        let longer: Vec<String> =
+            all.iter().filter(|c| c.starts_with(path) && c.len() > path.len()).map(|c| (*c).to_owned()).collect();
+        if !longer.is_empty() {
+            return longer.into_iter().take(2).collect();
+        }
         let names: Vec<&str> = path.split('.').collect();
         let (first, last) = (names.first().copied().unwrap_or(""), names.last().copied().unwrap_or(""));
         let tail = names.len().checked_sub(2).and_then(|i| names.get(i..)).map(|t| t.join("."));
@@ -246,7 +252,12 @@ pub(super) fn check(ir: &Ir<'_>, catalogue: &Catalogue<'_>, out: &mut Vec<Lint>)
     }
     for (root, owner_path, campaign) in &roots {
         let site = Site { owner_path, campaign: campaign.as_deref() };
-        walk(ir, catalogue, *root, &site, out);
+        let mut found = Vec::new();
+        walk(ir, catalogue, *root, &site, &mut found);
+        // Children are compiled before their parents, in the order written: by node
+        // id, the findings read top to bottom.
+        found.sort_by_key(|(id, _)| *id);
+        out.extend(found.into_iter().map(|(_, lint)| lint));
     }
 }
 
@@ -286,7 +297,7 @@ enum Scope {
     Other,
 }
 
-fn walk(ir: &Ir<'_>, catalogue: &Catalogue<'_>, root: NodeId, site: &Site<'_>, out: &mut Vec<Lint>) {
+fn walk(ir: &Ir<'_>, catalogue: &Catalogue<'_>, root: NodeId, site: &Site<'_>, found: &mut Vec<(NodeId, Lint)>) {
     let logic = ir.logic();
     let mut seen = vec![false; logic.nodes.len()];
     let mut stack = vec![(root, Scope::Context)];
@@ -297,6 +308,8 @@ fn walk(ir: &Ir<'_>, catalogue: &Catalogue<'_>, root: NodeId, site: &Site<'_>, o
         }
         let node = logic.node(id);
         let at = ir.path(id).unwrap_or(site.owner_path);
+        let mut out = Vec::new();
+        let out = &mut out;
         match node {
             Node::Iterate { list, body, .. } | Node::Reduce { list, body, .. } => {
                 let inner = match (scope, var_type(ir, catalogue, *list, scope)) {
@@ -319,6 +332,7 @@ fn walk(ir: &Ir<'_>, catalogue: &Catalogue<'_>, root: NodeId, site: &Site<'_>, o
                 if let Node::Reduce { initial, .. } = node {
                     stack.push((*initial, scope));
                 }
+                found.extend(out.drain(..).map(|lint| (id, lint)));
                 continue;
             }
             Node::Var { path, .. } => match (scope, path) {
@@ -354,6 +368,7 @@ fn walk(ir: &Ir<'_>, catalogue: &Catalogue<'_>, root: NodeId, site: &Site<'_>, o
         if let Some(message) = mismatch(ir, catalogue, node, scope) {
             out.push(lint(message.0, at, site, message.1));
         }
+        found.extend(out.drain(..).map(|lint| (id, lint)));
         node.for_each_child(|child| stack.push((child, scope)));
     }
 }
@@ -421,8 +436,8 @@ fn mismatch(ir: &Ir<'_>, catalogue: &Catalogue<'_>, node: &Node, scope: Scope) -
             }
             let hint = match (t, lit) {
                 (Type::Bool, _) => format!(": compare it with true or false, not {}", shown(lit)),
-                (t, Datum::Str(s)) if t.is_list() => {
-                    format!(": to test whether it holds {}, write `in: [{}, {{var: {name}}}]`", shown(lit), s)
+                (t, Datum::Str(_)) if t.is_list() => {
+                    format!(": to test whether it holds {0}, write `in: [{0}, {{var: {name}}}]`", shown(lit))
                 }
                 (t, _) if t.is_list() => ": test its members with `in`, `some` or `all`".into(),
                 _ => String::new(),
@@ -563,7 +578,8 @@ mod tests {
         assert_eq!(catalogue.suggestions("customer.ltvband"), ["customer.ltv_band"]);
         assert_eq!(catalogue.suggestions("visitor.interest"), ["visitor.interests"]);
         assert_eq!(catalogue.suggestions("session.utm.source"), ["session.entry_utm.source", "page.utm.source"]);
-        assert_eq!(catalogue.suggestions("custom.loyalty"), Vec::<String>::new());
+        assert_eq!(catalogue.suggestions("custom.loyalty"), ["custom.loyalty_tier"]);
+        assert_eq!(catalogue.suggestions("custom.points"), Vec::<String>::new());
         assert_eq!(catalogue.suggestions("custom.loyaltytier"), ["custom.loyalty_tier"]);
         assert!(matches!(catalogue.lookup("cart.items.0.sku"), Some(Known::Typed(Type::Str))));
         assert!(matches!(catalogue.lookup("customer.rfm"), Some(Known::Untyped)));
