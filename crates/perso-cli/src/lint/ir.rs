@@ -149,6 +149,33 @@ impl<'p> Ir<'p> {
         out
     }
 
+    /// Every text literal compared with `path` by `==`/`!=` or `in` a literal list.
+    pub fn compared_values(&self, path: &str) -> std::collections::BTreeSet<String> {
+        let logic = self.logic();
+        let reads = |id: &NodeId| match logic.node(*id) {
+            Node::Var { path: p, .. } => self.var_name(p) == Some(path),
+            _ => false,
+        };
+        let mut out = std::collections::BTreeSet::new();
+        for node in &logic.nodes {
+            let (subject, lit) = match node {
+                Node::Equals { left, right, .. } if reads(left) => (true, *right),
+                Node::Equals { left, right, .. } if reads(right) => (true, *left),
+                Node::InSet { needle, set } if reads(needle) => {
+                    if let perso_core::logic::value::Datum::List(items) = logic.lit(*set) {
+                        out.extend(items.iter().filter_map(|d| d.as_str().map(str::to_owned)));
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            if let (true, Node::Lit(l)) = (subject, logic.node(lit)) {
+                out.extend(logic.lit(*l).as_str().map(str::to_owned));
+            }
+        }
+        out
+    }
+
     /// Whether a subtree reads anything (a context path, a segment, the visitor's bucket).
     pub fn reads_anything(&self, root: NodeId) -> bool {
         self.reachable(&[root], false).iter().any(|id| {

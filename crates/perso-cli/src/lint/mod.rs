@@ -64,6 +64,12 @@ pub fn page_types(bundle: &BundleSource) -> Vec<String> {
     types
 }
 
+/// Every text a bundle's conditions compare `path` with (`==`, `in` a list).
+pub fn compared_values(engine: &Engine, path: &str) -> BTreeSet<String> {
+    let ir = Ir { program: engine.program(), source: engine.source_map() };
+    ir.compared_values(path)
+}
+
 /// The lints of a bundle the engine loaded (`engine`) as the one reader read it (`bundle`).
 pub fn lint(bundle: &BundleSource, engine: &Engine, now_ms: i64) -> Vec<Lint> {
     let ir = Ir { program: engine.program(), source: engine.source_map() };
