@@ -11,6 +11,7 @@ mod clock;
 mod compile_cmd;
 mod error;
 mod explain_cmd;
+mod init;
 mod input;
 mod json_order;
 mod keys;
