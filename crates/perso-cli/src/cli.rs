@@ -17,6 +17,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a complete, commented authoring file for a new store (the three reference scenarios).
+    Init(crate::init::InitArgs),
     /// Compile an authoring file (YAML) to the bundle JSON.
     Compile(crate::compile_cmd::CompileArgs),
     /// Check a bundle (JSON or YAML) as every host does at load, plus lints.
@@ -40,6 +42,7 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Command::Init(args) => crate::init::run(args),
         Command::Compile(args) => crate::compile_cmd::run(args),
         Command::Validate(args) => crate::validate_cmd::run(args),
         Command::Explain(args) => crate::explain_cmd::run(args),

@@ -6,6 +6,13 @@
 //! content: republishing an old bundle (`perso publish DIR/archive/bundle-3.json`) or
 //! switching a campaign off (`--disable ID`) is a new publish, never a rollback that
 //! hosts would refuse.
+//!
+//! `--preview` publishes a draft instead: signed with a preview key (a key pair of its
+//! own, kid `preview-...`, that pages list in `data-preview-keys`, never in
+//! `data-key`), written to `DIR/preview/` only (production files and the archive are
+//! untouched), expiring within a week, and the preview link printed: the page's URL
+//! with `perso_preview=<path of the draft's bundle.bin>` (docs/browser-runtime.md,
+//! "Preview links", is the contract the runtime follows).
 
 use crate::clock::{format_rfc3339, Clock};
 use crate::error::{read_file, write_file, CliError, Result};
@@ -39,14 +46,54 @@ pub struct PublishArgs {
     /// Affinity JSON to put into a compiled authoring file (see `perso compile`).
     #[arg(long)]
     pub affinity: Option<PathBuf>,
+    /// Publish a draft for a preview link: signed with a preview key (kid `preview-...`),
+    /// written to DIR/preview/, production untouched.
+    #[arg(long)]
+    pub preview: bool,
+    /// The site path where DIR is served (for the preview link), e.g. `/perso/`.
+    #[arg(long, default_value = "/", requires = "preview")]
+    pub served_at: String,
+    /// A page of the store to open the preview on, e.g. `https://shop.example/`.
+    #[arg(long, requires = "preview")]
+    pub page: Option<String>,
+    /// Make the preview link show this campaign in its placement.
+    #[arg(long, value_name = "CAMPAIGN", requires = "preview")]
+    pub force_campaign: Option<String>,
+    /// ... with this variant of its experiment.
+    #[arg(long, value_name = "VARIANT", requires = "force_campaign")]
+    pub force_variant: Option<String>,
     #[command(flatten)]
     pub clock: Clock,
 }
 
+/// Key ids of preview keys start with this; production never signs with one.
+pub const PREVIEW_KID_PREFIX: &str = "preview-";
+
+/// Longest life of a preview draft (a link passed around should not work for ever).
+const PREVIEW_DAYS: i64 = 7;
+
 pub fn run(args: PublishArgs) -> Result<()> {
     let key = PrivateKey::load(&args.key)?;
+    match (args.preview, key.kid.starts_with(PREVIEW_KID_PREFIX)) {
+        (true, false) => {
+            return Err(CliError::Usage(format!(
+                "--preview signs with a preview key (kid `{PREVIEW_KID_PREFIX}...`), not the production key `{}`: create one with `perso keygen --kid {PREVIEW_KID_PREFIX}team` and list it in the page's data-preview-keys",
+                key.kid
+            )))
+        }
+        (false, true) => {
+            return Err(CliError::Usage(format!(
+                "`{}` is a preview key: it signs drafts (--preview), never what every shopper loads",
+                key.kid
+            )))
+        }
+        _ => {}
+    }
+    if !args.served_at.starts_with('/') {
+        return Err(CliError::Usage(format!("--served-at `{}` is a site path starting with /", args.served_at)));
+    }
     let now_ms = args.clock.now_ms()?;
-    let source = crate::compile_cmd::bundle_bytes(&args.input, args.affinity.as_deref())?;
+    let source = crate::input::read(&args.input, args.affinity.as_deref())?.bytes;
     let mut bundle: OrderedObject =
         serde_json::from_slice(&source).map_err(|e| CliError::input(&args.input, format!("not a JSON object: {e}")))?;
     switch_campaigns(&mut bundle, &args.disable, false).map_err(|e| CliError::input(&args.input, e))?;
@@ -63,13 +110,43 @@ pub fn run(args: PublishArgs) -> Result<()> {
     if let Some(days) = args.expires_in_days {
         set(&mut bundle, "expires_at", format_rfc3339(now_ms + i64::from(days) * 86_400_000).into())?;
     }
+    if args.preview {
+        let latest = now_ms + PREVIEW_DAYS * 86_400_000;
+        let written = bundle
+            .get("expires_at")
+            .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
+            .and_then(|t| perso_core::time::parse_rfc3339(&t));
+        if written.is_none_or(|t| t > latest) {
+            set(&mut bundle, "expires_at", format_rfc3339(latest).into())?;
+        }
+    }
     let bytes = bundle.to_json().into_bytes();
-    let engine = crate::validate_cmd::load(&args.input, &bytes)?;
+    let engine = crate::load::load_bytes(&args.input, &bytes)?;
     engine.check_freshness(last_serial, now_ms).map_err(|e| {
         CliError::input(&args.input, format!("{e}; publish with --expires-in-days N or change expires_at"))
     })?;
+    if let Some(id) = &args.force_campaign {
+        let index = engine
+            .campaign_index(id)
+            .ok_or_else(|| CliError::Usage(format!("--force-campaign `{id}`: no campaign of the draft has this id")))?;
+        if let Some(variant) = &args.force_variant {
+            let has = engine
+                .program()
+                .campaign(index)
+                .and_then(|c| c.experiment.as_ref())
+                .is_some_and(|e| e.variants.iter().any(|v| &*v.id == variant.as_str()));
+            if !has {
+                return Err(CliError::Usage(format!(
+                    "--force-variant `{variant}`: campaign `{id}` has no such variant"
+                )));
+            }
+        }
+    }
     let signature = crate::sign_cmd::signature_json(&bytes, &key);
     let compiled = engine.to_compiled();
+    if args.preview {
+        return write_preview(&args, &bytes, &compiled, &signature, &key, serial, engine.expires_at_ms());
+    }
     let compiled_path = published.with_extension("bin");
     let archive = args.out_dir.join("archive");
     write_file(&archive.join(format!("bundle-{serial}.json")), &bytes)?;
@@ -124,4 +201,88 @@ fn switch_campaigns(bundle: &mut OrderedObject, ids: &[String], enabled: bool) -
         }
     }
     bundle.set("campaigns", &campaigns)
+}
+
+/// Writes the draft to `DIR/preview/` and prints its preview link.
+fn write_preview(
+    args: &PublishArgs,
+    bytes: &[u8],
+    compiled: &[u8],
+    signature: &str,
+    key: &PrivateKey,
+    serial: u64,
+    expires_at_ms: i64,
+) -> Result<()> {
+    let dir = args.out_dir.join("preview");
+    let json_path = dir.join(&args.name);
+    let bin_path = json_path.with_extension("bin");
+    write_file(&json_path, bytes)?;
+    write_file(&crate::sign_cmd::sig_path(&json_path), signature.as_bytes())?;
+    write_file(&bin_path, compiled)?;
+    write_file(&crate::sign_cmd::sig_path(&bin_path), crate::sign_cmd::signature_json(compiled, key).as_bytes())?;
+    let file = bin_path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let draft = format!("{}/preview/{file}", args.served_at.trim_end_matches('/'));
+    println!(
+        "preview draft serial {serial} written to {} (production untouched), signed with preview key {}, expires {}",
+        dir.display(),
+        key.kid,
+        format_rfc3339(expires_at_ms)
+    );
+    println!(
+        "preview link: {}",
+        preview_link(args.page.as_deref(), &draft, args.force_campaign.as_deref(), args.force_variant.as_deref())
+    );
+    println!(
+        "the page must list the preview key in data-preview-keys=\"{}:{}\"; leave the preview with ?perso_preview=off",
+        key.kid,
+        key.public_base64()
+    );
+    Ok(())
+}
+
+/// `PAGE?perso_preview=/perso/preview/bundle.bin[&perso_campaign=ID[&perso_variant=V]]`
+/// (the contract of docs/browser-runtime.md, "Preview links").
+pub fn preview_link(page: Option<&str>, draft: &str, campaign: Option<&str>, variant: Option<&str>) -> String {
+    let page = page.unwrap_or("https://YOUR-STORE/");
+    let (base, fragment) = page.split_once('#').map_or((page, None), |(b, f)| (b, Some(f)));
+    let mut link = format!("{base}{}perso_preview={}", if base.contains('?') { '&' } else { '?' }, encode(draft));
+    if let Some(campaign) = campaign {
+        link.push_str(&format!("&perso_campaign={}", encode(campaign)));
+    }
+    if let Some(variant) = variant {
+        link.push_str(&format!("&perso_variant={}", encode(variant)));
+    }
+    if let Some(fragment) = fragment {
+        link.push('#');
+        link.push_str(fragment);
+    }
+    link
+}
+
+/// Percent-encoding of a query value (RFC 3986 unreserved characters and `/` kept).
+fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn preview_links() {
+        assert_eq!(
+            super::preview_link(Some("https://shop.example/"), "/perso/preview/bundle.bin", None, None),
+            "https://shop.example/?perso_preview=/perso/preview/bundle.bin"
+        );
+        assert_eq!(
+            super::preview_link(Some("https://shop.example/p?x=1#top"), "/preview/bundle.bin", Some("aff hero"), Some("b")),
+            "https://shop.example/p?x=1&perso_preview=/preview/bundle.bin&perso_campaign=aff%20hero&perso_variant=b#top"
+        );
+    }
 }

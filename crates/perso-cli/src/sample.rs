@@ -5,6 +5,11 @@
 //! items bought more often, and co-purchases that follow the bundle's own affinity
 //! table (a headphone buyer often adds a case), so `perso profiles` has real signal to
 //! find. The same seed always gives the same file.
+//!
+//! A new store's catalogue has no affinity table yet: then every basket would hold
+//! one item and the profiles would find no co-purchase at all. The sample says so and
+//! makes up co-purchases within categories instead (a kettle buyer may add filters),
+//! a stand-in labelled as such, never a claim about the store's shoppers.
 
 use crate::error::{read_file, CliError, Result};
 use clap::Args;
@@ -80,11 +85,29 @@ fn catalogue(args: &SampleArgs) -> Result<Vec<Product>> {
             }
         }
     }
+    if related.iter().all(Vec::is_empty) {
+        eprintln!(
+            "warning: {} has no affinity.items table: without it every basket would hold one item and `perso profiles` would find no co-purchase; co-purchases are made up within categories instead (a stand-in for a demo, not your shoppers' behaviour)",
+            args.catalog.display()
+        );
+        for (from, row) in related.iter_mut().enumerate() {
+            let category = list.get(from).map(|p| p.category.as_str()).unwrap_or("");
+            let same: Vec<usize> = (0..list.len())
+                .filter(|to| *to != from && list.get(*to).is_some_and(|p| p.category == category))
+                .collect();
+            row.extend(same.into_iter().take(CATEGORY_COMPANIONS).map(|to| (to, CATEGORY_SCORE)));
+        }
+    }
     for (product, related) in list.iter_mut().zip(related) {
         product.related = related;
     }
     Ok(list)
 }
+
+/// Made-up companions per item of a catalogue without an affinity table, and how
+/// likely each joins the basket (before the sample's own 0.9 damping).
+const CATEGORY_COMPANIONS: usize = 3;
+const CATEGORY_SCORE: f64 = 0.35;
 
 fn pick(rng: &mut ChaCha8Rng, cumulative: &[f64]) -> usize {
     let total = cumulative.last().copied().unwrap_or(0.0);

@@ -1,16 +1,16 @@
 //! `perso validate`: every check the engine makes at load (the same code: perso-core's
-//! `Engine::from_bundle`), then the lints a marketer needs ([`crate::lint`]). Problems
-//! name the JSON path and, where the campaign or segment can be found in the file, its
-//! line.
+//! `Engine::from_bundle`), the freshness every host checks (an expired bundle is
+//! refused by all of them, so it is an error here too), then the lints a marketer
+//! needs ([`crate::lint`]) and, for authoring files, the YAML traps. Problems name
+//! the JSON path and the line in the file the marketer wrote.
 
-use crate::clock::Clock;
-use crate::compile_cmd::Origin;
+use crate::clock::{format_rfc3339, Clock};
 use crate::error::{CliError, Result};
 use crate::lint::{self, Lint};
-use crate::locate;
+use crate::load::Problem;
 use clap::Args;
-use perso_core::{BundleError, Engine};
-use std::path::{Path, PathBuf};
+use perso_core::Engine;
+use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
@@ -26,95 +26,60 @@ pub struct ValidateArgs {
     pub clock: Clock,
 }
 
-/// Loads a bundle as every host does; on failure prints every problem (with file lines)
-/// to stderr and returns a short error.
-pub fn load(path: &Path, bytes: &[u8]) -> Result<Engine> {
-    load_from(path, bytes, &Origin::Json)
-}
-
-/// [`load`], pointing problems at the lines of the file the marketer wrote.
-pub fn load_from(path: &Path, bytes: &[u8], origin: &Origin) -> Result<Engine> {
-    Engine::from_bundle(bytes).map_err(|error| {
-        for problem in problems(bytes, origin, &error) {
-            eprintln!("{}", problem.render(path));
-        }
-        CliError::Failed(format!("{}: the bundle is invalid ({})", path.display(), summary(&error)))
-    })
-}
-
-fn summary(error: &BundleError) -> String {
-    match error {
-        BundleError::Invalid(issues) => format!("{} problem(s)", issues.len()),
-        other => other.to_string(),
-    }
-}
-
-/// One reason a bundle was refused: its JSON path, the line in the file the marketer
-/// wrote (when the object can be found there), and the engine's message.
-#[derive(Debug, serde::Serialize)]
-struct Problem {
-    path: Option<String>,
-    line: Option<usize>,
-    message: String,
-}
-
-impl Problem {
-    /// `file:line: error: path: message`.
-    fn render(&self, file: &Path) -> String {
-        let line = self.line.map(|n| format!(":{n}")).unwrap_or_default();
-        let path = self.path.as_ref().map(|p| format!("{p}: ")).unwrap_or_default();
-        format!("{}{line}: error: {path}{}", file.display(), self.message)
-    }
-}
-
-fn problems(bytes: &[u8], origin: &Origin, error: &BundleError) -> Vec<Problem> {
-    let at = |path: &str, message: String| Problem {
-        path: Some(path.to_owned()),
-        line: locate::line_of_in(origin, bytes, path),
-        message,
-    };
-    match error {
-        BundleError::Invalid(issues) => issues.iter().map(|i| at(&i.path, i.problem.to_string())).collect(),
-        BundleError::Json { path, message } => vec![at(path, message.clone())],
-        other => vec![Problem { path: other.path().map(str::to_owned), line: None, message: other.to_string() }],
-    }
-}
-
 pub fn run(args: ValidateArgs) -> Result<()> {
     let now_ms = args.clock.now_ms()?;
-    let (bytes, origin) = crate::compile_cmd::bundle_bytes_with_origin(&args.input, None)?;
-    let report = match Engine::from_bundle(&bytes) {
-        Ok(engine) => Report::loaded(&engine, lint::lint(&bytes, now_ms).unwrap_or_default()),
-        Err(error) => Report::refused(problems(&bytes, &origin, &error)),
+    let input = crate::input::read(&args.input, None)?;
+    let report = match Engine::from_bundle(&input.bytes) {
+        Ok(engine) => {
+            let mut warnings = input.traps.clone();
+            warnings.extend(engine_warnings(&engine));
+            // The one reader read what the engine loaded, so it reads it again here.
+            if let Ok(source) = perso_core::bundle::read::read_source(&input.bytes) {
+                warnings.extend(lint::lint(&source, &engine, now_ms));
+            }
+            let mut errors = Vec::new();
+            if let Err(expired) = engine.check_freshness(None, now_ms) {
+                errors.push(Problem {
+                    path: Some("expires_at".into()),
+                    line: input.origin.line_of("expires_at"),
+                    message: format!(
+                        "the bundle expired at {} ({expired}): every host refuses it; publish with --expires-in-days N or move expires_at",
+                        format_rfc3339(engine.expires_at_ms())
+                    ),
+                });
+            }
+            Report { serial: Some(engine.serial()), errors, warnings }
+        }
+        Err(error) => {
+            Report { serial: None, errors: crate::load::problems(&input.origin, &error), warnings: input.traps.clone() }
+        }
     };
-    let render_warning = |l: &Lint| {
-        let line = locate::line_of_in(&origin, &bytes, &l.path);
-        format!(
-            "{}{}: warning[{}]: {}: {}",
-            args.input.display(),
-            line.map(|n| format!(":{n}")).unwrap_or_default(),
-            l.code,
-            l.path,
-            l.message
-        )
-    };
+    let line = |l: &Lint| l.line.or_else(|| input.origin.line_of(&l.path));
     if args.json {
         let warnings: Vec<serde_json::Value> = report
             .warnings
             .iter()
             .map(|l| {
                 serde_json::json!({ "code": l.code, "path": l.path, "campaign": l.campaign, "message": l.message,
-                                    "line": locate::line_of_in(&origin, &bytes, &l.path) })
+                                    "line": line(l) })
             })
             .collect();
         let json = serde_json::json!({ "ok": report.errors.is_empty(), "serial": report.serial, "errors": report.errors, "warnings": warnings });
         println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
     } else {
+        // Warnings first when the bundle is refused: a YAML trap is often the cause.
+        for warning in &report.warnings {
+            println!(
+                "{}{}: warning[{}]: {}: {}",
+                args.input.display(),
+                line(warning).map(|n| format!(":{n}")).unwrap_or_default(),
+                warning.code,
+                warning.path,
+                warning.message
+            );
+        }
         for error in &report.errors {
             println!("{}", error.render(&args.input));
-        }
-        for warning in &report.warnings {
-            println!("{}", render_warning(warning));
         }
         if report.errors.is_empty() {
             println!(
@@ -138,25 +103,18 @@ pub fn run(args: ValidateArgs) -> Result<()> {
     Ok(())
 }
 
+fn engine_warnings(engine: &Engine) -> impl Iterator<Item = Lint> + '_ {
+    engine.warnings().iter().map(|w| Lint {
+        code: "engine",
+        path: w.path.clone(),
+        campaign: None,
+        message: w.problem.to_string(),
+        line: None,
+    })
+}
+
 struct Report {
     serial: Option<u64>,
     errors: Vec<Problem>,
     warnings: Vec<Lint>,
-}
-
-impl Report {
-    fn loaded(engine: &Engine, mut lints: Vec<Lint>) -> Report {
-        let engine_warnings = engine.warnings().iter().map(|w| Lint {
-            code: "engine",
-            path: w.path.clone(),
-            campaign: None,
-            message: w.problem.to_string(),
-        });
-        lints.splice(0..0, engine_warnings);
-        Report { serial: Some(engine.serial()), errors: Vec::new(), warnings: lints }
-    }
-
-    fn refused(errors: Vec<Problem>) -> Report {
-        Report { serial: None, errors, warnings: Vec::new() }
-    }
 }

@@ -43,7 +43,7 @@ pub fn run(args: VerifyArgs) -> Result<()> {
         .ok()
         .and_then(|s| s.get("kid").and_then(|k| k.as_str()).map(str::to_owned))
         .unwrap_or_default();
-    let engine = crate::validate_cmd::load(&args.bundle, &bytes)?;
+    let engine = crate::load::load_bytes(&args.bundle, &bytes)?;
     let now_ms = args.clock.now_ms()?;
     engine.check_freshness(args.last_serial, now_ms).map_err(|e| CliError::input(&args.bundle, e.to_string()))?;
     println!(

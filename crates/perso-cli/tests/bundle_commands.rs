@@ -73,7 +73,7 @@ fn yaml_errors_name_file_line_and_field() {
         &format!("{HEAD}  - campaign:\n      id: a\n      placement: hero\n      prority: 5\n      action: {{kind: banner, title: Hi}}\n"),
     );
     perso().arg("compile").arg(&typo).assert().code(1).stderr(predicate::str::contains(
-        "typo.yaml: line 9, column 7: campaigns[0].campaign: unknown field `prority`, expected one of",
+        "typo.yaml: line 9, column 7: campaigns[0].campaign: unknown field `prority`: did you mean `priority`? (expected one of",
     ));
     let template = write(dir.path(), "template.yaml", &format!("{HEAD}  - coupon:\n      id: a\n"));
     perso()
@@ -81,7 +81,7 @@ fn yaml_errors_name_file_line_and_field() {
         .arg(&template)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("unknown variant `coupon`, expected one of `campaign`, `affiliate_offer`"));
+        .stderr(predicate::str::contains("unknown entry `coupon` (expected one of `campaign`, `affiliate_offer`"));
     // Problems the engine finds at load point at the campaign's line in the YAML.
     let engine = write(
         dir.path(),
@@ -260,4 +260,80 @@ fn explain_rejects_bad_flags_and_contexts() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--now"));
+}
+
+/// `perso explain --json` placements as (placement, campaign).
+fn shown(out: &std::process::Output) -> Vec<(String, String)> {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    report["decision"]["placements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["placement"].as_str().unwrap().to_owned(), p["campaign"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+#[test]
+fn explain_models_a_return_visit_from_a_stored_state() {
+    let dir = tempfile::tempdir().unwrap();
+    // An affiliate session that already saw its offer, last active at 12:00.
+    let state = dir.path().join("state.json");
+    let last = 1_795_608_000_000i64; // 2026-11-25T12:00:00Z
+    std::fs::write(
+        &state,
+        json!({"v": 1, "id": "v-1", "visits": 1,
+               "session": {"start_ms": last - 600_000, "last_ms": last, "pages": 3, "ref_host": "gadgets.com",
+                           "interruptions": 1, "last_interruption_ms": last - 300_000},
+               "campaigns": [{"id": "aff-offer", "s": 1, "t": 1, "last_ms": last - 300_000}]})
+        .to_string(),
+    )
+    .unwrap();
+    let explain = |extra: &[&str]| {
+        perso().args(["explain", "www/bundle.json", "--json", "--state"]).arg(&state).args(extra).output().unwrap()
+    };
+    // Ten minutes later: the same session, still the affiliate's.
+    let same = explain(&["--now", "2026-11-25T12:10:00Z"]);
+    assert!(shown(&same).contains(&("hero".into(), "aff-hero".into())), "{:?}", shown(&same));
+    assert!(String::from_utf8_lossy(&same.stderr).contains("the stored session goes on"));
+    // A return visit: a new session, no longer from gadgets.com.
+    let back = explain(&["--new-session", "--now", "2026-11-25T18:00:00Z"]);
+    assert!(!shown(&back).contains(&("hero".into(), "aff-hero".into())), "{:?}", shown(&back));
+    assert!(String::from_utf8_lossy(&back.stderr).contains("a new session (visit 2)"));
+    let lapsed = explain(&["--new-session"]);
+    assert!(String::from_utf8_lossy(&lapsed.stderr).contains("a new session (visit 2)"));
+    // --new-session inside the 30 idle minutes is a contradiction, said as such.
+    perso()
+        .args(["explain", "www/bundle.json", "--new-session", "--now", "2026-11-25T12:10:00Z", "--state"])
+        .arg(&state)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("its session lasts until 2026-11-25T12:30:01Z"));
+}
+
+#[test]
+fn explain_refuses_values_the_engine_never_gives() {
+    perso()
+        .args(["explain", "www/bundle.json", "--ltv-band", "gold"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+        "--ltv-band `gold` is not a band: perso profiles writes low, medium, high, top; this bundle tests high, top",
+    ));
+    perso()
+        .args(["explain", "www/bundle.json", "--page-type", "homepage"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--page-type `homepage` is not a page type of this bundle: home, category, product, cart, checkout, account, search, other"));
+    let out = perso()
+        .args(["explain", "www/bundle.json", "--ltv-band", "top", "--page-type", "home", "--json"])
+        .args(["--now", "2026-11-25T12:00:00Z"])
+        .output()
+        .unwrap();
+    assert!(shown(&out).contains(&("popup".into(), "hv-free-shipping".into())), "{:?}", shown(&out));
+    perso()
+        .args(["explain", "www/bundle.json", "--state", "x.json", "--time-on-site", "5"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot be used with"));
 }

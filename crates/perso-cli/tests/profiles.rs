@@ -265,3 +265,97 @@ fn emitted_sql_on_duckdb_equals_the_native_tables() {
         &[3, 4, 5],
     );
 }
+
+/// A new store's bundle: a catalogue, a cross-sell campaign without fallback, no affinity.
+fn new_store_bundle(dir: &Path) -> PathBuf {
+    let bundle = json!({
+        "version": 1, "serial": 1, "expires_at": "2030-01-01T00:00:00Z",
+        "placements": [{"id": "cross_sell"}],
+        "campaigns": [{"id": "xsell", "placement": "cross_sell", "condition": {">=": [{"var": "cart.count"}, 1]},
+                       "action": {"kind": "recommend", "title": "Goes well with"}}],
+        "products": {
+            "A": {"name": "A", "category": "x", "price": 10.0, "url": "/a"},
+            "B": {"name": "B", "category": "x", "price": 5.0, "url": "/b"},
+            "C": {"name": "C", "category": "x", "price": 1.0, "url": "/c"},
+            "D": {"name": "D", "category": "y", "price": 2.5, "url": "/d"}
+        }
+    });
+    let path = dir.join("bundle.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&bundle).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn a_new_catalogue_gets_labelled_co_purchases_in_the_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = new_store_bundle(dir.path());
+    let orders = dir.path().join("orders.csv");
+    perso()
+        .args(["sample-orders", "--orders", "400", "--catalog"])
+        .arg(&catalog)
+        .arg("--out")
+        .arg(&orders)
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::contains("has no affinity.items table")
+                .and(predicate::str::contains("made up within categories")),
+        );
+    let text = std::fs::read_to_string(&orders).unwrap();
+    let mut lines_per_order = std::collections::HashMap::new();
+    for line in text.lines().skip(1) {
+        *lines_per_order.entry(line.split(',').nth(1).unwrap().to_owned()).or_insert(0) += 1;
+    }
+    assert!(lines_per_order.values().any(|n| *n > 1), "some baskets hold more than one item");
+    let affinity = dir.path().join("affinity.json");
+    perso().arg("profiles").arg(&orders).arg("--affinity-out").arg(&affinity).assert().success();
+    let table: Value = serde_json::from_slice(&std::fs::read(&affinity).unwrap()).unwrap();
+    assert!(!table["items"].as_object().unwrap().is_empty(), "{table}");
+}
+
+#[test]
+fn a_store_with_little_history_is_told_and_gets_a_popularity_fallback() {
+    let dir = tempfile::tempdir().unwrap();
+    let orders = small_history(dir.path());
+    let bundle = new_store_bundle(dir.path());
+    // A signed, published bundle: its signature and compiled form go stale.
+    std::fs::write(dir.path().join("bundle.json.sig"), "{}").unwrap();
+    std::fs::write(dir.path().join("bundle.bin"), "old").unwrap();
+    let tables = dir.path().join("tables");
+    perso()
+        .arg("profiles")
+        .arg(&orders)
+        .args(["--min-support", "0.5", "--bundle"])
+        .arg(&bundle)
+        .arg("--tables-dir")
+        .arg(&tables)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("cold start: 5 orders"))
+        .stderr(predicate::str::contains(
+            "popularity fallback (the best sellers, not co-purchases) [A, B, C, D] written into recommendation campaigns without one: xsell",
+        ))
+        .stderr(predicate::str::contains("bundle.json.sig signs the bundle as it was before this change"))
+        .stderr(predicate::str::contains("bundle.bin is the compiled form of the old bundle"));
+    let written: Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    assert_eq!(written["campaigns"][0]["action"]["fallback"], json!(["A", "B", "C", "D"]));
+    let popularity = std::fs::read_to_string(tables.join("popularity.csv")).unwrap();
+    assert!(popularity.starts_with("sku,orders,rank,source\nA,3,1,popularity\n"), "{popularity}");
+    perso().arg("validate").arg(&bundle).args(["--now", "2026-11-25", "--deny-warnings"]).assert().success();
+    // With --key, the bundle and its compiled form are signed again.
+    let keys = tempfile::tempdir().unwrap();
+    let out = perso().args(["keygen", "--kid", "2026-11", "--dir"]).arg(keys.path()).output().unwrap();
+    let public = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    perso()
+        .arg("profiles")
+        .arg(&orders)
+        .arg("--bundle")
+        .arg(&bundle)
+        .arg("--key")
+        .arg(keys.path().join("2026-11.key"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("re-signed with kid 2026-11"));
+    perso().arg("verify").arg(&bundle).args(["--keys", &public, "--now", "2026-11-25"]).assert().success();
+    assert_ne!(std::fs::read(dir.path().join("bundle.bin")).unwrap(), b"old");
+}

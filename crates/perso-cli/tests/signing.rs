@@ -220,3 +220,79 @@ fn webcrypto_accepts_what_perso_signs() {
     std::fs::write(&tampered, text).unwrap();
     assert_eq!(webcrypto(&tampered), "invalid");
 }
+
+#[test]
+fn publish_preview_signs_a_draft_apart_and_prints_the_link() {
+    let keys = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let (production, _) = keygen(keys.path(), "2026-11");
+    let (preview, preview_public) = keygen(keys.path(), "preview-qa");
+    // Production first, so the draft's serial is above it.
+    perso()
+        .args(["publish", "data/gizmos.perso.yaml", "--now", "2026-11-25T12:00:00Z", "--key"])
+        .arg(&production)
+        .arg("--out-dir")
+        .arg(out.path())
+        .assert()
+        .success();
+    let production_bytes = std::fs::read(out.path().join("bundle.bin")).unwrap();
+    let result = perso()
+        .args(["publish", "data/gizmos.perso.yaml", "--preview", "--now", "2026-11-25T12:00:00Z", "--key"])
+        .arg(&preview)
+        .arg("--out-dir")
+        .arg(out.path())
+        .args(["--served-at", "/perso/", "--page", "https://shop.example/", "--force-campaign", "aff-hero"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    assert!(
+        stdout.contains(
+            "preview link: https://shop.example/?perso_preview=/perso/preview/bundle.bin&perso_campaign=aff-hero"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains(&format!("data-preview-keys=\"{preview_public}\"")), "{stdout}");
+    // The draft is apart; production and its archive are untouched.
+    assert_eq!(std::fs::read(out.path().join("bundle.bin")).unwrap(), production_bytes);
+    assert!(!out.path().join("archive/bundle-3.json").exists());
+    let draft: Value = serde_json::from_slice(&std::fs::read(out.path().join("preview/bundle.json")).unwrap()).unwrap();
+    assert_eq!(draft["serial"], 3);
+    assert_eq!(draft["expires_at"], "2026-12-02T12:00:00Z", "a draft lives a week at most");
+    for file in ["preview/bundle.json", "preview/bundle.bin"] {
+        let sig: Value =
+            serde_json::from_slice(&std::fs::read(out.path().join(format!("{file}.sig"))).unwrap()).unwrap();
+        assert_eq!(sig["kid"], "preview-qa", "{file}");
+    }
+    perso()
+        .arg("verify")
+        .arg(out.path().join("preview/bundle.json"))
+        .args(["--keys", &preview_public, "--now", "2026-11-26"])
+        .assert()
+        .success();
+    // Keys keep their roles.
+    perso()
+        .args(["publish", "data/gizmos.perso.yaml", "--key"])
+        .arg(&preview)
+        .arg("--out-dir")
+        .arg(out.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is a preview key"));
+    perso()
+        .args(["publish", "data/gizmos.perso.yaml", "--preview", "--key"])
+        .arg(&production)
+        .arg("--out-dir")
+        .arg(out.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("signs with a preview key"));
+    perso()
+        .args(["publish", "data/gizmos.perso.yaml", "--preview", "--force-campaign", "nope", "--key"])
+        .arg(&preview)
+        .arg("--out-dir")
+        .arg(out.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no campaign of the draft has this id"));
+}

@@ -10,22 +10,24 @@
 //! - `products_file` / `affinity_file`: the catalogue and the affinity table (written by
 //!   `perso profiles --affinity-out`) kept in their own JSON files.
 //!
-//! The structure is typed with unknown fields refused, so a typo is reported with the
-//! file, line, column and field path (serde_norway's error position); conditions and
-//! actions are checked by the engine itself, whose JSON paths `perso` maps back to the
-//! campaign's lines.
+//! The YAML is read into a tree that keeps every key's and value's position
+//! ([`yaml`]), the typed structure is read from it with every error placed ([`de`]),
+//! the YAML traps are found on it ([`traps`]), and the engine's JSON paths are
+//! mapped back to its lines ([`crate::locate`]). Conditions and actions are checked
+//! by the engine itself.
 
+pub mod de;
 mod out;
 mod templates;
+pub mod traps;
+mod value;
+pub mod yaml;
 
 pub use out::{Map, Out};
 pub use templates::{AffiliateOffer, CartChat, CrossSell, FreeShipping};
+pub use value::Value;
 
 use serde::{Deserialize, Serialize};
-
-/// YAML values keep the order the marketer wrote (serde_json's maps would sort keys),
-/// so the compiled bundle reads like its source.
-pub type Value = serde_norway::Value;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -42,7 +44,16 @@ pub struct AuthoringFile {
     pub store: Option<String>,
     #[serde(default)]
     pub utc_offset_minutes: Option<i32>,
+    /// Types of the `custom.*` context paths the conditions read (`custom.tier: string`).
+    #[serde(default)]
+    pub context: Option<Value>,
     pub placements: Vec<Placement>,
+    /// The store's page-type rules (default: the engine's table).
+    #[serde(default)]
+    pub page_types: Option<Value>,
+    /// A share of visitors kept on the defaults everywhere (measurement).
+    #[serde(default)]
+    pub holdout: Option<Value>,
     #[serde(default)]
     pub segments: Vec<Segment>,
     pub campaigns: Vec<CampaignEntry>,
@@ -92,11 +103,10 @@ pub enum CampaignEntry {
     CrossSell(CrossSell),
 }
 
-const ENTRY_KINDS: &[&str] = &["campaign", "affiliate_offer", "free_shipping", "cart_chat", "cross_sell"];
+pub const ENTRY_KINDS: &[&str] = &["campaign", "affiliate_offer", "free_shipping", "cart_chat", "cross_sell"];
 
-// By hand rather than serde's externally tagged enum, which serde_norway reads only
-// from YAML tags (`!campaign`); this reads `campaign:` keys, streaming, so errors
-// inside keep their line and column.
+// By hand rather than serde's externally tagged enum, so that the entry's one key
+// names the template (`campaign:`, `cart_chat:`) and errors inside keep their place.
 impl<'de> Deserialize<'de> for CampaignEntry {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Entry;
@@ -111,19 +121,21 @@ impl<'de> Deserialize<'de> for CampaignEntry {
                     .next_key()?
                     .ok_or_else(|| A::Error::custom(format!("empty entry: {}", ENTRY_KINDS.join(", "))))?;
                 let entry = match kind.as_str() {
-                    "campaign" => CampaignEntry::Campaign(map.next_value()?),
-                    "affiliate_offer" => CampaignEntry::AffiliateOffer(map.next_value()?),
-                    "free_shipping" => CampaignEntry::FreeShipping(map.next_value()?),
-                    "cart_chat" => CampaignEntry::CartChat(map.next_value()?),
-                    "cross_sell" => CampaignEntry::CrossSell(map.next_value()?),
+                    "campaign" => map.next_value().map(CampaignEntry::Campaign),
+                    "affiliate_offer" => map.next_value().map(CampaignEntry::AffiliateOffer),
+                    "free_shipping" => map.next_value().map(CampaignEntry::FreeShipping),
+                    "cart_chat" => map.next_value().map(CampaignEntry::CartChat),
+                    "cross_sell" => map.next_value().map(CampaignEntry::CrossSell),
                     other => return Err(A::Error::unknown_variant(other, ENTRY_KINDS)),
                 };
+                // A field beside the kind is an indentation slip, and the root cause of
+                // whatever reading the (then empty) entry said: reported first.
                 if let Some(extra) = map.next_key::<String>()? {
                     return Err(A::Error::custom(format!(
-                        "`{extra}` next to `{kind}`: each campaigns entry has one key; indent the campaign's fields under `{kind}:`"
+                        "`{extra}` is beside `{kind}:` instead of under it: each campaigns entry has one key; indent the campaign's fields two more spaces than `{kind}:`"
                     )));
                 }
-                Ok(entry)
+                entry
             }
         }
         deserializer.deserialize_map(Entry)
@@ -181,7 +193,13 @@ pub struct BundleOut {
     pub store: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub utc_offset_minutes: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<Value>,
     pub placements: Vec<Placement>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_types: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holdout: Option<Value>,
     pub segments: Vec<Segment>,
     pub campaigns: Vec<CampaignOut>,
     #[serde(skip_serializing_if = "Option::is_none")]

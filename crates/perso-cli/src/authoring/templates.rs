@@ -207,11 +207,10 @@ impl CampaignEntry {
                     )),
                     // Affiliates tag their links with utm_source, which also holds when a
                     // browser withholds the referrer.
-                    condition: serde_norway::to_value(json!({ "or": [
+                    condition: Value::from_json(&json!({ "or": [
                         { "==": [{ "var": "session.entry_referrer_host" }, t.affiliate] },
                         { "==": [{ "var": "session.entry_utm.source" }, t.affiliate] }
-                    ] }))
-                    .unwrap_or(Value::Null),
+                    ] })),
                 };
                 let mut c = Map::default();
                 c.insert("id", t.id);
@@ -248,8 +247,7 @@ impl CampaignEntry {
                 insert(&mut c, "condition", t.condition);
                 insert(&mut c, "schedule", t.schedule);
                 c.insert("caps", caps_or_once(t.caps));
-                let mut eligible: Vec<serde_json::Value> =
-                    t.eligible_when.iter().map(|v| serde_json::to_value(v).unwrap_or_default()).collect();
+                let mut eligible: Vec<serde_json::Value> = t.eligible_when.iter().map(Value::to_json).collect();
                 eligible.push(json!({ ">": [{ "var": "cart.total" }, threshold] }));
                 let mut action = Map::default();
                 action.insert("kind", "offer");

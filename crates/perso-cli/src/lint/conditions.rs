@@ -1,136 +1,57 @@
-//! The condition analysis behind the lints: a campaign's requirements as a conjunction
-//! of atoms (segments followed), the context paths they read, and the simple
-//! contradictions that make a conjunction unsatisfiable. Deliberately shallow: it
-//! proves "never" only where a marketer would see it at a glance.
+//! The simple contradictions that make a conjunction of requirements unsatisfiable,
+//! found on the compiled nodes: two different values `==` one path, an empty range,
+//! `in` an empty list, a constant false. Deliberately shallow: it proves "never" only
+//! where a marketer would see it at a glance.
 
-use perso_core::bundle::source::CampaignSource;
+use super::ir::Ir;
+use perso_core::logic::ir::{CompareOp, Node, NodeId, VarPath};
 use serde_json::Value;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
-/// Everything a campaign requires, as a conjunction: `{"segment": id}` per segment, then
-/// the condition's top-level `and` members.
-pub(super) fn requirements(campaign: &CampaignSource) -> Vec<Value> {
-    let mut atoms: Vec<Value> = campaign.segments.iter().map(|s| serde_json::json!({ "segment": s })).collect();
-    if let Some(condition) = &campaign.condition {
-        flatten_and(condition, &mut atoms);
-    }
-    atoms
-}
-
-fn flatten_and(rule: &Value, out: &mut Vec<Value>) {
-    match rule.as_object().and_then(|o| if o.len() == 1 { o.get("and") } else { None }) {
-        Some(Value::Array(members)) => members.iter().for_each(|m| flatten_and(m, out)),
-        _ => out.push(rule.clone()),
-    }
-}
-
-/// The atoms with segment references replaced by the segments' own atoms (a bounded
-/// number of times, so a cycle — refused at load anyway — cannot loop).
-pub(super) fn expanded_atoms(atoms: &[Value], segments: &HashMap<&str, &Value>) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut queue: Vec<(Value, u8)> = atoms.iter().map(|a| (a.clone(), 0)).collect();
-    while let Some((atom, depth)) = queue.pop() {
-        let referenced =
-            atom.get("segment").and_then(|s| s.as_str()).and_then(|s| segments.get(s)).filter(|_| depth < 16);
-        match referenced {
-            Some(condition) => {
-                let mut inner = Vec::new();
-                flatten_and(condition, &mut inner);
-                queue.extend(inner.into_iter().map(|a| (a, depth + 1)));
-            }
-            None => out.push(atom),
-        }
-    }
-    out
-}
-
-pub(super) fn segment_refs(rule: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    walk(rule, &mut |op, args| {
-        if op == "segment" {
-            if let Some(id) = args.as_str().or_else(|| args.get(0).and_then(|a| a.as_str())) {
-                out.push(id.to_owned());
-            }
-        }
-    });
-    out
-}
-
-/// Every `var` path read by the rules, segments followed.
-pub(super) fn paths_of(rules: &[Value], segments: &HashMap<&str, &Value>) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for atom in expanded_atoms(rules, segments) {
-        let mut nested_segments = Vec::new();
-        walk(&atom, &mut |op, args| match op {
-            "var" => {
-                if let Some(path) = args.as_str().or_else(|| args.get(0).and_then(|a| a.as_str())) {
-                    out.insert(path.to_owned());
-                }
-            }
-            "segment" => nested_segments.extend(args.as_str().map(|s| serde_json::json!({ "segment": s }))),
-            _ => {}
-        });
-        if !nested_segments.is_empty() {
-            out.extend(paths_of(&nested_segments, segments));
-        }
-    }
-    out
-}
-
-fn walk(rule: &Value, visit: &mut dyn FnMut(&str, &Value)) {
-    match rule {
-        Value::Object(map) if map.len() == 1 => {
-            for (op, args) in map {
-                visit(op, args);
-                walk(args, visit);
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|i| walk(i, visit)),
-        _ => {}
-    }
+/// A requirement that compares one context path with a constant.
+enum Clause<'p> {
+    Equal(&'p str, Value),
+    Bound { path: &'p str, n: f64, low: bool, inclusive: bool },
+    EmptySet(&'p str),
 }
 
 /// A reason the conjunction of `atoms` is unsatisfiable, for the simple cases.
-pub(super) fn contradiction(atoms: &[Value]) -> Option<String> {
-    let mut equal: HashMap<String, Value> = HashMap::new();
-    let mut low: HashMap<String, (f64, bool)> = HashMap::new(); // (bound, inclusive)
-    let mut high: HashMap<String, (f64, bool)> = HashMap::new();
-    for atom in atoms {
-        if atom.is_boolean() || atom.is_null() || (atom.is_object() && !walk_has_var(atom)) {
-            if let Ok(result) = perso_core::logic::apply(atom, &Value::Null) {
+pub(super) fn contradiction(ir: &Ir<'_>, atoms: &[NodeId]) -> Option<String> {
+    let mut equal: HashMap<&str, Value> = HashMap::new();
+    let mut low: HashMap<&str, (f64, bool)> = HashMap::new(); // (bound, inclusive)
+    let mut high: HashMap<&str, (f64, bool)> = HashMap::new();
+    for &atom in atoms {
+        if !ir.reads_anything(atom) {
+            let rule = ir.json(atom);
+            if let Ok(result) = perso_core::logic::apply(&rule, &Value::Null) {
                 if !truthy(&result) {
-                    return Some(format!("`{atom}` is always false"));
+                    return Some(format!("`{rule}` is always false"));
                 }
             }
             continue;
         }
-        let Some((op, path, constant)) = comparison(atom) else { continue };
-        match op.as_str() {
-            "==" | "===" => {
-                if let Some(previous) = equal.get(&path) {
-                    if previous != &constant {
-                        return Some(format!("`{path}` cannot equal both {previous} and {constant}"));
+        for clause in clauses(ir, atom) {
+            match clause {
+                Clause::Equal(path, constant) => {
+                    if let Some(previous) = equal.get(path) {
+                        if previous != &constant {
+                            return Some(format!("`{path}` cannot equal both {previous} and {constant}"));
+                        }
                     }
+                    if let Some(n) = constant.as_f64() {
+                        low.entry(path).and_modify(|b| tighten_low(b, n, true)).or_insert((n, true));
+                        high.entry(path).and_modify(|b| tighten_high(b, n, true)).or_insert((n, true));
+                    }
+                    equal.insert(path, constant);
                 }
-                if let Some(n) = constant.as_f64() {
-                    low.entry(path.clone()).and_modify(|b| tighten_low(b, n, true)).or_insert((n, true));
-                    high.entry(path.clone()).and_modify(|b| tighten_high(b, n, true)).or_insert((n, true));
-                }
-                equal.insert(path, constant);
-            }
-            "in" if constant.as_array().is_some_and(|a| a.is_empty()) => {
-                return Some(format!("`{path}` cannot be in an empty list"))
-            }
-            ">" | ">=" | "<" | "<=" => {
-                let Some(n) = constant.as_f64() else { continue };
-                let inclusive = op.ends_with('=');
-                if op.starts_with('>') {
+                Clause::EmptySet(path) => return Some(format!("`{path}` cannot be in an empty list")),
+                Clause::Bound { path, n, low: true, inclusive } => {
                     low.entry(path).and_modify(|b| tighten_low(b, n, inclusive)).or_insert((n, inclusive));
-                } else {
+                }
+                Clause::Bound { path, n, low: false, inclusive } => {
                     high.entry(path).and_modify(|b| tighten_high(b, n, inclusive)).or_insert((n, inclusive));
                 }
             }
-            _ => {}
         }
     }
     for (path, (lo, lo_inclusive)) in &low {
@@ -147,10 +68,67 @@ pub(super) fn contradiction(atoms: &[Value]) -> Option<String> {
     None
 }
 
-fn walk_has_var(rule: &Value) -> bool {
-    let mut found = false;
-    walk(rule, &mut |op, _| found |= matches!(op, "var" | "segment" | "fractional" | "missing" | "missing_some"));
-    found
+/// The clauses one atom states (a specialized node is read through its general form).
+fn clauses<'p>(ir: &Ir<'p>, atom: NodeId) -> Vec<Clause<'p>> {
+    let logic = ir.logic();
+    let general = match logic.node(atom) {
+        Node::NumCmp { general, .. }
+        | Node::Between { general, .. }
+        | Node::StrEq { general, .. }
+        | Node::InStrSet { general, .. }
+        | Node::SomeFieldEq { general, .. } => *general,
+        _ => atom,
+    };
+    let path = |id: NodeId| match logic.node(id) {
+        Node::Var { path: p @ (VarPath::Slot(_) | VarPath::Derived(_)), default: None } => ir.var_name(p),
+        _ => None,
+    };
+    let constant = |id: NodeId| match logic.node(id) {
+        Node::Lit(lit) => Some(logic.lit(*lit).to_json()),
+        _ => None,
+    };
+    match logic.node(general) {
+        Node::Equals { negate: false, left, right, .. } => {
+            match (path(*left), constant(*right), constant(*left), path(*right)) {
+                (Some(p), Some(k), _, _) | (_, _, Some(k), Some(p)) => vec![Clause::Equal(p, k)],
+                _ => Vec::new(),
+            }
+        }
+        Node::InSet { needle, set } => match (path(*needle), logic.lit(*set).to_json()) {
+            (Some(p), Value::Array(items)) if items.is_empty() => vec![Clause::EmptySet(p)],
+            _ => Vec::new(),
+        },
+        Node::Compare { op, args } => match args.as_slice() {
+            [a, b] => {
+                match (path(*a), constant(*b).and_then(|v| v.as_f64()), constant(*a).and_then(|v| v.as_f64()), path(*b))
+                {
+                    (Some(p), Some(n), _, _) => vec![bound(p, n, *op, false)],
+                    (_, _, Some(n), Some(p)) => vec![bound(p, n, *op, true)],
+                    _ => Vec::new(),
+                }
+            }
+            // `lo < x < hi` (or `<=`): both bounds.
+            [lo, x, hi] => {
+                match (constant(*lo).and_then(|v| v.as_f64()), path(*x), constant(*hi).and_then(|v| v.as_f64())) {
+                    (Some(lo), Some(p), Some(hi)) => vec![bound(p, lo, *op, true), bound(p, hi, *op, false)],
+                    _ => Vec::new(),
+                }
+            }
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+/// `path op n` (or, `mirrored`, `n op path`) as a bound on the path.
+fn bound(path: &str, n: f64, op: CompareOp, mirrored: bool) -> Clause<'_> {
+    let (greater, inclusive) = match op {
+        CompareOp::Gt => (true, false),
+        CompareOp::Ge => (true, true),
+        CompareOp::Lt => (false, false),
+        CompareOp::Le => (false, true),
+    };
+    Clause::Bound { path, n, low: greater != mirrored, inclusive }
 }
 
 fn truthy(value: &Value) -> bool {
@@ -176,41 +154,31 @@ fn tighten_high(bound: &mut (f64, bool), n: f64, inclusive: bool) {
     }
 }
 
-/// `{op: [{"var": path}, constant]}` (or the constant first, with the operator mirrored).
-fn comparison(atom: &Value) -> Option<(String, String, Value)> {
-    let (op, args) = atom.as_object().filter(|o| o.len() == 1)?.iter().next()?;
-    let [a, b] = args.as_array()?.as_slice() else { return None };
-    let var = |v: &Value| v.get("var").and_then(|p| p.as_str().map(str::to_owned));
-    let constant = |v: &Value| !v.is_object();
-    if let (Some(path), true) = (var(a), constant(b)) {
-        return Some((op.clone(), path, b.clone()));
-    }
-    if let (true, Some(path)) = (constant(a), var(b)) {
-        let mirrored = match op.as_str() {
-            ">" => "<",
-            ">=" => "<=",
-            "<" => ">",
-            "<=" => ">=",
-            "==" | "===" => op.as_str(),
-            _ => return None,
-        };
-        return Some((mirrored.to_owned(), path, a.clone()));
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The reason for a campaign whose condition is `condition`.
+    fn reason(condition: Value) -> Option<String> {
+        let bundle = json!({"version": 1, "serial": 1, "expires_at": "2030-01-01", "placements": [{"id": "p"}],
+            "campaigns": [{"id": "c", "placement": "p", "condition": condition, "action": {"kind": "banner", "title": "T"}}]});
+        let engine = perso_core::Engine::from_bundle(&serde_json::to_vec(&bundle).unwrap()).unwrap();
+        let ir = Ir { program: engine.program(), source: engine.source_map() };
+        contradiction(&ir, &ir.expanded(&ir.requirements(0)))
+    }
+
     #[test]
     fn contradictions() {
-        assert!(contradiction(&[json!({"==": [{"var": "a"}, 1]}), json!({"==": [{"var": "a"}, 2]})]).is_some());
-        assert!(contradiction(&[json!({">=": [{"var": "n"}, 5]}), json!({"<": [{"var": "n"}, 5]})]).is_some());
-        assert!(contradiction(&[json!({">": [10, {"var": "n"}]}), json!({">": [{"var": "n"}, 20]})]).is_some());
-        assert!(contradiction(&[json!(false)]).is_some());
-        assert!(contradiction(&[json!({">=": [{"var": "n"}, 5]}), json!({"<=": [{"var": "n"}, 5]})]).is_none());
-        assert!(contradiction(&[json!({"==": [{"var": "a"}, 1]}), json!({"==": [{"var": "b"}, 2]})]).is_none());
+        let and = |a: Value, b: Value| json!({"and": [a, b]});
+        assert!(reason(and(json!({"==": [{"var": "a"}, 1]}), json!({"==": [{"var": "a"}, 2]}))).is_some());
+        assert!(reason(and(json!({"==": [{"var": "a"}, "x"]}), json!({"==": [{"var": "a"}, "y"]}))).is_some());
+        assert!(reason(and(json!({">=": [{"var": "n"}, 5]}), json!({"<": [{"var": "n"}, 5]}))).is_some());
+        assert!(reason(and(json!({">": [10, {"var": "n"}]}), json!({">": [{"var": "n"}, 20]}))).is_some());
+        assert!(reason(and(json!({"<": [1, {"var": "n"}, 3]}), json!({">": [{"var": "n"}, 5]}))).is_some());
+        assert!(reason(json!({"in": [{"var": "a"}, []]})).is_some());
+        assert!(reason(json!(false)).is_some());
+        assert!(reason(and(json!({">=": [{"var": "n"}, 5]}), json!({"<=": [{"var": "n"}, 5]}))).is_none());
+        assert!(reason(and(json!({"==": [{"var": "a"}, 1]}), json!({"==": [{"var": "b"}, 2]}))).is_none());
     }
 }

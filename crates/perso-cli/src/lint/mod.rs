@@ -1,6 +1,11 @@
 //! Lints: things that load fine but are almost certainly not what the marketer meant.
-//! Each is a warning with a stable code:
+//! Each is a warning with a stable code. Conditions are read as the engine compiled
+//! them — passes over the node arena ([`ir`]) from each campaign's and segment's
+//! roots, with the JSON path of each node from the compiler's source map — and
+//! everything else from the one reader's [`BundleSource`], with its defaults:
 //!
+//! - `unknown-path`, `type-mismatch`, `unknown-value`: context paths and the literals
+//!   compared with them ([`context`]);
 //! - `never-matches`: a campaign whose requirements contradict each other (`==` two
 //!   different values on one path, a range that is empty, `in` an empty list, a
 //!   constant false condition, an experiment with only a holdout), or whose schedule
@@ -9,7 +14,8 @@
 //!   earlier) that always shows, needs a subset of this one's requirements, and has no
 //!   caps, schedule, experiment or consent requirement of its own: whenever this one
 //!   matches, that one wins (until the shopper dismisses it);
-//! - `expired-schedule`: a schedule that ended; `bundle-expired`: `expires_at` passed;
+//! - `expired-schedule`: a schedule that ended (an expired *bundle* is an error of
+//!   `perso validate`, not a lint: every host refuses it);
 //! - `offer-no-expiry`: an offer without `expires_in_s`;
 //! - `offer-fakeable`: an offer whose eligibility reads only facts a shopper controls
 //!   (referrer, UTM, time on site, pages, device, local state, `custom.*`) and has no
@@ -17,42 +23,62 @@
 //!   server knows at checkout are `customer.*` and `cart.*`;
 //! - `recommend-nothing`: a recommendation with no affinity table and no fallback;
 //! - `unused-segment`, `empty-placement`.
+//!
+//! The YAML traps of authoring files are lints too (`yaml-*`, [`crate::authoring::traps`]).
 
-use perso_core::bundle::source::{ActionSource, BundleSource, CampaignSource};
+use perso_core::bundle::source::{ActionSource, BundleSource, CampaignSource, DEFAULT_PAGE_TYPES};
+use perso_core::logic::ir::Node;
+use perso_core::Engine;
 use serde_json::Value;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 mod conditions;
+pub mod context;
+mod ir;
 
-use conditions::{contradiction, expanded_atoms, paths_of, requirements, segment_refs};
+use ir::{Atom, Ir};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lint {
     pub code: &'static str,
+    /// JSON path in the bundle (or, for YAML traps, in the authoring file).
     pub path: String,
     pub campaign: Option<String>,
     pub message: String,
+    /// The line, when the lint knows it (YAML traps); else found from `path`.
+    pub line: Option<usize>,
 }
 
 /// Facts a server can re-check at checkout; everything else comes from the shopper's device.
 const SERVER_KNOWN_PREFIXES: [&str; 2] = ["customer.", "cart."];
 
-pub fn lint(bytes: &[u8], now_ms: i64) -> Option<Vec<Lint>> {
-    let bundle: BundleSource = perso_core::bundle::read::read_source(bytes).ok()?;
+/// Every page type the bundle's table gives, and `other` (no rule matched).
+pub fn page_types(bundle: &BundleSource) -> Vec<String> {
+    let mut types: Vec<String> = match &bundle.page_types {
+        Some(rules) => rules.iter().map(|r| r.page_type.clone()).collect(),
+        None => DEFAULT_PAGE_TYPES.iter().map(|(_, _, t)| (*t).to_owned()).collect(),
+    };
+    types.push("other".into());
+    let mut seen = BTreeSet::new();
+    types.retain(|t| seen.insert(t.clone()));
+    types
+}
+
+/// Every text a bundle's conditions compare `path` with (`==`, `in` a list).
+pub fn compared_values(engine: &Engine, path: &str) -> BTreeSet<String> {
+    let ir = Ir { program: engine.program(), source: engine.source_map() };
+    ir.compared_values(path)
+}
+
+/// The lints of a bundle the engine loaded (`engine`) as the one reader read it (`bundle`).
+pub fn lint(bundle: &BundleSource, engine: &Engine, now_ms: i64) -> Vec<Lint> {
+    let ir = Ir { program: engine.program(), source: engine.source_map() };
     let mut lints = Vec::new();
-    let segments: HashMap<&str, &Value> = bundle.segments.iter().map(|s| (s.id.as_str(), &s.condition)).collect();
-    if perso_core::time::parse_rfc3339(&bundle.expires_at).is_some_and(|t| t <= now_ms) {
-        lints.push(Lint {
-            code: "bundle-expired",
-            path: "expires_at".into(),
-            campaign: None,
-            message: format!(
-                "the bundle expired at {}: every host will refuse it (publish with --expires-in-days)",
-                bundle.expires_at
-            ),
-        });
-    }
-    let required: Vec<Vec<Value>> = bundle.campaigns.iter().map(requirements).collect();
+    let catalogue = context::Catalogue { declared: &bundle.context, page_types: page_types(bundle) };
+    context::check(&ir, &catalogue, &mut lints);
+    let required: Vec<Vec<Atom>> = (0..bundle.campaigns.len()).map(|i| ir.requirements(i)).collect();
+    let required_json: Vec<Vec<Value>> =
+        required.iter().map(|atoms| atoms.iter().map(|a| ir.atom_json(*a)).collect()).collect();
     for (index, campaign) in bundle.campaigns.iter().enumerate() {
         let at = |field: &str| {
             if field.is_empty() {
@@ -62,12 +88,12 @@ pub fn lint(bytes: &[u8], now_ms: i64) -> Option<Vec<Lint>> {
             }
         };
         let mut warn = |code: &'static str, field: &str, message: String| {
-            lints.push(Lint { code, path: at(field), campaign: Some(campaign.id.clone()), message })
+            lints.push(Lint { code, path: at(field), campaign: Some(campaign.id.clone()), message, line: None })
         };
         if !campaign.enabled {
             continue;
         }
-        if let Some(reason) = contradiction(&expanded_atoms(&required[index], &segments)) {
+        if let Some(reason) = conditions::contradiction(&ir, &ir.expanded(&required[index])) {
             warn("never-matches", "", format!("campaign `{}` can never match: {reason}", campaign.id));
         }
         if let Some(reason) = empty_schedule(campaign) {
@@ -91,7 +117,7 @@ pub fn lint(bytes: &[u8], now_ms: i64) -> Option<Vec<Lint>> {
                 );
             }
         }
-        if let Some(winner) = shadowing(&bundle, &required, index) {
+        if let Some(winner) = shadowing(bundle, &required_json, index) {
             warn(
                 "shadowed",
                 "",
@@ -112,9 +138,14 @@ pub fn lint(bytes: &[u8], now_ms: i64) -> Option<Vec<Lint>> {
                         );
                     }
                     if !offer.shown.single_use {
-                        let rule_paths = match &offer.eligibility {
-                            Some(eligibility) => paths_of(std::slice::from_ref(eligibility), &segments),
-                            None => paths_of(&required[index], &segments),
+                        // The eligibility the checkout re-checks, else the campaign's own rules.
+                        let rule_paths = match engine.program().campaigns.get(index).and_then(|c| c.eligibility) {
+                            Some(root) => ir.paths_read(&ir.reachable(&[root], true)),
+                            None => {
+                                let mut roots: Vec<_> = ir.expanded(&required[index]);
+                                roots.sort_unstable();
+                                ir.paths_read(&ir.reachable(&roots, true))
+                            }
                         };
                         let server_known =
                             rule_paths.iter().any(|p| SERVER_KNOWN_PREFIXES.iter().any(|s| p.starts_with(s)));
@@ -125,7 +156,7 @@ pub fn lint(bytes: &[u8], now_ms: i64) -> Option<Vec<Lint>> {
                                 format!(
                                     "offer `{}` rests only on facts a shopper can fake ({}) and its code is not single-use: set single_use: true, or add an eligibility the checkout can check (customer.*, cart.*)",
                                     campaign.id,
-                                    rule_paths.iter().cloned().collect::<Vec<_>>().join(", ")
+                                    rule_paths.join(", ")
                                 ),
                             );
                         }
@@ -142,20 +173,32 @@ pub fn lint(bytes: &[u8], now_ms: i64) -> Option<Vec<Lint>> {
             }
         }
     }
-    let used: BTreeSet<String> = bundle
-        .campaigns
-        .iter()
-        .flat_map(|c| requirements(c).into_iter())
-        .chain(bundle.segments.iter().map(|s| s.condition.clone()))
-        .flat_map(|rule| segment_refs(&rule))
-        .collect();
+    let mut used = vec![false; bundle.segments.len()];
+    let mut roots = Vec::new();
+    for (i, campaign) in engine.program().campaigns.iter().enumerate() {
+        for s in &campaign.segments {
+            if let Some(flag) = used.get_mut(usize::from(*s)) {
+                *flag = true;
+            }
+        }
+        roots.extend(ir.campaign_roots(i));
+    }
+    roots.extend(engine.program().segments.iter().map(|s| s.condition));
+    for id in ir.reachable(&roots, false) {
+        if let Node::Segment(s) = ir.logic().node(id) {
+            if let Some(flag) = used.get_mut(usize::from(*s)) {
+                *flag = true;
+            }
+        }
+    }
     for (i, segment) in bundle.segments.iter().enumerate() {
-        if !used.contains(&segment.id) {
+        if !used.get(i).copied().unwrap_or(true) {
             lints.push(Lint {
                 code: "unused-segment",
                 path: format!("segments[{i}]"),
                 campaign: None,
                 message: format!("segment `{}` is not used by any campaign", segment.id),
+                line: None,
             });
         }
     }
@@ -166,10 +209,11 @@ pub fn lint(bytes: &[u8], now_ms: i64) -> Option<Vec<Lint>> {
                 path: format!("placements[{i}]"),
                 campaign: None,
                 message: format!("placement `{}` has no enabled campaign", placement.id),
+                line: None,
             });
         }
     }
-    Some(lints)
+    lints
 }
 
 /// The campaign's action and its variants' actions, with their JSON paths.

@@ -4,6 +4,7 @@
 //! computation as SQL ([`sql`]).
 
 pub mod affinity;
+pub mod cold_start;
 pub mod history;
 pub mod orders;
 mod output;
@@ -31,6 +32,10 @@ pub struct ProfilesArgs {
     /// Put the affinity table into this bundle JSON (its other fields are kept as they are).
     #[arg(long)]
     pub bundle: Option<PathBuf>,
+    /// Re-sign the rewritten --bundle (and its bundle.bin) with this key; without it a
+    /// signature beside the bundle is reported stale.
+    #[arg(long, requires = "bundle")]
+    pub key: Option<PathBuf>,
     /// Write the full tables (customer metrics, affinity with support/confidence/lift) as CSV here.
     #[arg(long)]
     pub tables_dir: Option<PathBuf>,
@@ -121,6 +126,10 @@ pub fn run(args: ProfilesArgs) -> Result<()> {
     let as_of_day = as_of_day.unwrap_or_else(|| history.max_day.unwrap_or(0) + 1);
     let customer_scores = scores::score(&history.totals, as_of_day);
     let affinity = affinity::compute(&mut history, rules);
+    let (popular, cold) = cold_start::survey(&mut history, &affinity);
+    if let Some(cold) = &cold {
+        eprintln!("warning: {}: {}", orders_path.display(), cold.describe());
+    }
     eprintln!(
         "{} lines ({} skipped), {} orders, {} customers, {} skus; recency as of {}; pairs need {} orders",
         history.lines,
@@ -131,7 +140,7 @@ pub fn run(args: ProfilesArgs) -> Result<()> {
         orders::civil_from_days(as_of_day),
         affinity.min_pair_orders
     );
-    output::write_all(&args, &history, &customer_scores, &affinity)
+    output::write_all(&args, &history, &customer_scores, &affinity, &output::Fallback { popular, cold })
 }
 
 fn progress_bar(forced: bool, size: u64) -> indicatif::ProgressBar {

@@ -11,7 +11,23 @@ use crate::json_order::OrderedObject;
 use std::io::Write;
 use std::path::Path;
 
-pub fn write_all(args: &ProfilesArgs, history: &History, scores: &[CustomerScore], affinity: &Affinity) -> Result<()> {
+/// What stands in for co-purchases in a store with little history.
+pub struct Fallback {
+    /// Skus by orders, most first.
+    pub popular: Vec<(String, u64)>,
+    pub cold: Option<super::cold_start::ColdStart>,
+}
+
+/// How many popular skus a recommendation's fallback gets (its `count` default).
+const FALLBACK_SKUS: usize = 4;
+
+pub fn write_all(
+    args: &ProfilesArgs,
+    history: &History,
+    scores: &[CustomerScore],
+    affinity: &Affinity,
+    fallback: &Fallback,
+) -> Result<()> {
     if let Some(path) = &args.customers_out {
         write_customers(path, history, scores)?;
         eprintln!("wrote {} ({} customers)", path.display(), scores.len());
@@ -20,14 +36,25 @@ pub fn write_all(args: &ProfilesArgs, history: &History, scores: &[CustomerScore
         let json = affinity::to_bundle_json(affinity, None);
         write_file(path, format!("{}\n", affinity::to_text(&json)).as_bytes())?;
         eprintln!("wrote {}", path.display());
+        if fallback.cold.is_some() {
+            let skus: Vec<&str> = fallback.popular.iter().take(FALLBACK_SKUS).map(|(s, _)| s.as_str()).collect();
+            eprintln!(
+                "popularity fallback (the best sellers, not co-purchases): give recommendation campaigns without one `fallback: [{}]`",
+                skus.join(", ")
+            );
+        }
     }
     if let Some(path) = &args.bundle {
-        splice_into_bundle(path, affinity)?;
+        splice_into_bundle(path, affinity, fallback)?;
         eprintln!("updated `affinity` in {}", path.display());
+        signatures(path, args.key.as_deref())?;
     }
     if let Some(dir) = &args.tables_dir {
-        write_tables(dir, history, scores, affinity)?;
-        eprintln!("wrote customer_scores.csv, item_affinity.csv, category_affinity.csv in {}", dir.display());
+        write_tables(dir, history, scores, affinity, fallback)?;
+        eprintln!(
+            "wrote customer_scores.csv, popularity.csv, item_affinity.csv, category_affinity.csv in {}",
+            dir.display()
+        );
     }
     Ok(())
 }
@@ -52,7 +79,7 @@ fn write_customers(path: &Path, history: &History, scores: &[CustomerScore]) -> 
 
 /// Replaces (or adds) the bundle's `affinity`, keeping every other field's text and
 /// order; skus missing from the bundle's `products` are left out.
-fn splice_into_bundle(path: &Path, affinity: &Affinity) -> Result<()> {
+fn splice_into_bundle(path: &Path, affinity: &Affinity, fallback: &Fallback) -> Result<()> {
     let bytes = crate::error::read_file(path)?;
     let mut bundle: OrderedObject =
         serde_json::from_slice(&bytes).map_err(|e| CliError::input(path, format!("not a JSON object: {e}")))?;
@@ -64,10 +91,98 @@ fn splice_into_bundle(path: &Path, affinity: &Affinity) -> Result<()> {
     bundle
         .set_raw("affinity", affinity::to_text(&table).replace('\n', "\n  "))
         .map_err(|e| CliError::input(path, e))?;
+    if fallback.cold.is_some() {
+        let known = |sku: &str| catalogue.as_ref().is_none_or(|c| c.contains(sku));
+        let skus: Vec<String> =
+            fallback.popular.iter().filter(|(s, _)| known(s)).take(FALLBACK_SKUS).map(|(s, _)| s.clone()).collect();
+        let filled = fill_fallbacks(&mut bundle, &skus).map_err(|e| CliError::input(path, e))?;
+        if !filled.is_empty() {
+            eprintln!(
+                "popularity fallback (the best sellers, not co-purchases) [{}] written into recommendation campaigns without one: {}",
+                skus.join(", "),
+                filled.join(", ")
+            );
+        }
+    }
     write_file(path, bundle.to_json().as_bytes())
 }
 
-fn write_tables(dir: &Path, history: &History, scores: &[CustomerScore], affinity: &Affinity) -> Result<()> {
+/// Sets `fallback` on recommendation actions that have none; returns their campaigns.
+fn fill_fallbacks(bundle: &mut OrderedObject, skus: &[String]) -> Result<Vec<String>, String> {
+    let Some(raw) = bundle.get("campaigns") else { return Ok(Vec::new()) };
+    let mut campaigns: Vec<serde_json::Value> =
+        serde_json::from_str(raw.get()).map_err(|e| format!("campaigns: {e}"))?;
+    let mut filled = Vec::new();
+    for campaign in &mut campaigns {
+        let id = campaign.get("id").and_then(|v| v.as_str()).unwrap_or("").to_owned();
+        let Some(action) = campaign.get_mut("action").and_then(|a| a.as_object_mut()) else { continue };
+        let empty = action.get("fallback").and_then(|f| f.as_array()).is_none_or(|f| f.is_empty());
+        if action.get("kind").and_then(|k| k.as_str()) == Some("recommend") && empty && !skus.is_empty() {
+            action.insert("fallback".into(), serde_json::json!(skus));
+            filled.push(id);
+        }
+    }
+    if !filled.is_empty() {
+        bundle.set("campaigns", &campaigns)?;
+    }
+    Ok(filled)
+}
+
+/// A signature beside a rewritten bundle no longer matches it: re-signed with `key`,
+/// else reported (hosts would refuse the bundle), with the stale compiled form.
+fn signatures(path: &Path, key: Option<&Path>) -> Result<()> {
+    let sig = crate::sign_cmd::sig_path(path);
+    let bin = path.with_extension("bin");
+    let Some(key) = key else {
+        if sig.exists() {
+            eprintln!(
+                "warning: {} signs the bundle as it was before this change: every host refuses the new one; re-sign with --key KEY (or perso sign), or publish it with perso publish",
+                sig.display()
+            );
+        }
+        if bin.exists() {
+            eprintln!(
+                "warning: {} is the compiled form of the old bundle (what hosts load): pass --key KEY to rewrite it, or run perso publish",
+                bin.display()
+            );
+        }
+        return Ok(());
+    };
+    let key = crate::keys::PrivateKey::load(key)?;
+    let bytes = crate::error::read_file(path)?;
+    let engine = crate::load::load_bytes(path, &bytes)?;
+    write_file(&sig, crate::sign_cmd::signature_json(&bytes, &key).as_bytes())?;
+    let mut written = vec![sig.display().to_string()];
+    if bin.exists() {
+        let compiled = engine.to_compiled();
+        write_file(&bin, &compiled)?;
+        let bin_sig = crate::sign_cmd::sig_path(&bin);
+        write_file(&bin_sig, crate::sign_cmd::signature_json(&compiled, &key).as_bytes())?;
+        written.extend([bin.display().to_string(), bin_sig.display().to_string()]);
+    }
+    eprintln!("re-signed with kid {}: {}", key.kid, written.join(", "));
+    Ok(())
+}
+
+/// `sku,orders,rank,source`: the popularity fallback, labelled as such.
+fn write_popularity(path: &Path, popular: &[(String, u64)]) -> Result<()> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let error = |e: csv::Error| CliError::input(path, e.to_string());
+    out.write_record(["sku", "orders", "rank", "source"]).map_err(error)?;
+    for (rank, (sku, orders)) in popular.iter().enumerate() {
+        out.write_record([sku.clone(), orders.to_string(), (rank + 1).to_string(), "popularity".into()])
+            .map_err(error)?;
+    }
+    write_csv(path, out)
+}
+
+fn write_tables(
+    dir: &Path,
+    history: &History,
+    scores: &[CustomerScore],
+    affinity: &Affinity,
+    fallback: &Fallback,
+) -> Result<()> {
     let csv_error = |path: &Path, e: csv::Error| CliError::input(path, e.to_string());
     let path = dir.join("customer_scores.csv");
     let mut rows: Vec<(&str, &CustomerScore)> =
@@ -101,6 +216,7 @@ fn write_tables(dir: &Path, history: &History, scores: &[CustomerScore], affinit
         .map_err(|e| csv_error(&path, e))?;
     }
     write_csv(&path, out)?;
+    write_popularity(&dir.join("popularity.csv"), &fallback.popular)?;
     write_affinity_table(&dir.join("item_affinity.csv"), "sku", &affinity.items)?;
     write_affinity_table(&dir.join("category_affinity.csv"), "category", &affinity.categories)
 }

@@ -42,6 +42,17 @@ fn distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// The candidate a typo most likely meant: the closest within two edits (the
+/// reader's rule for field names; the CLI's lints use it for values and paths).
+pub fn did_you_mean<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    candidates.into_iter().filter(|c| distance(c, word) <= 2).min_by_key(|c| distance(c, word))
+}
+
+/// Edit distance between two words (insertions, deletions, substitutions).
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    distance(a, b)
+}
+
 impl Reader<'_> {
     fn issue(&mut self, path: String, problem: Problem) {
         self.issues.push(BundleIssue { path, problem });
@@ -59,8 +70,7 @@ impl Reader<'_> {
         };
         for key in map.keys() {
             if !allowed.contains(&key.as_str()) {
-                let suggestion =
-                    allowed.iter().copied().filter(|a| distance(a, key) <= 2).min_by_key(|a| distance(a, key));
+                let suggestion = did_you_mean(key, allowed.iter().copied());
                 self.issue(
                     format!("{path}{}", crate::logic::compile::key_segment(key)),
                     Problem::UnknownField { suggestion: suggestion.map(str::to_owned) },
@@ -209,6 +219,7 @@ impl Reader<'_> {
             "affinity",
             "page_types",
             "holdout",
+            "context",
         ];
         let mut segments_value = value.get_mut("segments").map(Value::take);
         let mut campaigns_value = value.get_mut("campaigns").map(Value::take);
@@ -291,7 +302,50 @@ impl Reader<'_> {
             affinity: map.get("affinity").map(|v| self.affinity(v)).unwrap_or_default(),
             page_types: map.get("page_types").filter(|v| !v.is_null()).map(|v| self.page_types(v)),
             holdout: map.get("holdout").filter(|v| !v.is_null()).and_then(|v| self.holdout(v)),
+            context: match map.get("context") {
+                None | Some(Value::Null) => BundleSource::DEFAULT_CONTEXT,
+                Some(v) => self.context(v),
+            },
         })
+    }
+
+    /// `"context": {"custom.loyalty_tier": "string"}`: declared custom paths.
+    fn context(&mut self, value: &Value) -> BTreeMap<String, crate::context::Kind> {
+        use crate::context::Kind;
+        let mut out = BTreeMap::new();
+        let Value::Object(map) = value else {
+            self.wrong("context".into(), "an object of custom.* path -> type", value);
+            return out;
+        };
+        for (path, kind) in map {
+            let p = format!("context{}", crate::logic::compile::key_segment(path));
+            if path.strip_prefix("custom.").is_none_or(str::is_empty) {
+                self.issue(
+                    p,
+                    Problem::OutOfRange("only custom.* paths are declared (the documented paths have their types)"),
+                );
+                continue;
+            }
+            let kind = match kind.as_str() {
+                Some("string") => Kind::Str,
+                Some("number") => Kind::Num,
+                Some("boolean") => Kind::Bool,
+                Some("list") => Kind::List,
+                Some(other) => {
+                    self.issue(
+                        p,
+                        Problem::UnknownKind { found: other.to_owned(), expected: "string, number, boolean, list" },
+                    );
+                    continue;
+                }
+                None => {
+                    self.wrong(p, "a type name (string, number, boolean, list)", kind);
+                    continue;
+                }
+            };
+            out.insert(path.clone(), kind);
+        }
+        out
     }
 
     fn page_types(&mut self, value: &Value) -> Vec<PageTypeRule> {
@@ -519,17 +573,22 @@ impl Reader<'_> {
             "register" => &["kind", "title", "body", "questions", "submit_label", "reward"],
             "chat" => &["kind", "message", "topic"],
             _ => {
-                if self.object(value, p, &["kind"]).is_some() {
-                    let problem = if kind.is_empty() {
-                        Problem::Missing
-                    } else {
-                        Problem::UnknownKind {
-                            found: kind.to_owned(),
-                            expected: "banner, offer, recommend, welcome, register, chat",
-                        }
-                    };
-                    self.issue(format!("{p}.kind"), problem);
+                // The kind decides which fields belong, so with a missing or unknown
+                // kind only the kind is reported: its fields are not "unknown", the
+                // kind is the root cause.
+                if !value.is_object() {
+                    self.wrong(p.to_owned(), "an object", value);
+                    return None;
                 }
+                let problem = if kind.is_empty() {
+                    Problem::Missing
+                } else {
+                    Problem::UnknownKind {
+                        found: kind.to_owned(),
+                        expected: "banner, offer, recommend, welcome, register, chat",
+                    }
+                };
+                self.issue(format!("{p}.kind"), problem);
                 return None;
             }
         };
@@ -701,5 +760,46 @@ pub fn read_source(bytes: &[u8]) -> Result<BundleSource, super::BundleError> {
     match source {
         Some(source) if issues.is_empty() => Ok(source),
         _ => Err(super::BundleError::Invalid(issues)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn issues(bundle: serde_json::Value) -> Vec<String> {
+        match read_source(&serde_json::to_vec(&bundle).unwrap_or_default()) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.issues().iter().map(|i| i.to_string()).collect(),
+        }
+    }
+
+    fn bundle(action: serde_json::Value, context: serde_json::Value) -> serde_json::Value {
+        serde_json::json!({"version": 1, "serial": 1, "expires_at": "2030-01-01", "placements": [{"id": "hero"}],
+            "campaigns": [{"id": "a", "placement": "hero", "action": action}], "context": context})
+    }
+
+    #[test]
+    fn an_unknown_kind_is_the_only_problem_reported() {
+        let found = issues(bundle(
+            serde_json::json!({"kind": "bannr", "title": "T", "body": "B", "cta": {"label": "L", "url": "/"}}),
+            serde_json::Value::Null,
+        ));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].starts_with("campaigns[0].action.kind: \"bannr\" is not one of"), "{found:?}");
+    }
+
+    #[test]
+    fn custom_paths_are_declared_with_their_types() {
+        let banner = serde_json::json!({"kind": "banner", "title": "T"});
+        let read = read_source(
+            &serde_json::to_vec(&bundle(banner.clone(), serde_json::json!({"custom.tier": "string"})))
+                .unwrap_or_default(),
+        );
+        assert_eq!(read.ok().map(|b| b.context.get("custom.tier").copied()), Some(Some(crate::context::Kind::Str)));
+        let found = issues(bundle(banner, serde_json::json!({"customer.known": "boolean", "custom.n": "int"})));
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found.iter().any(|f| f.contains("context[\"customer.known\"]: only custom.* paths")), "{found:?}");
+        assert!(found.iter().any(|f| f.contains("\"int\" is not one of: string, number")), "{found:?}");
     }
 }

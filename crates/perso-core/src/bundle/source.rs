@@ -39,6 +39,16 @@ pub struct BundleSource {
     pub page_types: Option<Vec<PageTypeRule>>,
     /// A share of visitors kept on the page's defaults everywhere (measurement).
     pub holdout: Option<GlobalHoldoutSource>,
+    /// The `custom.*` context paths the bundle reads, with their types (default
+    /// none: [`BundleSource::DEFAULT_CONTEXT`]). Declared for the lints, which check
+    /// every path a condition reads and every literal compared with it; hosts send
+    /// custom values as they are, and the engine does not type-check them.
+    pub context: BTreeMap<String, crate::context::Kind>,
+}
+
+impl BundleSource {
+    /// No custom paths declared.
+    pub const DEFAULT_CONTEXT: BTreeMap<String, crate::context::Kind> = BTreeMap::new();
 }
 
 /// `{"segment": "products", "type": "product"}`: a path whose first segment is
