@@ -1,5 +1,6 @@
 // perso for React (`perso/react`): a provider that starts the runtime once, a hook
-// that reads a placement's decision, and a slot component.
+// that reads a placement's decision (`usePlacement`), one for the API (`usePerso`),
+// and a slot component (`PersoSlot`).
 //
 //   <PersoProvider options={{ bundle: "/perso/bundle.bin", key: "BASE64" }}>
 //     <PersoSlot placement="hero" wait render={(placed) => <Hero {...placed.action} />}>
@@ -51,6 +52,10 @@ function createStore() {
       decision = next;
       for (const listener of [...listeners]) listener();
     },
+    setApi(api) {
+      this.api = api;
+      for (const listener of [...listeners]) listener();
+    },
   };
 }
 
@@ -77,7 +82,7 @@ export function PersoProvider({ options, onReady, children }) {
     const api = pageApi();
     Promise.resolve(api ?? start(options ?? {})).then((started) => {
       if (!live) return;
-      store.api = started;
+      store.setApi(started);
       refresh();
       onReady?.(started);
     }, (error) => console.warn("perso: start failed", error));
@@ -109,6 +114,13 @@ export function usePlacement(placement) {
     action: placed?.action ?? null,
     why: placed?.why ?? null,
   };
+}
+
+/** perso's API (setCart, setCustomer, consent, ...) once started; null before (and on the server). */
+export function usePerso() {
+  const store = useContext(PersoContext);
+  if (!store) throw new Error("perso: usePerso needs a <PersoProvider> above it.");
+  return useSyncExternalStore(store.subscribe, () => store.api, noDecision);
 }
 
 /** The campaign the edge rendered into this placement's slot in the server HTML, while hydrating. */

@@ -39,3 +39,6 @@ export type PersoSlotProps = {
 } & Record<string, unknown>;
 /** The element for a placement (`data-perso-slot`), hydration- and edge-safe. */
 export function PersoSlot(props: PersoSlotProps): ReactElement;
+
+/** perso's API once started (null before, and on the server). */
+export function usePerso(): Perso | null;
