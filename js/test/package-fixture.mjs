@@ -1,4 +1,4 @@
-// The npm package as a store gets it: `npm pack` of js/ (prepack builds dist/), the
+// The npm package as a store gets it: `npm pack` of js/ (dist/ as built), the
 // tarball installed with npm into the Vite + React fixture app
 // (test/fixtures/vite-react/, whose registry dependencies `npm ci` installed from its
 // lockfile: .ci/setup), the app built offline with Vite, and a server for the build
@@ -6,7 +6,7 @@
 // edge/src/rewrite.js does). Every step is timed: the suite prints what it costs.
 import { execFileSync } from "node:child_process";
 import { createServer } from "node:http";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,7 +40,10 @@ export function packInstallBuild() {
   const timings = {};
   rmSync(PACK_DIR, { recursive: true, force: true });
   mkdirSync(PACK_DIR, { recursive: true });
-  const packed = timed(timings, "npm pack", () => JSON.parse(npm(["pack", "--json", "--pack-destination", PACK_DIR], `${repo}js`)))[0];
+  // dist/ is the build scripts/build-wasm.sh made (prepack would rebuild it in place,
+  // under the feet of suites serving it in parallel): pack it as it is, with the licences.
+  for (const name of ["LICENSE-MIT", "LICENSE-APACHE"]) copyFileSync(`${repo}${name}`, `${repo}js/${name}`);
+  const packed = timed(timings, "npm pack", () => JSON.parse(npm(["pack", "--json", "--ignore-scripts", "--pack-destination", PACK_DIR], `${repo}js`)))[0];
   const tarball = `${PACK_DIR}${packed.filename}`;
   timed(timings, "npm install (tarball, offline)", () => npm(["install", "--no-save", "--offline", "--no-audit", "--no-fund", tarball], FIXTURE));
   timed(timings, "vite build (client + SSR + prerender)", () => npm(["run", "build"], FIXTURE));
