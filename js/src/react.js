@@ -22,8 +22,8 @@
 //   hydrated as it is: React takes the element and leaves its children alone
 //   (`dangerouslySetInnerHTML` with nothing to set, which hydration never applies),
 //   and the runtime adopts the edge's rendering when it decides the same campaign. No
-//   re-render, no layout shift. Should perso later decide otherwise, React replaces
-//   the edge's children in the same element (one impression, for the new campaign).
+//   re-render, no layout shift. Should perso decide another campaign there, React
+//   replaces the edge's children in the same element (one impression, for it).
 // - Slots mounted after the decision (a lazy component, a route) are filled at once by
 //   the runtime's slot observer (slot-observer.js) or by the hook's current value.
 import { createContext, createElement, useContext, useEffect, useState, useSyncExternalStore } from "react";
@@ -141,7 +141,8 @@ export function PersoSlot({ placement, render, wait = false, as = "div", childre
   const [fromEdge] = useState(() => edgeRendered(placement));
   const attributes = { ...props, "data-perso-slot": placement };
   if (wait) attributes["data-perso-wait"] = "";
-  if (fromEdge && (!ready || placed?.campaign === fromEdge)) {
+  // As the runtime does: the edge's rendering stays unless perso decides another campaign there.
+  if (fromEdge && (!ready || !placed || placed.campaign === fromEdge)) {
     return createElement(as, {
       ...attributes,
       "data-perso-rendered": fromEdge,

@@ -134,6 +134,23 @@ test("edge-decided page: React hydrates the edge's slot as it is (no re-render, 
   await context.close();
 });
 
+test("an edge rendering of another campaign: React draws perso's in the same element, one impression, no hydration error", async () => {
+  const { context, page, log } = await newPage();
+  await page.setExtraHTTPHeaders({ "x-test-edge-campaign": "stale-hero" });
+  await page.goto(`${edge.url}/`, { referer: GADGETS });
+  await settled(page);
+  await page.waitForSelector("[data-perso-slot=hero] .hero-banner");
+  const hero = await page.evaluate(() => {
+    const slot = document.querySelector("[data-perso-slot=hero]");
+    return { title: slot.querySelector(".hero-banner h2")?.textContent, rendered: slot.getAttribute("data-perso-rendered"), campaign: slot.dataset.persoCampaign, edgeLeft: Boolean(slot.querySelector(".perso-banner")) };
+  });
+  assert.deepEqual(hero, { title: "Welcome, Gadgets.com readers", rendered: null, campaign: "aff-hero", edgeLeft: false });
+  assert.deepEqual((await persoEvents(page, "perso:impression")).map((e) => e.detail.campaign), ["aff-hero"]);
+  assert.deepEqual(await page.evaluate(() => window.__hydrationErrors), []);
+  assert.deepEqual(log.pageErrors, []);
+  await context.close();
+});
+
 test("a lazily loaded component's slot is filled at once, without deciding again; a route change mounting a slot gets it filled", async () => {
   const { context, page, log } = await newPage();
   await page.goto(`${plain.url}/`, { referer: GADGETS });

@@ -104,7 +104,9 @@ export async function startFixtureServer({ edge = false, signingKey } = {}) {
       const bounds = slotBounds(html, placed.placement);
       const markup = bounds && renderPlacement(placed, { actionPath: "/.perso/", returnPath: req.url, nowMs: now, locale: "en-US", currency: "USD" });
       if (!markup) continue;
-      html = `${html.slice(0, bounds.startTagEnd)} data-perso-rendered="${placed.campaign}">${markup}${html.slice(bounds.innerEnd)}`;
+      // x-test-edge-campaign: an edge that decided another campaign (older state, say).
+      const campaign = req.headers["x-test-edge-campaign"] ?? placed.campaign;
+      html = `${html.slice(0, bounds.startTagEnd)} data-perso-rendered="${campaign}">${markup}${html.slice(bounds.innerEnd)}`;
     }
     return html.replace("<html", `<html data-perso-edge="${decision.serial}"`);
   };
