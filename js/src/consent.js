@@ -11,7 +11,8 @@
 //     The adapter calls `report(true | false)` with the shopper's choice, at once if it
 //     is known and on every change, or `report(null)` while the CMP is still asking.
 // Google Consent Mode (`personalization_storage`) is read with the dataLayer
-// (datalayer.js) and `perso.consent(granted)` stays available.
+// (datalayer.js; what it says before perso loads counts as a platform's first answer
+// here) and `perso.consent(granted)` stays available.
 //
 // With a platform on the page, consent is required: perso waits a moment (at most
 // CONSENT_WAIT_MS, while the engine compiles anyway) for the first answer before it
@@ -19,6 +20,7 @@
 // alone and consent-gated campaigns are excluded; a denial or withdrawal erases
 // perso's keys.
 import { consentFromTcf, consentFromShopify } from "./kit/consent.js";
+import { readEntry } from "./datalayer.js";
 
 /** Longest perso waits for a platform's first answer before deciding without consent. */
 export const CONSENT_WAIT_MS = 1000;
@@ -57,6 +59,22 @@ export function shopifyPrivacyAdapter(win) {
 }
 
 /**
+ * Google Consent Mode's `personalization_storage` as the dataLayer has it before perso
+ * loads (the last `gtag("consent", "default" | "update", ...)` naming it), or undefined.
+ * Read up front so a page that already granted is not started as "no consent" (later
+ * updates reach the runtime through datalayer.js).
+ */
+export function consentModeAnswer(win) {
+  let answer;
+  for (const entry of Array.isArray(win.dataLayer) ? win.dataLayer : []) {
+    const read = readEntry(entry);
+    const value = read?.kind === "consent" ? read.params.personalization_storage : undefined;
+    if (typeof value === "string") answer = value === "granted";
+  }
+  return answer;
+}
+
+/**
  * The consent adapters for this page: the store's own (`options.consentAdapter`, a
  * function or a list, and `["consentAdapter", fn]` entries of the pre-load queue),
  * then the platforms found on the page, unless `options.consentPlatforms === false`.
@@ -67,6 +85,8 @@ export function findConsentAdapters(win, options = {}, queued = []) {
     if (Array.isArray(command) && command[0] === "consentAdapter" && typeof command[1] === "function") adapters.push(command[1]);
   }
   if (options.consentPlatforms !== false) {
+    const consentMode = consentModeAnswer(win);
+    if (consentMode !== undefined) adapters.push((report) => report(consentMode));
     if (typeof win.__tcfapi === "function") adapters.push(tcfAdapter(win));
     const shopify = win.Shopify;
     if (shopify && (shopify.customerPrivacy || typeof shopify.loadFeatures === "function")) adapters.push(shopifyPrivacyAdapter(win));

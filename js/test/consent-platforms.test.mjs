@@ -207,3 +207,22 @@ test("a store's own consent adapter, queued before perso loads: grants after its
   await assertStored(page);
   await context.close();
 });
+
+test("Google Consent Mode granted before perso loads, with data-consent=\"required\": the state survives the next page", async () => {
+  const { context, page } = await newPage(() => {
+    window.dataLayer = [["consent", "default", { personalization_storage: "granted" }]];
+  });
+  await page.route(/\/(category\/audio)?(\?.*)?$/, async (route) => {
+    const response = await route.fetch();
+    await route.fulfill({ response, body: (await response.text()).replace("data-bundle=", 'data-consent="required" data-bundle=') });
+  });
+  await page.goto(`${demo.url}/`, { referer: GADGETS });
+  await settled(page);
+  assert.equal(await hero(page), "aff-hero");
+  await assertStored(page);
+  await page.goto(`${demo.url}/category/audio`);
+  await settled(page);
+  assert.equal((await storedVisitor(page)).session.pages, 2, "not a fresh visitor on every page");
+  await context.close();
+});
+
