@@ -12,12 +12,13 @@ import { Runtime } from "./runtime.js";
 import { parseKeys, PersoError, LIMITS } from "./kit/index.js";
 import { compileEngine } from "./engine-host.js";
 import { fetchBundle } from "./bundle-loader.js";
+import { findConsentAdapters, attachConsent } from "./consent.js";
 
 const moduleStart = performance.now();
 performance.mark("perso:start");
 
 export const VERSION = "0.2.0";
-const QUEUEABLE = new Set(["setCart", "setCustomer", "consent", "setCustom"]);
+const QUEUEABLE = new Set(["setCart", "setCustomer", "consent", "setCustom", "consentAdapter"]);
 const DEFAULT_FETCH_TIMEOUT_MS = 10_000;
 
 /** Resolves options (start() or the script tag's data attributes) to a runtime config. */
@@ -47,6 +48,8 @@ function apiFor(runtime, config) {
     setCart: (items) => runtime.setCart(items),
     setCustomer: (profile) => runtime.setCustomer(profile),
     consent: (granted) => runtime.consent(granted),
+    /** Another consent platform's answers (consent.js): `fn(report)`, report(true | false | null). */
+    consentAdapter: (fn) => attachConsent([fn]).connect((granted) => runtime.consent(granted)),
     setCustom: (values) => runtime.setCustom(values),
     decision: () => runtime.decision(),
     redecide: () => runtime.redecide(),
@@ -74,22 +77,32 @@ let current = null;
 /**
  * Starts perso on this page (once; later calls return the same API).
  * Options: `bundle` (URL of the compiled bundle), `key` (data-key format), `signature`
- * (URL, default bundle + ".sig"), `consent: "required"`, `currency`, `maxBundleBytes`,
- * `fetchTimeoutMs`, `debug`, `onChat(detail)`, `wasm` / `fullWasm` (URLs of the engine's files).
+ * (URL, default bundle + ".sig"), `consent: "required"`, `consentAdapter(report)`,
+ * `consentPlatforms: false` (do not look for TCF / Shopify), `currency`,
+ * `maxBundleBytes`, `fetchTimeoutMs`, `debug`, `onChat(detail)`, `wasm` / `fullWasm`
+ * (URLs of the engine's files).
  * Resolves once the first decision is applied (or the page was left on defaults).
  */
 export async function start(options = {}, early = null) {
-  if (current) return current.api;
+  if (current) return (await current).api;
+  let started;
+  current = new Promise((resolve) => (started = resolve));
   const config = resolveConfig(options, globalThis.location.href);
   config.engineModule = early?.engineModule ?? compileEngine(globalThis, config.wasmUrl);
   config.bundleRequest = early?.bundleRequest ?? fetchBundle(globalThis, config);
   config.engineModule.catch(() => {});
   config.bundleRequest.catch(() => {});
+  // A consent platform on the page answers first (while the engine compiles): nothing
+  // on the device is read or written before its answer (consent.js).
+  const adapters = findConsentAdapters(globalThis, options, Array.isArray(globalThis.perso) ? globalThis.perso : []);
+  const consent = attachConsent(adapters);
+  if (adapters.length > 0) config.consent = (await consent.first) ? "implied" : "required";
   const runtime = new Runtime(globalThis, config);
   const api = apiFor(runtime, config);
-  current = { runtime, api };
-  // Replay calls queued before load, then take over window.perso.
-  const queued = Array.isArray(globalThis.perso) ? globalThis.perso.slice() : [];
+  started({ runtime, api });
+  consent.connect((granted) => runtime.consent(granted));
+  // Replay calls queued before load (consent adapters are attached already), then take over window.perso.
+  const queued = Array.isArray(globalThis.perso) ? globalThis.perso.filter((command) => command?.[0] !== "consentAdapter") : [];
   globalThis.perso = api;
   for (const command of queued) runCommand(api, command);
   try {
@@ -110,10 +123,9 @@ function ownScriptTag() {
   return null;
 }
 
-const tag = typeof document !== "undefined" ? ownScriptTag() : null;
-if (tag) {
-  const data = tag.dataset;
-  const options = {
+/** start()'s options from a script tag's data attributes (`data-bundle`, `data-key`, ...). */
+export function optionsFromDataset(data) {
+  return {
     bundle: data.bundle,
     key: data.key,
     signature: data.signature,
@@ -123,6 +135,11 @@ if (tag) {
     fetchTimeoutMs: data.fetchTimeoutMs,
     debug: data.debug === "true",
   };
+}
+
+const tag = typeof document !== "undefined" ? ownScriptTag() : null;
+if (tag) {
+  const options = optionsFromDataset(tag.dataset);
   // The two downloads the first decision waits for start now, side by side.
   const config = resolveConfig(options, globalThis.location.href);
   const early = { engineModule: compileEngine(globalThis, config.wasmUrl), bundleRequest: fetchBundle(globalThis, config) };

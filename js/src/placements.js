@@ -21,6 +21,9 @@ export class Placements {
     this.shownThisPage = new Set(); // interruptions already shown on this page
     this.openPopups = new Map(); // campaign -> { close, placement }
     this.addToCartListeners = new Set();
+    this.appSlots = new WeakSet(); // app-drawn slots whose link clicks are listened to
+    this.settled = false; // perso is done with the page's first slots (decided, or failed)
+    this.unpainted = null; // slots just inserted (slotsAdded): their defaults were never on screen
   }
 
   /** Applies a decision: every decided placement, defaults back where nothing is decided. */
@@ -42,6 +45,27 @@ export class Placements {
     this.revealAll();
   }
 
+  /**
+   * Slots inserted after the decision (slot-observer.js): filled from `decision` at once,
+   * without deciding again; their defaults were never painted, so they may be swapped.
+   * Without a decision, they wait for it, or are revealed if perso has given up.
+   */
+  slotsAdded(slots, decision) {
+    if (!decision) {
+      if (this.settled) this.revealAll();
+      return;
+    }
+    for (const [placement, shown] of this.rendered) {
+      if (!shown.slot.isConnected) this.rendered.delete(placement); // its slot went with the old view
+    }
+    this.unpainted = new Set(slots);
+    try {
+      this.apply(decision);
+    } finally {
+      this.unpainted = null;
+    }
+  }
+
   addedToCart() {
     for (const listener of [...this.addToCartListeners]) listener();
   }
@@ -59,6 +83,7 @@ export class Placements {
 
   /** Marks every slot decided so the anti-flicker CSS reveals it (perso is done with it). */
   revealAll() {
+    this.settled = true;
     for (const slot of this.doc.querySelectorAll("[data-perso-slot]:not([data-perso-decided])")) {
       slot.setAttribute("data-perso-decided", "");
     }
@@ -87,6 +112,7 @@ export class Placements {
       if (!slot) return;
       const key = `${placed.campaign}|${placed.variant ?? ""}|${JSON.stringify(placed.action)}`;
       if (this.rendered.get(placed.placement)?.key === key) return;
+      if (slot.hasAttribute("data-perso-app")) return this.#arm(placed, () => this.#appSlot(slot, placed, key));
       if (!this.rendered.has(placed.placement) && !this.#maySwap(slot)) return;
       this.#arm(placed, () => this.#renderSlot(slot, placed, key));
     } else if (POPUP_KINDS.has(kind) || kind === "chat") {
@@ -152,7 +178,7 @@ export class Placements {
    */
   #maySwap(slot) {
     const hasDefault = [...slot.childNodes].some((node) => node.nodeType === 1 || node.textContent.trim() !== "");
-    if (!hasDefault) return true;
+    if (!hasDefault || this.unpainted?.has(slot)) return true;
     if (!slot.isConnected) return false;
     if (this.win.getComputedStyle(slot).visibility === "hidden") return true;
     const box = slot.getBoundingClientRect();
@@ -186,9 +212,28 @@ export class Placements {
   #restoreDefault(placement) {
     const slot = this.#slot(placement);
     this.rendered.delete(placement);
-    if (!slot?.shadowRoot) return;
-    slot.shadowRoot.replaceChildren(this.doc.createElement("slot"));
-    slot.removeAttribute("data-perso-campaign");
+    slot?.removeAttribute("data-perso-campaign");
+    slot?.shadowRoot?.replaceChildren(this.doc.createElement("slot"));
+  }
+
+  /**
+   * A slot the page's own code draws from the decision (`data-perso-app`: perso/react's
+   * `render` prop, or any framework reading `perso.decision()`): perso does not render
+   * into it; it marks it decided, counts the impression and the clicks on its links.
+   */
+  #appSlot(slot, placed, key) {
+    const first = this.rendered.get(placed.placement)?.campaign !== placed.campaign;
+    this.rendered.set(placed.placement, { key, campaign: placed.campaign, slot, placed });
+    slot.setAttribute("data-perso-campaign", placed.campaign);
+    slot.setAttribute("data-perso-decided", "");
+    if (!this.appSlots.has(slot)) {
+      this.appSlots.add(slot);
+      slot.addEventListener("click", (event) => {
+        const shown = this.rendered.get(placed.placement);
+        if (shown?.slot === slot && shown.placed && event.target.closest?.("a[href]")) this.hooks.onClick(shown.placed);
+      });
+    }
+    if (first) this.hooks.onImpression(placed);
   }
 
   #popup(placed) {

@@ -13,6 +13,8 @@ import { observeDataLayer, applyCartEvent, cartLineFromGa4 } from "./datalayer.j
 import { VisitorStore } from "./visitor-store.js";
 import { Placements } from "./placements.js";
 import { edgeSerial, readEdgeState, reportToEdge, shareCart } from "./edge-handoff.js";
+import { watchNavigation } from "./navigation.js";
+import { observeSlots } from "./slot-observer.js";
 
 export class Runtime {
   /** `config`: see `start()` in perso.js; `config.engineModule` is the wasm's compile promise. */
@@ -117,6 +119,8 @@ export class Runtime {
       onConsent: (granted) => this.consent(granted),
     });
     this.#watchNavigation();
+    // Slots mounted later (lazy components, client-side routes) are filled from the decision at hand.
+    observeSlots(this.doc, (slots) => this.placements.slotsAdded(slots, this.ready && !this.host.broken ? this.lastDecision : null));
 
     // The bundle GET was started with the engine's compile, by the script tag.
     const network = this.config.bundleRequest ?? fetchBundle(this.win, this.config);
@@ -311,7 +315,6 @@ export class Runtime {
   // ----- SPA navigation, errors, events -----
 
   #watchNavigation() {
-    const history = this.win.history;
     let lastPath = this.win.location.pathname + this.win.location.search;
     const onNavigate = () => {
       const path = this.win.location.pathname + this.win.location.search;
@@ -329,13 +332,7 @@ export class Runtime {
       }
       this.redecide();
     };
-    const originalPush = history.pushState;
-    history.pushState = function pushStateObservedByPerso(...args) {
-      const result = originalPush.apply(this, args);
-      queueMicrotask(onNavigate);
-      return result;
-    };
-    this.win.addEventListener("popstate", onNavigate);
+    watchNavigation(this.win, onNavigate); // pushState, replaceState, popstate, the Navigation API
   }
 
   /** Reports an error once per code: one console message and one `perso:error` event. */

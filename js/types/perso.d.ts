@@ -1,9 +1,9 @@
 // Types of the perso browser runtime (`import { start } from "perso"`).
 // The engine's own types (Decision, Explanation, VisitorState, ...) come from the wasm
-// package's perso.d.ts, shipped in pkg/.
-import type { Decision, Explanation } from "../src/pkg/perso.js";
+// package's perso.d.ts, copied to types/engine.d.ts by the build.
+import type { Decision, Explanation } from "./engine.js";
 
-export type { Decision, Explanation, Placed, Action, Trigger, VisitorState, Context } from "../src/pkg/perso.js";
+export type { Decision, Explanation, Placed, Action, Trigger, VisitorState, Context } from "./engine.js";
 
 /** A cart line as perso reads it. GA4 items ({item_id, item_category, price, quantity}) are accepted too. */
 export interface CartLine { sku: string; category?: string; price?: number; qty?: number }
@@ -20,8 +20,15 @@ export interface CustomerProfile {
 
 export interface ChatDetail { campaign: string; variant: string | null; message: string | null; topic: string | null }
 
+/**
+ * A consent platform's answers, for perso: call `report(true)` / `report(false)` with the
+ * shopper's choice (at once if known, and on every change), `report(null)` while the
+ * platform is still asking. May return a function that detaches it.
+ */
+export type ConsentAdapter = (report: (granted: boolean | null) => void) => void | (() => void);
+
 export interface StartOptions {
-  /** Bundle URL (default "/perso/bundle.json"). Fetched with a plain GET: no cookies, no referrer, no query. */
+  /** Compiled bundle URL (default "/perso/bundle.bin"). Fetched with a plain GET: no cookies, no referrer, no query. */
   bundle?: string;
   /** Detached signature URL (default: bundle URL + ".sig"). */
   signature?: string;
@@ -29,6 +36,10 @@ export interface StartOptions {
   key: string;
   /** "required": store nothing and skip consent-gated campaigns until `consent(true)` or Consent Mode grants personalization_storage. */
   consent?: "required" | "implied";
+  /** The store's consent platform (one or several); TCF and Shopify's Customer Privacy API are found without it. */
+  consentAdapter?: ConsentAdapter | ConsentAdapter[];
+  /** false: do not look for IAB TCF (`__tcfapi`) or Shopify's Customer Privacy API on the page. */
+  consentPlatforms?: boolean;
   /** ISO 4217 code for prices in recommendation strips (default "USD"). */
   currency?: string;
   /** Largest bundle accepted, in bytes (default 524288). */
@@ -37,9 +48,12 @@ export interface StartOptions {
   debug?: boolean;
   /** Called when a chat trigger fires (the `perso:chat` event is raised as well). */
   onChat?: (detail: ChatDetail) => void;
-  /** URLs of the wasm-bindgen glue and the .wasm (default: ./pkg/ next to the runtime). */
-  glue?: string;
+  /** Abort the bundle GET after this many milliseconds (default 10000). */
+  fetchTimeoutMs?: number;
+  /** URL of the engine's .wasm (default: perso_bg.wasm beside the module, which bundlers emit). */
   wasm?: string;
+  /** URL of the full engine's .wasm, loaded only in debug mode (default: perso-full.wasm beside the module). */
+  fullWasm?: string;
 }
 
 export interface Perso {
@@ -48,10 +62,13 @@ export interface Perso {
   setCustomer(profile: CustomerProfile | null): void;
   /** Grants or withdraws consent to personalization storage (withdrawing erases perso's keys). */
   consent(granted: boolean): void;
+  /** Attaches a consent platform's answers after start (prefer the `consentAdapter` option: then nothing is stored before its first answer). */
+  consentAdapter(adapter: ConsentAdapter): void;
   /** Store-defined facts for `custom.*` conditions. */
   setCustom(values: Record<string, unknown>): void;
   decision(): Decision | null;
-  explain(): Explanation | null;
+  /** Debug mode only (`?perso_debug=1`): undefined otherwise. */
+  explain?(): Promise<Explanation | null>;
   redecide(): void;
   /** Queue form: `perso.push(["setCart", items])`, usable before and after load. */
   push(...commands: [string, ...unknown[]][]): number;
@@ -60,6 +77,8 @@ export interface Perso {
 /** Starts perso on the page (once). Resolves after the first decision, or with defaults kept on error. */
 export function start(options: StartOptions): Promise<Perso>;
 export const VERSION: string;
+/** start()'s options from a script tag's data attributes. */
+export function optionsFromDataset(data: DOMStringMap): StartOptions;
 
 export interface PersoErrorDetail {
   code:

@@ -7,3 +7,4 @@ export { PersoError, engineError, isEngineTrap, ENGINE_CODES } from "./errors.js
 export { LIMITS } from "./limits.js";
 export { parseKeys, parseSignatureFile, verifyBundle } from "./signature.js";
 export { encodeBase64, decodeBase64 } from "./base64.js";
+export { consentFromTcf, consentFromTcString, decodeTcString, consentFromShopify, TCF_PURPOSES } from "./consent.js";
