@@ -8,6 +8,9 @@ import { slotContent, openPopup } from "./render.js";
 import { adoptStyles } from "./styles.js";
 
 const SLOT_KINDS = new Set(["banner", "welcome", "recommend"]);
+
+/** Mirrors perso_core::decide::answers_shopper: armed on the shopper's own action. */
+const answersShopper = (placed) => placed.interruption && placed.trigger?.on === "add_to_cart";
 const POPUP_KINDS = new Set(["offer", "register"]);
 
 export class Placements {
@@ -26,12 +29,21 @@ export class Placements {
     this.unpainted = null; // slots just inserted (slotsAdded): their defaults were never on screen
   }
 
-  /** Applies a decision: every decided placement, defaults back where nothing is decided. */
-  apply(decision) {
+  /**
+   * Applies a decision: every decided placement, defaults back where nothing is decided.
+   * `shopperActed`: the shopper's own action prompted it (an answer to the registration
+   * prompt), so slots whose default they have seen may change too.
+   */
+  apply(decision, { shopperActed = false } = {}) {
     const decided = new Set();
-    for (const placed of decision.placements) {
-      decided.add(placed.placement);
-      this.#apply(placed);
+    this.shopperActed = shopperActed;
+    try {
+      for (const placed of decision.placements) {
+        decided.add(placed.placement);
+        this.#apply(placed);
+      }
+    } finally {
+      this.shopperActed = false;
     }
     for (const [placement, pending] of this.pending) {
       if (!decided.has(placement)) {
@@ -156,6 +168,7 @@ export class Placements {
     const disarm = armTrigger(this.win, placed.trigger, () => {
       this.pending.delete(placed.placement);
       if (this.hooks.isBroken()) return;
+      if (answersShopper(placed)) this.#yieldTo(placed);
       show();
     }, {
       pageStart: this.pageStart,
@@ -165,7 +178,26 @@ export class Placements {
         return () => this.addToCartListeners.delete(fn);
       },
     });
-    this.pending.set(placed.placement, { campaign: placed.campaign, disarm });
+    this.pending.set(placed.placement, { campaign: placed.campaign, disarm, placed });
+  }
+
+  /**
+   * An interruption that answers the shopper's own action (a chat armed for the add
+   * to cart) pre-empts the unprompted ones: a pop-up on screen closes (not a
+   * dismissal: the shopper did not refuse it) and one still waiting for its trigger
+   * is dropped for this page; the engine decides again whether it may come back (the
+   * gap between interruptions then counts from this one).
+   */
+  #yieldTo(answer) {
+    for (const [campaign, popup] of [...this.openPopups]) {
+      if (campaign !== answer.campaign) popup.close("yield");
+    }
+    for (const [placement, pending] of [...this.pending]) {
+      if (pending.placed?.interruption && !answersShopper(pending.placed) && pending.campaign !== answer.campaign) {
+        pending.disarm();
+        this.pending.delete(placement);
+      }
+    }
   }
 
   #slot(placement) {
@@ -178,7 +210,7 @@ export class Placements {
    */
   #maySwap(slot) {
     const hasDefault = [...slot.childNodes].some((node) => node.nodeType === 1 || node.textContent.trim() !== "");
-    if (!hasDefault || this.unpainted?.has(slot)) return true;
+    if (!hasDefault || this.unpainted?.has(slot) || this.shopperActed) return true;
     if (!slot.isConnected) return false;
     if (this.win.getComputedStyle(slot).visibility === "hidden") return true;
     const box = slot.getBoundingClientRect();

@@ -103,7 +103,8 @@ let popupCount = 0;
  */
 export function openPopup(doc, placed, { base, onDismiss, onClosed = () => {}, onClick, onRegister, safeUrl: isSafe }) {
   const { action, why } = placed;
-  const modal = action.kind === "register" || action.display === "modal";
+  // A registration prompt without a display (bundles before 0.2) is a dialog.
+  const modal = action.display === "modal" || (action.kind === "register" && action.display === undefined);
   const id = `perso-popup-${++popupCount}`;
   const host = el(doc, "perso-popup", { "data-perso-campaign": placed.campaign, "data-perso-placement": placed.placement });
   const root = host.attachShadow({ mode: "open" });

@@ -210,8 +210,11 @@ export class Runtime {
     return context;
   }
 
-  /** Decides again and applies the result; safe to call at any time. */
-  redecide() {
+  /**
+   * Decides again and applies the result; safe to call at any time. `shopperActed`:
+   * the shopper's own action prompted it, so seen defaults may change.
+   */
+  redecide({ shopperActed = false } = {}) {
     if (!this.ready || this.host.broken) return;
     let decision;
     try {
@@ -229,7 +232,7 @@ export class Runtime {
       holdouts: decision.holdouts ?? [],
     });
     if (!this.firstDecisionDone) this.win.performance.mark("perso:decided");
-    this.placements.apply(decision);
+    this.placements.apply(decision, { shopperActed });
     if (!this.firstDecisionDone) {
       this.firstDecisionDone = true;
       this.win.performance.mark("perso:first-decision");
@@ -270,7 +273,9 @@ export class Runtime {
     this.#tellEdge({ t: "register", interests: answers });
     this.#record((engine, visitor, now) => engine.register(visitor, answers, now));
     this.#emit("perso:click", ids(placed));
-    queueMicrotask(() => this.redecide());
+    // The shopper just told us something: what it changes shows at once, even in
+    // slots whose default they have already seen (an answer is not a late swap).
+    queueMicrotask(() => this.redecide({ shopperActed: true }));
     return placed.action.reward ?? null;
   }
 
@@ -290,8 +295,10 @@ export class Runtime {
         return this.#fail(error);
       }
     }
-    if (added) this.placements.addedToCart();
+    // Decide first: what the new cart makes eligible (a chat armed for the add to
+    // cart) is armed before the moment fires.
     this.redecide();
+    if (added) this.placements.addedToCart();
   }
 
   /**

@@ -364,3 +364,33 @@ test("exit intent (mobile): a fast upward scroll shows the offer; a slow one doe
   await shot(page, "feature-mobile-exit-intent");
   await context.close();
 });
+
+test("interruptions stay off account and checkout pages by default; the registration prompt may be a toast", async () => {
+  // The sign-in page (page.type "account"): no prompt over the sign-in form, however long one waits.
+  const { context, page } = await newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(`${demo.url}/login`);
+  await settled(page);
+  await page.waitForTimeout(3800); // past the prompt's 3 s dwell
+  assert.equal(await page.locator("perso-popup").count(), 0, "no interruption on the sign-in page");
+  const lastDecision = (await persoEvents(page, "perso:decision")).at(-1);
+  assert.ok(!lastDecision.detail.placements.some((p) => p.placement === "popup"), "the engine decided none (guardrails.quiet_page_types)");
+  await context.close();
+
+  // The same prompt as a toast, on the home page: the page stays usable around it.
+  const toast = await newPage({ viewport: { width: 1280, height: 800 } });
+  await serveVariant(toast.page, (bundle) => {
+    campaign(bundle, "anon-register").action.display = "toast";
+  });
+  await toast.page.goto(`${demo.url}/`);
+  await settled(toast.page);
+  await toast.page.waitForSelector('perso-popup[data-perso-campaign="anon-register"] [role=dialog]', { timeout: 10_000 });
+  const box = await toast.page.evaluate(() => {
+    const dialog = document.querySelector("perso-popup").shadowRoot.querySelector("[role=dialog]");
+    return { modal: dialog.getAttribute("aria-modal"), toast: dialog.classList.contains("toast"), backdrop: Boolean(dialog.closest(".backdrop")) };
+  });
+  assert.deepEqual(box, { modal: "false", toast: true, backdrop: false });
+  await toast.page.click("a[href='/login']"); // the page behind is not covered
+  await toast.page.waitForURL(`${demo.url}/login`);
+  await shot(toast.page, "register-toast-then-login");
+  await toast.context.close();
+});

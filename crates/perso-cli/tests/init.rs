@@ -60,13 +60,20 @@ fn the_starter_validates_clean_and_plays_the_three_scenarios() {
         explain(dir, &["--interests", "outdoor"]),
         pairs(&[("hero", "interest-hero-outdoor"), ("cross_sell", "interest-picks")])
     );
-    // 3. The known high-value customer: greeted by name, free shipping over $100 ...
+    // 3. The known high-value customer: greeted by name, free shipping over $100, and the
+    // live chat armed for the add to cart (it answers the shopper, so it is decided beside
+    // the offer and pre-empts it on screen) ...
     let customer = ["--first-name", "Ada", "--ltv-band", "top", "--cart", "SKU-1"];
     assert_eq!(
         explain(dir, &customer),
-        pairs(&[("greeting", "hv-welcome"), ("popup", "hv-free-shipping"), ("cross_sell", "cart-cross-sell")])
+        pairs(&[
+            ("greeting", "hv-welcome"),
+            ("popup", "hv-free-shipping"),
+            ("cross_sell", "cart-cross-sell"),
+            ("chat", "hv-chat")
+        ])
     );
-    // ... and, with the offer shown a minute ago (one interruption at a time), the live chat.
+    // ... and with the offer shown a minute ago the chat is still there (no gap for an answer).
     let shown_ms = 1_795_608_000_000i64 - 60_000;
     let state = json!({"v": 1, "id": "ada", "visits": 3, "prev_ms": shown_ms - 86_400_000,
         "session": {"start_ms": shown_ms - 120_000, "last_ms": shown_ms, "pages": 2, "interruptions": 1,

@@ -110,10 +110,18 @@ pub struct Register {
     /// The reward revealed after the answers are saved (e.g. a free-shipping code).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reward: Option<Reward>,
+    /// A dialog over the page (default) or a toast in a corner.
+    #[serde(default = "Register::default_display")]
+    pub display: OfferDisplay,
 }
 
 impl Register {
     pub const DEFAULT_SUBMIT_LABEL: &'static str = "Save";
+    pub const DEFAULT_DISPLAY: OfferDisplay = OfferDisplay::Modal;
+
+    fn default_display() -> OfferDisplay {
+        Self::DEFAULT_DISPLAY
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

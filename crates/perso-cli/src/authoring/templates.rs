@@ -130,6 +130,10 @@ pub struct CartChat {
     pub why: Option<String>,
     #[serde(default = "one_u32")]
     pub min_items: u32,
+    /// When the chat opens: at the add to cart by default (the moment the template is
+    /// for; it may pre-empt an offer on screen, see docs/bundle-format.md "Guardrails").
+    #[serde(default)]
+    pub trigger: Option<Value>,
     #[serde(default)]
     pub message: Option<String>,
     #[serde(default)]
@@ -287,6 +291,7 @@ impl CampaignEntry {
                 );
                 c.insert("condition", at_least("cart.count", t.min_items));
                 c.insert("caps", caps_or_once(t.caps.clone()));
+                c.insert("trigger", t.trigger.clone().unwrap_or_else(|| Value::from_json(&serde_json::json!({ "on": "add_to_cart" }))));
                 let mut action = Map::default();
                 action.insert("kind", "chat");
                 insert(&mut action, "message", t.message);

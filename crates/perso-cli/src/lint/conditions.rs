@@ -98,7 +98,7 @@ fn clauses<'p>(ir: &Ir<'p>, atom: NodeId) -> Vec<Clause<'p>> {
             (Some(p), Value::Array(items)) if items.is_empty() => vec![Clause::EmptySet(p)],
             _ => Vec::new(),
         },
-        Node::Compare { op, args } => match args.as_slice() {
+        Node::Compare { op, args } => match logic.args(*args) {
             [a, b] => {
                 match (path(*a), constant(*b).and_then(|v| v.as_f64()), constant(*a).and_then(|v| v.as_f64()), path(*b))
                 {

@@ -369,7 +369,7 @@ fn walk(ir: &Ir<'_>, catalogue: &Catalogue<'_>, root: NodeId, site: &Site<'_>, f
             out.push(lint(message.0, at, site, message.1));
         }
         found.extend(out.drain(..).map(|lint| (id, lint)));
-        node.for_each_child(|child| stack.push((child, scope)));
+        ir.logic().for_each_child(node, |child| stack.push((child, scope)));
     }
 }
 
@@ -448,6 +448,7 @@ fn mismatch(ir: &Ir<'_>, catalogue: &Catalogue<'_>, node: &Node, scope: Scope) -
             ))
         }
         Node::Compare { args, .. } => {
+            let args = ir.logic().args(*args);
             let (t, name) = args.iter().find_map(|a| typed(*a))?;
             let bad = args.iter().filter_map(|a| literal(ir, *a)).find(|lit| match (t, lit) {
                 (Type::Num, Datum::Num(_)) => false,

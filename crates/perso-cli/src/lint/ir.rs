@@ -80,7 +80,7 @@ impl<'p> Ir<'p> {
 
     fn flatten_and(&self, id: NodeId, out: &mut Vec<Atom>) {
         match self.logic().node(id) {
-            Node::And(items) => items.iter().for_each(|i| self.flatten_and(*i, out)),
+            Node::And(items) => self.logic().args(*items).iter().for_each(|i| self.flatten_and(*i, out)),
             Node::Segment(s) => out.push(Atom::Segment(*s)),
             _ => out.push(Atom::Node(id)),
         }
@@ -122,7 +122,7 @@ impl<'p> Ir<'p> {
             }
             out.push(id);
             let node = logic.node(id);
-            node.for_each_child(|child| stack.push(child));
+            logic.for_each_child(node, |child| stack.push(child));
             if let (true, Node::Segment(s)) = (follow_segments, node) {
                 if let Some(flag) = segments_seen.get_mut(usize::from(*s)).filter(|f| !**f) {
                     *flag = true;

@@ -278,6 +278,7 @@ impl Compiler {
             min_gap_ms: source.guardrails.min_gap_between_interruptions_s.saturating_mul(1000).min(i64::MAX as u64)
                 as i64,
             dismiss_cooldown_ms: source.guardrails.dismiss_cooldown_s.saturating_mul(1000).min(i64::MAX as u64) as i64,
+            quiet_pages: source.guardrails.quiet_page_types.iter().map(|t| Box::from(t.as_str())).collect(),
         };
 
         let mut seen = HashSet::new();
@@ -296,6 +297,9 @@ impl Compiler {
                 campaigns.push(compiled);
                 shown.push(host);
             }
+        }
+        if !guardrails.quiet_pages.is_empty() && campaigns.iter().any(|c| c.interruption) {
+            self.schema.var("page.type");
         }
         self.costs(&mut segments, &mut campaigns, &segment_order);
         let mut placements: Vec<Placement> =

@@ -488,6 +488,23 @@ impl Reader<'_> {
         })
     }
 
+    /// How a pop-up is shown: `toast` (a corner card the page stays usable around) or
+    /// `modal` (a dialog over the page).
+    fn display(&mut self, m: &Map<String, Value>, p: &str, default: OfferDisplay) -> OfferDisplay {
+        match self.opt_string(m, "display", p).as_deref() {
+            None => default,
+            Some("toast") => OfferDisplay::Toast,
+            Some("modal") => OfferDisplay::Modal,
+            Some(other) => {
+                self.issue(
+                    format!("{p}.display"),
+                    Problem::UnknownKind { found: other.to_owned(), expected: "toast, modal" },
+                );
+                default
+            }
+        }
+    }
+
     fn trigger(&mut self, value: &Value, p: &str) -> Option<Trigger> {
         let m = self.object(value, p, &["on", "seconds", "percent"])?;
         let on = self.req_string(m, "on", p);
@@ -570,7 +587,7 @@ impl Reader<'_> {
             ],
             "recommend" => &["kind", "title", "count", "fallback"],
             "welcome" => &["kind", "template"],
-            "register" => &["kind", "title", "body", "questions", "submit_label", "reward"],
+            "register" => &["kind", "title", "body", "questions", "submit_label", "reward", "display"],
             "chat" => &["kind", "message", "topic"],
             _ => {
                 // The kind decides which fields belong, so with a missing or unknown
@@ -607,18 +624,7 @@ impl Reader<'_> {
                     body: self.opt_string(m, "body", p),
                     code: self.opt_string(m, "code", p),
                     single_use: self.boolean(m, "single_use", p, false),
-                    display: match self.opt_string(m, "display", p).as_deref() {
-                        None => OfferSource::DEFAULT_DISPLAY,
-                        Some("toast") => OfferDisplay::Toast,
-                        Some("modal") => OfferDisplay::Modal,
-                        Some(other) => {
-                            self.issue(
-                                format!("{p}.display"),
-                                Problem::UnknownKind { found: other.to_owned(), expected: "toast, modal" },
-                            );
-                            OfferDisplay::Toast
-                        }
-                    },
+                    display: self.display(m, p, OfferSource::DEFAULT_DISPLAY),
                     expires_in_s: self.opt_integer(m, "expires_in_s", p, 1, i64::MAX).map(|n| n as u64),
                     terms: self.opt_string(m, "terms", p),
                     cta: self.link(m, p),
@@ -655,6 +661,7 @@ impl Reader<'_> {
                         .opt_string(m, "submit_label", p)
                         .unwrap_or_else(|| Register::DEFAULT_SUBMIT_LABEL.to_owned()),
                     reward,
+                    display: self.display(m, p, Register::DEFAULT_DISPLAY),
                 })
             }
             _ => ActionSource::Chat(Chat {
@@ -690,9 +697,13 @@ impl Reader<'_> {
         let Some(m) = self.object(
             value,
             p,
-            &["max_interruptions_per_session", "min_gap_between_interruptions_s", "dismiss_cooldown_s"],
+            &["max_interruptions_per_session", "min_gap_between_interruptions_s", "dismiss_cooldown_s", "quiet_page_types"],
         ) else {
             return defaults;
+        };
+        let quiet_page_types = match m.get("quiet_page_types") {
+            None | Some(Value::Null) => defaults.quiet_page_types.clone(),
+            Some(_) => self.strings(m, "quiet_page_types", p),
         };
         GuardrailsSource {
             max_interruptions_per_session: self
@@ -704,6 +715,7 @@ impl Reader<'_> {
             dismiss_cooldown_s: self
                 .opt_integer(m, "dismiss_cooldown_s", p, 0, i64::MAX)
                 .map_or(defaults.dismiss_cooldown_s, |n| n as u64),
+            quiet_page_types,
         }
     }
 

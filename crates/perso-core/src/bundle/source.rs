@@ -264,6 +264,14 @@ pub struct GuardrailsSource {
     pub min_gap_between_interruptions_s: u64,
     /// Default hide time after a dismissal.
     pub dismiss_cooldown_s: u64,
+    /// Page types (`page.type`) where no interruption is shown: the shopper is paying
+    /// or signing in. Default [`GuardrailsSource::DEFAULT_QUIET_PAGE_TYPES`]; `[]` allows
+    /// interruptions everywhere.
+    pub quiet_page_types: Vec<String>,
+}
+
+impl GuardrailsSource {
+    pub const DEFAULT_QUIET_PAGE_TYPES: &'static [&'static str] = &["checkout", "account"];
 }
 
 impl Default for GuardrailsSource {
@@ -272,6 +280,7 @@ impl Default for GuardrailsSource {
             max_interruptions_per_session: 3,
             min_gap_between_interruptions_s: 60,
             dismiss_cooldown_s: 30 * 24 * 3600,
+            quiet_page_types: Self::DEFAULT_QUIET_PAGE_TYPES.iter().map(|t| (*t).to_owned()).collect(),
         }
     }
 }

@@ -119,6 +119,8 @@ pub struct KnownSlots {
     pub cart_items: Option<u16>,
     pub cart_total: Option<u16>,
     pub cart_count: Option<u16>,
+    /// Read by the guardrails' quiet pages even when no condition reads it.
+    pub page_type: Option<u16>,
 }
 
 /// Every context path a bundle reads, interned into slots.
@@ -167,6 +169,7 @@ impl Schema {
             "time.hour" => known.time_hour = Some(slot),
             "time.weekday" => known.time_weekday = Some(slot),
             "cart.items" => known.cart_items = Some(slot),
+            "page.type" => known.page_type = Some(slot),
             "cart.total" | "cart.count" => {
                 if path == "cart.total" {
                     known.cart_total = Some(slot);
@@ -233,6 +236,7 @@ impl Schema {
             known.cart_items,
             known.cart_total,
             known.cart_count,
+            known.page_type,
         ]
         .iter()
         .all(|s| s.is_none_or(|s| usize::from(s) < n));
@@ -387,6 +391,7 @@ mod wire_impls {
         cart_items,
         cart_total,
         cart_count,
+        page_type,
     });
     wire_struct!(Schema { paths, kinds, derived_used, known });
 }

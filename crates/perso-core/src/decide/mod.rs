@@ -42,6 +42,8 @@ pub enum Reject {
         cooldown_ms: i64,
     },
     OneInterruptionAtATime,
+    /// Interruptions stay off the guardrails' quiet pages (checkout, account).
+    QuietPage,
     Budget(u32),
     Gap {
         last_ms: i64,
@@ -170,6 +172,8 @@ pub struct Run<'r> {
     hour: u8,
     weekday: u8,
     consent_denied: bool,
+    /// `page.type` is one of the guardrails' quiet pages.
+    quiet_page: bool,
     /// A bit per slot (the first 64) holding a truthy value; see `required_slots`.
     present: u64,
     /// Explaining reports exact reasons, so it skips the prefilter.
@@ -202,6 +206,19 @@ impl Hooks for CampaignHooks<'_, '_> {
     }
 }
 
+/// Interruptions already decided in this decision, by kind.
+#[derive(Debug, Clone, Copy, Default)]
+struct Interruptions {
+    unprompted: bool,
+    answering: bool,
+}
+
+/// An interruption armed on the shopper's own action (add to cart) answers it: it is
+/// exempt from the gap between pop-ups and may pre-empt an unprompted one.
+pub fn answers_shopper(c: &Campaign) -> bool {
+    matches!(c.trigger, crate::vocab::Trigger::AddToCart)
+}
+
 fn slot_value<'a>(slots: &'a [Datum<'a>], slot: Option<u16>) -> &'a Datum<'a> {
     slot.and_then(|s| slots.get(usize::from(s))).unwrap_or(&NULL)
 }
@@ -229,6 +246,10 @@ impl<'r> Run<'r> {
         }
         let consent_denied = matches!(slot_value(slots, known.consent_personalization), Datum::Bool(false))
             || matches!(slot_value(slots, known.consent_gpc), Datum::Bool(true));
+        let quiet_page = match slot_value(slots, known.page_type) {
+            Datum::Str(page_type) => program.guardrails.quiet_pages.iter().any(|quiet| **quiet == **page_type),
+            _ => false,
+        };
         let records = state.campaigns.iter().filter_map(|r| program.campaign_index(&r.id).map(|i| (i, r))).collect();
         Run {
             program,
@@ -240,6 +261,7 @@ impl<'r> Run<'r> {
             hour,
             weekday,
             consent_denied,
+            quiet_page,
             present: slots
                 .iter()
                 .take(64)
@@ -312,7 +334,7 @@ impl<'r> Run<'r> {
     }
 
     /// Every check but arbitration; `Ok` carries the experiment variant, if any.
-    fn eligible(&self, index: u32, c: &Campaign, interruption_taken: bool) -> Result<Option<u16>, Reject> {
+    fn eligible(&self, index: u32, c: &Campaign, taken: Interruptions) -> Result<Option<u16>, Reject> {
         if !c.enabled {
             return Err(Reject::Disabled);
         }
@@ -342,9 +364,9 @@ impl<'r> Run<'r> {
         // naming a cap or guardrail.
         if self.explaining {
             self.rules(c)?;
-            self.limits(index, c, interruption_taken)?;
+            self.limits(index, c, taken)?;
         } else {
-            self.limits(index, c, interruption_taken)?;
+            self.limits(index, c, taken)?;
             self.rules(c)?;
         }
         match &c.experiment {
@@ -363,7 +385,7 @@ impl<'r> Run<'r> {
     }
 
     /// Caps, cooldown and (for interruptions) the guardrails.
-    fn limits(&self, index: u32, c: &Campaign, interruption_taken: bool) -> Result<(), Reject> {
+    fn limits(&self, index: u32, c: &Campaign, taken: Interruptions) -> Result<(), Reject> {
         if let Some(record) = self.record(index) {
             if c.caps.per_session.is_some_and(|cap| record.s >= cap) {
                 return Err(Reject::SessionCap(record.s));
@@ -380,15 +402,27 @@ impl<'r> Run<'r> {
         if c.interruption {
             let session = &self.state.session;
             let guardrails = &self.program.guardrails;
-            if interruption_taken {
+            if self.quiet_page {
+                return Err(Reject::QuietPage);
+            }
+            // One of each kind at a time: an unprompted interruption and one that answers
+            // the shopper's own action may both be armed; when the shopper acts, the
+            // answer pre-empts the other on screen (the host makes it yield).
+            let answers = answers_shopper(c);
+            if (answers && taken.answering) || (!answers && taken.unprompted) {
                 return Err(Reject::OneInterruptionAtATime);
             }
-            if session.interruptions >= guardrails.max_interruptions_per_session {
+            // Both count against the session's budget, those decided beside it included.
+            let decided = u32::from(taken.answering) + u32::from(taken.unprompted);
+            if session.interruptions.saturating_add(decided) >= guardrails.max_interruptions_per_session {
                 return Err(Reject::Budget(session.interruptions));
             }
-            if let Some(last_ms) = session.last_interruption_ms {
-                if self.now_ms < last_ms.saturating_add(guardrails.min_gap_ms) {
-                    return Err(Reject::Gap { last_ms });
+            // The gap keeps unprompted pop-ups apart; an answer comes when the shopper acts.
+            if !answers {
+                if let Some(last_ms) = session.last_interruption_ms {
+                    if self.now_ms < last_ms.saturating_add(guardrails.min_gap_ms) {
+                        return Err(Reject::Gap { last_ms });
+                    }
                 }
             }
         }
@@ -591,7 +625,7 @@ impl<'r> Run<'r> {
         let p = self.program;
         out.global_holdout = in_global_holdout(p, &self.state.id);
         let held_out = out.global_holdout == Some(true);
-        let mut interruption_taken = false;
+        let mut taken = Interruptions::default();
         for (placement_index, placement) in p.placements.iter().enumerate() {
             let mut winner: Option<u32> = None;
             for &index in &placement.campaigns {
@@ -600,7 +634,7 @@ impl<'r> Run<'r> {
                     break;
                 }
                 let decided =
-                    if held_out { Err(Reject::GlobalHoldout) } else { self.eligible(index, c, interruption_taken) };
+                    if held_out { Err(Reject::GlobalHoldout) } else { self.eligible(index, c, taken) };
                 let outcome = match decided {
                     // An eligible campaign with nothing to show is excluded, even
                     // behind a winner (explain says so rather than "lost").
@@ -614,7 +648,13 @@ impl<'r> Run<'r> {
                             }
                             (Ok(computed), None) => {
                                 winner = Some(index);
-                                interruption_taken |= c.interruption;
+                                if c.interruption {
+                                    if answers_shopper(c) {
+                                        taken.answering = true;
+                                    } else {
+                                        taken.unprompted = true;
+                                    }
+                                }
                                 out.winners.push(Winner {
                                     placement: placement_index as u16,
                                     campaign: index,

@@ -148,6 +148,12 @@ fn describe(
         Reject::OneInterruptionAtATime => {
             Exclusion::Guardrail { detail: "another interruption is already shown".into() }
         }
+        Reject::QuietPage => Exclusion::Guardrail {
+            detail: format!(
+                "no interruption on {} pages (guardrails.quiet_page_types)",
+                g.quiet_pages.iter().map(|t| &**t).collect::<Vec<_>>().join(" or ")
+            ),
+        },
         Reject::Budget(n) => Exclusion::Guardrail {
             detail: format!("{n} interruption(s) this session (max {})", g.max_interruptions_per_session),
         },

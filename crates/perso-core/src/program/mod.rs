@@ -66,11 +66,13 @@ pub struct Segment {
     pub cost: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Guardrails {
     pub max_interruptions_per_session: u32,
     pub min_gap_ms: i64,
     pub dismiss_cooldown_ms: i64,
+    /// Page types where interruptions stay off (`page.type` is then always a slot).
+    pub quiet_pages: Vec<Box<str>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -459,7 +461,7 @@ mod wire_impls {
     });
     wire_struct!(Placement { campaigns });
     wire_struct!(Segment { id, condition, required, cost });
-    wire_struct!(Guardrails { max_interruptions_per_session, min_gap_ms, dismiss_cooldown_ms });
+    wire_struct!(Guardrails { max_interruptions_per_session, min_gap_ms, dismiss_cooldown_ms, quiet_pages });
     wire_struct!(Schedule { start_ms, end_ms, hours, weekdays });
     wire_struct!(Caps { per_session, per_visitor, dismiss_cooldown_ms });
     wire_struct!(Experiment { salt, variants, holdout });
