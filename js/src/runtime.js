@@ -32,6 +32,7 @@ export class Runtime {
     if (this.consentState.gpc) this.consentState.personalization = false;
     this.storage = new DeviceStorage({
       persistent: this.#mayPersist(),
+      erase: this.consentState.gpc,
       onUnavailable: (error) => this.#fail(new PersoError("storage_unavailable",
         `localStorage is unavailable (${error?.name ?? "error"}); perso keeps this visit's state in memory and decides from the page alone.`, error)),
     });
@@ -82,8 +83,18 @@ export class Runtime {
     const personalization = Boolean(granted) && !this.consentState.gpc;
     if (personalization === this.consentState.personalization) return;
     this.consentState.personalization = personalization;
-    this.storage.setPersistent(this.#mayPersist());
+    const won = this.storage.setPersistent(this.#mayPersist(), { storedWins: [STORAGE_KEYS.visitor] });
     if (personalization) {
+      if (won.includes(STORAGE_KEYS.visitor) && this.host.kit && !this.host.broken) {
+        // A returning visitor granted consent on this page: their stored state (visits,
+        // caps, interests) continues, with this page view counted in it.
+        try {
+          this.visitors.load(this.host.kit, { randomId: () => randomId(this.win), nowMs: Date.now() });
+          if (this.page) this.host.call((e) => e.pageView(this.visitors.visitor, this.page.pageView, Date.now()));
+        } catch (error) {
+          this.#fail(error);
+        }
+      }
       this.visitors.flush();
       this.storage.setJSON(STORAGE_KEYS.cart, this.cart);
     }

@@ -18,13 +18,29 @@ export const LEGACY_KEYS = Object.freeze(["perso:v1:visitor", "perso:v1:bundle"]
 export const MAX_VALUE_CHARS = 256 * 1024;
 
 export class DeviceStorage {
-  /** `onUnavailable(error)` is called when a write had to stay in memory (full, disabled). */
-  constructor({ persistent, onUnavailable = () => {} }) {
+  /**
+   * `persistent`: perso may read and write localStorage now. Without it nothing is read
+   * or written, and what is stored stays as it is (consent not given *yet* is not a
+   * withdrawal: a returning visitor's state is picked up when it is granted), unless
+   * `erase` (Global Privacy Control: the shopper asked us not to keep anything).
+   * `onUnavailable(error)` is called when a write had to stay in memory (full, disabled).
+   */
+  constructor({ persistent, erase = false, onUnavailable = () => {} }) {
     this.onUnavailable = onUnavailable;
     this.memory = new Map();
-    this.persistent = false;
-    this.setPersistent(persistent);
+    this.persistent = Boolean(persistent);
+    if (!this.persistent && erase) this.#erase();
     this.#dropLegacy();
+  }
+
+  #erase() {
+    for (const key of Object.values(STORAGE_KEYS)) {
+      try {
+        globalThis.localStorage?.removeItem(key);
+      } catch {
+        // Storage disabled: there is nothing to erase.
+      }
+    }
   }
 
   #dropLegacy() {
@@ -37,20 +53,40 @@ export class DeviceStorage {
     }
   }
 
-  /** Switches persistence on or off (consent changes); off also erases perso's keys. */
-  setPersistent(persistent) {
+  /**
+   * Switches persistence on or off (consent granted or withdrawn); off also erases
+   * perso's keys. On a grant, what is already stored wins over what this page kept in
+   * memory for the keys in `storedWins` (the visitor's state from earlier visits);
+   * the rest of memory is written through. Returns the keys whose stored value won.
+   */
+  setPersistent(persistent, { storedWins = [] } = {}) {
+    const won = [];
     if (persistent && !this.persistent) {
       this.persistent = true;
-      for (const [key, value] of this.memory) this.#write(key, value);
-    } else if (!persistent) {
-      this.persistent = false;
-      for (const key of Object.values(STORAGE_KEYS)) {
-        try {
-          globalThis.localStorage?.removeItem(key);
-        } catch {
-          // Storage disabled: there is nothing to erase.
+      for (const [key, value] of this.memory) {
+        const stored = storedWins.includes(key) ? this.#read(key) : null;
+        if (stored !== null) {
+          this.memory.set(key, stored);
+          won.push(key);
+        } else {
+          this.#write(key, value);
         }
       }
+      for (const key of storedWins) {
+        if (!this.memory.has(key) && this.#read(key) !== null) won.push(key);
+      }
+    } else if (!persistent) {
+      this.persistent = false;
+      this.#erase();
+    }
+    return won;
+  }
+
+  #read(key) {
+    try {
+      return globalThis.localStorage?.getItem(key) ?? null;
+    } catch {
+      return null;
     }
   }
 

@@ -394,3 +394,29 @@ test("interruptions stay off account and checkout pages by default; the registra
   await shot(toast.page, "register-toast-then-login");
   await toast.context.close();
 });
+
+test("consent required, granted late on a returning visitor's page: their stored state continues (not replaced by a fresh one)", async () => {
+  const { context, page } = await newPage();
+  await page.route(/\/(\?.*)?$/, async (route) => {
+    const response = await route.fetch();
+    const html = (await response.text()).replace("data-bundle=", 'data-consent="required" data-bundle=');
+    await route.fulfill({ response, body: html });
+  });
+  // First visit: consent granted, the visit is stored.
+  await page.goto(`${demo.url}/`);
+  await settled(page);
+  await page.evaluate(() => window.perso.consent(true));
+  const first = await storedVisitor(page);
+  assert.equal(first.session.pages, 1);
+  const storedText = await page.evaluate(() => localStorage.getItem("perso:v2:visitor"));
+
+  // The next page: the consent platform answers only after perso has started.
+  await page.goto(`${demo.url}/`);
+  await settled(page);
+  assert.equal(await page.evaluate(() => localStorage.getItem("perso:v2:visitor")), storedText, "nothing written (or erased) before consent");
+  await page.evaluate(() => window.perso.consent(true));
+  const after = await storedVisitor(page);
+  assert.equal(after.id, first.id, "the same visitor");
+  assert.equal(after.session.pages, 2, "this page view is counted in the stored state");
+  await context.close();
+});
