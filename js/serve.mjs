@@ -4,6 +4,8 @@
 //   /perso/bundle.bin      the compiled bundle (www/bundle.json compiled at start-up by the
 //                          one compiler, the full wasm build) and /perso/bundle.bin.sig
 //   /playground/           the engine playground (playground/): a context in, the decision and why
+//   POST /login, /logout   the demo's sign-in (js/demo/accounts.mjs): a server-side session;
+//                          pages of a signed-in customer carry their profile, rendered here
 // Every response carries a strict Content-Security-Policy: no inline scripts, no eval,
 // only 'wasm-unsafe-eval' so WebAssembly can compile.
 //
@@ -19,6 +21,7 @@ import { createHash, webcrypto } from "node:crypto";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import sirv from "sirv";
+import { createAccounts, customerElement } from "./demo/accounts.mjs";
 
 const repoRoot = fileURLToPath(new URL("../", import.meta.url));
 const paths = {
@@ -29,13 +32,18 @@ const paths = {
   kit: `${repoRoot}js/src/kit`,
   pkgFull: `${repoRoot}pkg-full`,
   bundle: `${repoRoot}www/bundle.json`,
+  accounts: `${repoRoot}data/demo-accounts.json`,
+  customers: `${repoRoot}data/customers.jsonl`,
 };
+
+const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
-  "img-src 'self' data:",
+  // blob: for the images perso fetches without cookies or Referer (docs/browser-runtime.md)
+  "img-src 'self' data: blob:",
   "connect-src 'self'",
   "object-src 'none'",
   "base-uri 'none'",
@@ -128,14 +136,26 @@ export async function startServer({
   const serveKit = sirv(paths.kit, { dev: true, etag: true });
   const serveFull = sirv(paths.pkgFull, { dev: true, etag: true });
 
+  const accounts = createAccounts({ accountsPath: paths.accounts, customersPath: paths.customers });
+
   const notFound = (res) => {
     res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" });
     res.end("not found");
   };
 
-  const sendPage = (res, file) => {
-    const html = readFileSync(`${paths.www}/${file}`, "utf8").replaceAll("%PERSO_PUBLIC_KEY%", publicKey);
-    res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache" });
+  const sendPage = (req, res, file) => {
+    let html = readFileSync(`${paths.www}/${file}`, "utf8").replaceAll("%PERSO_PUBLIC_KEY%", publicKey);
+    const customer = accounts.customerFor(req);
+    if (customer) {
+      // The signed-in customer's profile, rendered by the server (as a store's templates would).
+      html = html.replace("</head>", `${customerElement(customer)}\n</head>`);
+      html = html.replace(
+        '<span data-account><a href="/login">Sign in</a></span>',
+        `<span data-account><form class="signout" method="post" action="/logout"><button type="submit">Sign out, ${escapeHtml(customer.first_name ?? "")}</button></form></span>`,
+      );
+    }
+    // A signed-in page is personal: never cached by a shared cache.
+    res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": customer ? "private, no-cache" : "no-cache" });
     res.end(html);
   };
 
@@ -155,15 +175,21 @@ export async function startServer({
     handler(req, res, () => notFound(res));
   };
 
-  const server = createServer((req, res) => {
+  const server = createServer(async (req, res) => {
     res.setHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY);
     res.setHeader("X-Content-Type-Options", "nosniff");
     res.setHeader("Referrer-Policy", "strict-origin-when-cross-origin");
+    const { pathname } = new URL(req.url, "http://localhost");
+    try {
+      if (await accounts.handle(req, res, pathname)) return;
+    } catch {
+      if (!res.headersSent) res.writeHead(400);
+      return res.end();
+    }
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { Allow: "GET, HEAD" });
       return res.end();
     }
-    const { pathname } = new URL(req.url, "http://localhost");
     if (pathname === "/perso/bundle.bin") {
       return sendVersioned(req, res, bundleBytes, bundleEtag, "application/octet-stream");
     }
@@ -176,7 +202,7 @@ export async function startServer({
     if (pathname.startsWith("/playground/")) return withPrefixStripped(req, "/playground/", servePlayground, res);
     if (pathname.startsWith("/perso/")) return withPrefixStripped(req, "/perso/", serveRuntime, res);
     const page = PAGE_ROUTES.find(([pattern]) => pattern.test(pathname));
-    if (page) return sendPage(res, page[1]);
+    if (page) return sendPage(req, res, page[1]);
     if (pathname.endsWith(".html")) return notFound(res); // pages only behind their clean URLs
     return serveWww(req, res, () => notFound(res));
   });

@@ -313,7 +313,7 @@ test("a click on a banner link is recorded in the visitor state before navigatin
 
 test("npm-style use: import { start } from the module, no data attributes, options in code", async () => {
   const { context, page } = await newPage();
-  const csp = { "Content-Security-Policy": "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; object-src 'none'" };
+  const csp = { "Content-Security-Policy": "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; object-src 'none'" };
   await page.route(`${demo.url}/npm-demo`, (route) => route.fulfill({
     contentType: "text/html",
     headers: csp,

@@ -119,7 +119,7 @@ before(async () => {
   store = await listen((req, res) => {
     const { pathname } = new URL(req.url, "http://x");
     store.requests.push(`${req.method} ${pathname}`);
-    const csp = `default-src 'self'; script-src 'self' ${cdn.url} 'wasm-unsafe-eval'; style-src 'self' ${cdn.url}; connect-src 'self' ${cdn.url}; img-src 'self' data:; object-src 'none'; base-uri 'none'`;
+    const csp = `default-src 'self'; script-src 'self' ${cdn.url} 'wasm-unsafe-eval'; style-src 'self' ${cdn.url}; connect-src 'self' ${cdn.url}; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'`;
     const headers = { "Content-Security-Policy": csp };
     if (pathname === "/") {
       const embed = render(liquid, store.customer, { public_key: signed.publicKey });
