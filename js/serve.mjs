@@ -21,6 +21,7 @@ import { createHash, webcrypto } from "node:crypto";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import sirv from "sirv";
+import compression from "compression";
 import { createAccounts, customerElement } from "./demo/accounts.mjs";
 
 const repoRoot = fileURLToPath(new URL("../", import.meta.url));
@@ -175,7 +176,15 @@ export async function startServer({
     handler(req, res, () => notFound(res));
   };
 
-  const server = createServer(async (req, res) => {
+  // Compressed like any store's server or CDN would send it (gzip, as the size
+  // budgets count): the wasm, the runtime, the bundle, styles and images. Pages (about
+  // 1 KB) go as they are, so tests can rewrite them.
+  const compress = compression({
+    threshold: 512,
+    filter: (req, res) => !String(res.getHeader("Content-Type") ?? "").startsWith("text/html"),
+  });
+  const server = createServer((req, res) => compress(req, res, () => handle(req, res)));
+  const handle = async (req, res) => {
     res.setHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY);
     res.setHeader("X-Content-Type-Options", "nosniff");
     res.setHeader("Referrer-Policy", "strict-origin-when-cross-origin");
@@ -205,7 +214,7 @@ export async function startServer({
     if (page) return sendPage(req, res, page[1]);
     if (pathname.endsWith(".html")) return notFound(res); // pages only behind their clean URLs
     return serveWww(req, res, () => notFound(res));
-  });
+  };
 
   await new Promise((resolve, reject) => {
     server.once("error", reject);

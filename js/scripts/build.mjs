@@ -1,6 +1,6 @@
 // Builds the browser runtime as it ships: one minified ES module (dist/perso.js) with
-// the engine's glue and the host kit inside, the debug overlay as a chunk loaded on
-// demand, the engine's wasm beside it (perso_bg.wasm, referenced statically with
+// the engine's glue and the host kit inside, the debug overlay as a module loaded on
+// demand (dist/debug.js), the engine's wasm beside it (perso_bg.wasm, referenced statically with
 // `new URL(..., import.meta.url)` so bundlers see and emit it) and the full build's
 // wasm for the debug overlay (perso-full.wasm). Prints the sizes (raw, gzip -9).
 // Needs ../pkg and ../pkg-full (scripts/build-wasm.sh).
@@ -19,17 +19,26 @@ for (const needed of ["../../pkg/perso_bg.wasm", "../../pkg-full/perso_bg.wasm"]
 }
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
+// perso.js is one file: no shared chunk it would have to fetch after it is parsed (a
+// round trip more before the first decision). The debug overlay is its own module,
+// imported on demand as "./debug.js" (with its own copy of what it shares).
+const debugAsSibling = {
+  name: "debug-as-sibling",
+  setup(b) {
+    b.onResolve({ filter: /^\.\/debug\.js$/ }, (args) =>
+      args.importer.endsWith("debug.js") ? undefined : { path: "./debug.js", external: true });
+  },
+};
 await build({
-  entryPoints: [here("../src/perso.js")],
+  entryPoints: { perso: here("../src/perso.js"), debug: here("../src/debug.js") },
   bundle: true,
   format: "esm",
-  splitting: true,
   minify: true,
   target: "es2022",
   outdir: dist,
-  chunkNames: "chunk-[hash]",
   legalComments: "none",
   logLevel: "warning",
+  plugins: [debugAsSibling],
 });
 // The integrations, each its own small module beside perso.js: they import the
 // runtime as "./perso.js" (one runtime per page, whichever entry loads first) and
