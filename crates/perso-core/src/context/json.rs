@@ -23,10 +23,12 @@ impl Trie {
                 Some(index) => index,
                 None => {
                     node.children.push((Box::from(key), Trie::default()));
-                    node.children.len() - 1
+                    node.children.len().saturating_sub(1)
                 }
             };
-            node = &mut node.children[index].1;
+            // The child was found or pushed just above: `get_mut` never misses.
+            let Some((_, child)) = node.children.get_mut(index) else { return };
+            node = child;
         }
         node.slot = Some(slot);
     }
