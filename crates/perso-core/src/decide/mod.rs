@@ -417,7 +417,7 @@ impl<'r> Run<'r> {
                 return Err(Reject::OneInterruptionAtATime);
             }
             // Both count against the session's budget, those decided beside it included.
-            let decided = u32::from(taken.answering) + u32::from(taken.unprompted);
+            let decided = u32::from(taken.answering).saturating_add(u32::from(taken.unprompted));
             if session.interruptions.saturating_add(decided) >= guardrails.max_interruptions_per_session {
                 return Err(Reject::Budget(session.interruptions));
             }
