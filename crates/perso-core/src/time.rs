@@ -132,10 +132,11 @@ mod tests {
         assert_eq!(hour_and_weekday(0, 0), (0, 4));
         // Absurd host clocks saturate instead of wrapping to another day (or
         // panicking with overflow checks on).
-        let max = (i64::MAX.rem_euclid(MS_PER_DAY) / 3_600_000, (i64::MAX.div_euclid(MS_PER_DAY) + 3).rem_euclid(7) + 1);
-        assert_eq!(hour_and_weekday(i64::MAX, 840), (max.0 as u8, max.1 as u8));
-        assert_eq!(hour_and_weekday(i64::MAX - 1, 0), (max.0 as u8, max.1 as u8));
-        let min = (i64::MIN.rem_euclid(MS_PER_DAY) / 3_600_000, (i64::MIN.div_euclid(MS_PER_DAY) + 3).rem_euclid(7) + 1);
-        assert_eq!(hour_and_weekday(i64::MIN, -840), (min.0 as u8, min.1 as u8));
+        // i64::MAX ms is a Sunday, 07:xx UTC; i64::MIN ms a Sunday, 16:xx UTC.
+        assert_eq!(hour_and_weekday(i64::MAX, 0), (7, 7));
+        assert_eq!(hour_and_weekday(i64::MAX, 840), (7, 7));
+        assert_eq!(hour_and_weekday(i64::MAX - 1, 840), (7, 7));
+        assert_eq!(hour_and_weekday(i64::MIN, 0), (16, 7));
+        assert_eq!(hour_and_weekday(i64::MIN, -840), (16, 7));
     }
 }

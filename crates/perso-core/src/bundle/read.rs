@@ -38,7 +38,8 @@ fn distance(a: &str, b: &str) -> usize {
         let mut left = *first;
         for (cell, cb) in rest.iter_mut().zip(&b) {
             let up = *cell;
-            *cell = diagonal.saturating_add(usize::from(ca != *cb)).min(left.saturating_add(1)).min(up.saturating_add(1));
+            *cell =
+                diagonal.saturating_add(usize::from(ca != *cb)).min(left.saturating_add(1)).min(up.saturating_add(1));
             left = *cell;
             diagonal = up;
         }

@@ -22,8 +22,9 @@ impl Trie {
             let index = match node.children.iter().position(|(k, _)| &**k == key) {
                 Some(index) => index,
                 None => {
+                    let index = node.children.len();
                     node.children.push((Box::from(key), Trie::default()));
-                    node.children.len().saturating_sub(1)
+                    index
                 }
             };
             // The child was found or pushed just above: `get_mut` never misses.

@@ -261,9 +261,12 @@ impl<'r> Compiler<'_, 'r, '_, '_> {
                         // One literal for the whole list: its elements' nodes (the last
                         // ones pushed, by construction) go.
                         if let Some(first) = compiled.first() {
-                            let consecutive =
-                                compiled.iter().enumerate().all(|(i, id)| id.index().checked_sub(i) == Some(first.index()));
-                            if consecutive && self.logic.nodes.len().checked_sub(compiled.len()) == Some(first.index()) {
+                            let consecutive = compiled
+                                .iter()
+                                .enumerate()
+                                .all(|(i, id)| id.index().checked_sub(i) == Some(first.index()));
+                            if consecutive && self.logic.nodes.len().checked_sub(compiled.len()) == Some(first.index())
+                            {
                                 let lits_from = match self.logic.node(*first) {
                                     Node::Lit(lit) => lit.0 as usize,
                                     _ => self.logic.lits.len(),

@@ -228,7 +228,10 @@ impl<'l> Estimator<'l> {
                     None => 0,
                 };
                 let len = paths.len() as u64;
-                Estimate { cost: need.saturating_add(len).saturating_add(1), size: Size { len, text: MAX_CONTEXT_TEXT as u64 } }
+                Estimate {
+                    cost: need.saturating_add(len).saturating_add(1),
+                    size: Size { len, text: MAX_CONTEXT_TEXT as u64 },
+                }
             }
             Node::If(items) | Node::And(items) | Node::Or(items) => {
                 let items = logic.args(*items);

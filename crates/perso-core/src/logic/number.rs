@@ -62,7 +62,8 @@ fn simple_integer(text: &str) -> Option<f64> {
         return None;
     }
     // At most 15 digits, far below u64::MAX: the checks never fail.
-    let value = digits.bytes().try_fold(0u64, |acc, b| acc.checked_mul(10)?.checked_add(u64::from(b.checked_sub(b'0')?)))?;
+    let value =
+        digits.bytes().try_fold(0u64, |acc, b| acc.checked_mul(10)?.checked_add(u64::from(b.checked_sub(b'0')?)))?;
     let value = value as f64;
     Some(if negative { -value } else { value })
 }
