@@ -112,7 +112,9 @@ function inlineBundle(value) {
   if (typeof value !== "string") throw new BundleError("config", "PERSO_BUNDLE must be the compiled bundle (bundle.bin) in base64, or its bytes");
   const text = value.trim();
   if (text.startsWith("{")) throw jsonBundle("PERSO_BUNDLE");
-  if (text.length > Math.ceil(MAX_BUNDLE_BYTES / 3) * 4 + 4) throw tooLarge(`over ${MAX_BUNDLE_BYTES} bytes (${text.length} characters of base64)`);
+  // Refused before it is decoded: the size base64 of that length decodes to.
+  const size = Math.floor((text.length * 3) / 4) - (text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0);
+  if (size > MAX_BUNDLE_BYTES) throw tooLarge(`${size} bytes`);
   try {
     return decodeBase64(text.replace(/\s+/g, ""));
   } catch {

@@ -14,9 +14,12 @@ export const REPO = fileURLToPath(new URL("../../", import.meta.url));
 export const BUNDLE_TEXT = readFileSync(new URL("www/bundle.json", `file://${REPO}`), "utf8");
 const tools = createRequire(import.meta.url)("../../pkg-node/perso.js");
 
-/** The compiled form (bundle.bin) of a JSON bundle; throws with the compiler's message. */
-export function compileBundle(text) {
-  const bytes = tools.compileBundle(new TextEncoder().encode(text), undefined);
+/**
+ * The compiled form (bundle.bin) of a JSON bundle; throws with the compiler's message.
+ * `maxBytes` raises the compiler's size limit (tests of oversized bundles).
+ */
+export function compileBundle(text, { maxBytes } = {}) {
+  const bytes = tools.compileBundle(new TextEncoder().encode(text), maxBytes);
   if (!bytes) throw Object.assign(new Error(JSON.parse(tools.lastErrorMessage()).message), JSON.parse(tools.lastErrorMessage()));
   return bytes;
 }
@@ -51,12 +54,12 @@ export async function generateSigner(kid = "test-1") {
  * base64, signed); `bundle` is the compiled bundle to sign and inline.
  * Returns { origin, mf, url, logs, visitor(), close() }.
  */
-export async function startEdge({ bindings = {}, originFiles, bundle = BUNDLE_BIN, vectorsText, entry = "./worker-under-test.js" } = {}) {
+export async function startEdge({ bindings = {}, dataBlobs, originFiles, bundle = BUNDLE_BIN, vectorsText, entry = "./worker-under-test.js" } = {}) {
   const signer = await generateSigner();
   const signature = await signer.sign(bundle);
   const origin = await startOrigin(originFiles ?? { bundle, signature });
   const logs = [];
-  const mf = new Miniflare({
+  const options = {
     modules: true,
     scriptPath: fileURLToPath(new URL(entry, import.meta.url)),
     modulesRoot: REPO,
@@ -75,7 +78,10 @@ export async function startEdge({ bindings = {}, originFiles, bundle = BUNDLE_BI
       PERSO_ORIGIN: origin.url,
       PERSO_TEST_VECTORS: vectorsText ?? readFileSync(`${REPO}tests/vectors/gizmos.json`, "utf8"),
       ...bindings,
+      // A binding given as bytes (a Data module in wrangler) replaces the text one.
+      ...Object.fromEntries(Object.keys(dataBlobs ?? {}).map((name) => [name, undefined])),
     }),
+    ...(dataBlobs ? { dataBlobBindings: dataBlobs } : {}),
     handleRuntimeStdio(stdout, stderr) {
       const collect = (chunk) => {
         for (const line of String(chunk).split("\n")) if (line.trim()) logs.push(line);
@@ -83,11 +89,13 @@ export async function startEdge({ bindings = {}, originFiles, bundle = BUNDLE_BI
       stdout.on("data", collect);
       stderr.on("data", collect);
     },
-  });
+  };
+  const mf = new Miniflare(options);
   const url = await mf.ready;
   return {
     origin,
     mf,
+    options,
     url,
     signer,
     logs,
