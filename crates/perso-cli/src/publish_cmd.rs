@@ -64,7 +64,7 @@ pub fn run(args: PublishArgs) -> Result<()> {
         set(&mut bundle, "expires_at", format_rfc3339(now_ms + i64::from(days) * 86_400_000).into())?;
     }
     let bytes = bundle.to_json().into_bytes();
-    let engine = crate::validate_cmd::load(&args.input, &bytes)?;
+    let engine = crate::validate_cmd::load_publishable(&args.input, &bytes)?;
     engine.check_freshness(last_serial, now_ms).map_err(|e| {
         CliError::input(&args.input, format!("{e}; publish with --expires-in-days N or change expires_at"))
     })?;

@@ -22,6 +22,9 @@ pub struct ValidateArgs {
     /// Exit with status 1 when there are warnings, too.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// The store runs no claim endpoint (docs/offers.md): offers redeemed by a claim are errors.
+    #[arg(long)]
+    pub no_claim_endpoint: bool,
     #[command(flatten)]
     pub clock: Clock,
 }
@@ -30,6 +33,24 @@ pub struct ValidateArgs {
 /// to stderr and returns a short error.
 pub fn load(path: &Path, bytes: &[u8]) -> Result<Engine> {
     load_from(path, bytes, &Origin::Json)
+}
+
+/// [`load`], then what makes offers redeemable ([`lint::redeem`]): what `sign` and
+/// `publish` require, so that nothing published can mint a discount.
+pub fn load_publishable(path: &Path, bytes: &[u8]) -> Result<Engine> {
+    let engine = load(path, bytes)?;
+    let errors = lint::redeem::errors(&engine, true);
+    if errors.is_empty() {
+        return Ok(engine);
+    }
+    for error in &errors {
+        eprintln!("{}", Problem::from_lint(error, bytes, &Origin::Json).render(path));
+    }
+    Err(CliError::Failed(format!(
+        "{}: {} offer(s) anyone could redeem or nobody can verify; not signed",
+        path.display(),
+        errors.len()
+    )))
 }
 
 /// [`load`], pointing problems at the lines of the file the marketer wrote.
@@ -53,22 +74,36 @@ fn summary(error: &BundleError) -> String {
 /// wrote (when the object can be found there), and the engine's message.
 #[derive(Debug, serde::Serialize)]
 struct Problem {
+    /// A policy error's stable code (`offer-fakeable`, ...); load errors have none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'static str>,
     path: Option<String>,
     line: Option<usize>,
     message: String,
 }
 
 impl Problem {
-    /// `file:line: error: path: message`.
+    /// `file:line: error: path: message` (`error[code]` for policy errors).
     fn render(&self, file: &Path) -> String {
         let line = self.line.map(|n| format!(":{n}")).unwrap_or_default();
         let path = self.path.as_ref().map(|p| format!("{p}: ")).unwrap_or_default();
-        format!("{}{line}: error: {path}{}", file.display(), self.message)
+        let code = self.code.map(|c| format!("[{c}]")).unwrap_or_default();
+        format!("{}{line}: error{code}: {path}{}", file.display(), self.message)
+    }
+
+    fn from_lint(lint: &Lint, bytes: &[u8], origin: &Origin) -> Problem {
+        Problem {
+            code: Some(lint.code),
+            path: Some(lint.path.clone()),
+            line: locate::line_of_in(origin, bytes, &lint.path),
+            message: lint.message.clone(),
+        }
     }
 }
 
 fn problems(bytes: &[u8], origin: &Origin, error: &BundleError) -> Vec<Problem> {
     let at = |path: &str, message: String| Problem {
+        code: None,
         path: Some(path.to_owned()),
         line: locate::line_of_in(origin, bytes, path),
         message,
@@ -76,7 +111,9 @@ fn problems(bytes: &[u8], origin: &Origin, error: &BundleError) -> Vec<Problem> 
     match error {
         BundleError::Invalid(issues) => issues.iter().map(|i| at(&i.path, i.problem.to_string())).collect(),
         BundleError::Json { path, message } => vec![at(path, message.clone())],
-        other => vec![Problem { path: other.path().map(str::to_owned), line: None, message: other.to_string() }],
+        other => {
+            vec![Problem { code: None, path: other.path().map(str::to_owned), line: None, message: other.to_string() }]
+        }
     }
 }
 
@@ -84,7 +121,14 @@ pub fn run(args: ValidateArgs) -> Result<()> {
     let now_ms = args.clock.now_ms()?;
     let (bytes, origin) = crate::compile_cmd::bundle_bytes_with_origin(&args.input, None)?;
     let report = match Engine::from_bundle(&bytes) {
-        Ok(engine) => Report::loaded(&engine, lint::lint(&bytes, now_ms).unwrap_or_default()),
+        Ok(engine) => {
+            let mut report = Report::loaded(&engine, lint::lint(&bytes, now_ms).unwrap_or_default());
+            report.errors = lint::redeem::errors(&engine, !args.no_claim_endpoint)
+                .iter()
+                .map(|l| Problem::from_lint(l, &bytes, &origin))
+                .collect();
+            report
+        }
         Err(error) => Report::refused(problems(&bytes, &origin, &error)),
     };
     let render_warning = |l: &Lint| {
@@ -116,7 +160,7 @@ pub fn run(args: ValidateArgs) -> Result<()> {
         for warning in &report.warnings {
             println!("{}", render_warning(warning));
         }
-        if report.errors.is_empty() {
+        if report.errors.is_empty() && report.serial.is_some() {
             println!(
                 "{}: valid (serial {}), {} warning(s)",
                 args.input.display(),

@@ -5,7 +5,7 @@
 
 use perso_core::bundle::source::CampaignSource;
 use serde_json::Value;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 /// Everything a campaign requires, as a conjunction: `{"segment": id}` per segment, then
 /// the condition's top-level `and` members.
@@ -53,27 +53,6 @@ pub(super) fn segment_refs(rule: &Value) -> Vec<String> {
             }
         }
     });
-    out
-}
-
-/// Every `var` path read by the rules, segments followed.
-pub(super) fn paths_of(rules: &[Value], segments: &HashMap<&str, &Value>) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for atom in expanded_atoms(rules, segments) {
-        let mut nested_segments = Vec::new();
-        walk(&atom, &mut |op, args| match op {
-            "var" => {
-                if let Some(path) = args.as_str().or_else(|| args.get(0).and_then(|a| a.as_str())) {
-                    out.insert(path.to_owned());
-                }
-            }
-            "segment" => nested_segments.extend(args.as_str().map(|s| serde_json::json!({ "segment": s }))),
-            _ => {}
-        });
-        if !nested_segments.is_empty() {
-            out.extend(paths_of(&nested_segments, segments));
-        }
-    }
     out
 }
 

@@ -11,20 +11,19 @@
 //!   matches, that one wins (until the shopper dismisses it);
 //! - `expired-schedule`: a schedule that ended; `bundle-expired`: `expires_at` passed;
 //! - `offer-no-expiry`: an offer without `expires_in_s`;
-//! - `offer-fakeable`: an offer whose eligibility reads only facts a shopper controls
-//!   (referrer, UTM, time on site, pages, device, local state, `custom.*`) and has no
-//!   single-use code: anyone can claim it by faking those facts. Facts the store's
-//!   server knows at checkout are `customer.*` and `cart.*`;
 //! - `recommend-nothing`: a recommendation with no affinity table and no fallback;
 //! - `unused-segment`, `empty-placement`.
+//!
+//! What makes an offer redeemable is not a warning but an error: [`redeem`].
 
 use perso_core::bundle::source::{ActionSource, BundleSource, CampaignSource};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 
 mod conditions;
+pub mod redeem;
 
-use conditions::{contradiction, expanded_atoms, paths_of, requirements, segment_refs};
+use conditions::{contradiction, expanded_atoms, requirements, segment_refs};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lint {
@@ -33,9 +32,6 @@ pub struct Lint {
     pub campaign: Option<String>,
     pub message: String,
 }
-
-/// Facts a server can re-check at checkout; everything else comes from the shopper's device.
-const SERVER_KNOWN_PREFIXES: [&str; 2] = ["customer.", "cart."];
 
 pub fn lint(bytes: &[u8], now_ms: i64) -> Option<Vec<Lint>> {
     let bundle: BundleSource = perso_core::bundle::read::read_source(bytes).ok()?;
@@ -110,25 +106,6 @@ pub fn lint(bytes: &[u8], now_ms: i64) -> Option<Vec<Lint>> {
                             &format!("{field}.expires_in_s"),
                             format!("offer `{}` has no expiry: a claim that never ends", campaign.id),
                         );
-                    }
-                    if !offer.shown.single_use {
-                        let rule_paths = match &offer.eligibility {
-                            Some(eligibility) => paths_of(std::slice::from_ref(eligibility), &segments),
-                            None => paths_of(&required[index], &segments),
-                        };
-                        let server_known =
-                            rule_paths.iter().any(|p| SERVER_KNOWN_PREFIXES.iter().any(|s| p.starts_with(s)));
-                        if !rule_paths.is_empty() && !server_known {
-                            warn(
-                                "offer-fakeable",
-                                &format!("{field}.single_use"),
-                                format!(
-                                    "offer `{}` rests only on facts a shopper can fake ({}) and its code is not single-use: set single_use: true, or add an eligibility the checkout can check (customer.*, cart.*)",
-                                    campaign.id,
-                                    rule_paths.iter().cloned().collect::<Vec<_>>().join(", ")
-                                ),
-                            );
-                        }
                     }
                 }
                 ActionSource::Recommend(recommend)
