@@ -99,14 +99,12 @@ pub fn lint(bytes: &[u8], now_ms: i64) -> Option<Vec<Lint>> {
         }
         for (field, action) in actions(campaign) {
             match action {
-                ActionSource::Offer(offer) => {
-                    if offer.shown.expires_in_s.is_none() {
-                        warn(
-                            "offer-no-expiry",
-                            &format!("{field}.expires_in_s"),
-                            format!("offer `{}` has no expiry: a claim that never ends", campaign.id),
-                        );
-                    }
+                ActionSource::Offer(offer) if offer.shown.expires_in_s.is_none() => {
+                    warn(
+                        "offer-no-expiry",
+                        &format!("{field}.expires_in_s"),
+                        format!("offer `{}` has no expiry: a claim that never ends", campaign.id),
+                    );
                 }
                 ActionSource::Recommend(recommend)
                     if recommend.fallback.is_empty()
