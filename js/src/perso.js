@@ -34,6 +34,7 @@ export function resolveConfig(options, base) {
     maxBundleBytes: Number.isFinite(maxBundleBytes) && maxBundleBytes > 0 ? Math.min(maxBundleBytes, LIMITS.MAX_BUNDLE_BYTES) : LIMITS.MAX_BUNDLE_BYTES,
     fetchTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : DEFAULT_FETCH_TIMEOUT_MS,
     debug: Boolean(options.debug) || new URL(globalThis.location.href).searchParams.get("perso_debug") === "1",
+    claimUrl: options.claimUrl ? new URL(options.claimUrl, base).href : null,
     onChat: typeof options.onChat === "function" ? options.onChat : null,
     wasmUrl: options.wasm ? new URL(options.wasm, base).href : new URL("./perso_bg.wasm", import.meta.url).href,
     fullWasmUrl: options.fullWasm ? new URL(options.fullWasm, base).href : new URL("./perso-full.wasm", import.meta.url).href,
@@ -75,7 +76,8 @@ let current = null;
  * Starts perso on this page (once; later calls return the same API).
  * Options: `bundle` (URL of the compiled bundle), `key` (data-key format), `signature`
  * (URL, default bundle + ".sig"), `consent: "required"`, `currency`, `maxBundleBytes`,
- * `fetchTimeoutMs`, `debug`, `onChat(detail)`, `wasm` / `fullWasm` (URLs of the engine's files).
+ * `fetchTimeoutMs`, `debug`, `onChat(detail)`, `wasm` / `fullWasm` (URLs of the engine's files),
+ * `claimUrl` (the store's claim endpoint, same origin: docs/offers.md).
  * Resolves once the first decision is applied (or the page was left on defaults).
  */
 export async function start(options = {}, early = null) {
@@ -122,6 +124,7 @@ if (tag) {
     maxBundleBytes: data.maxBundleBytes,
     fetchTimeoutMs: data.fetchTimeoutMs,
     debug: data.debug === "true",
+    claimUrl: data.claimUrl,
   };
   // The two downloads the first decision waits for start now, side by side.
   const config = resolveConfig(options, globalThis.location.href);

@@ -30,7 +30,7 @@ export async function makeSigningKey(kid = "demo") {
   return { pkcs8Base64, publicKeyBase64, sign };
 }
 
-/** Starts the demo server with a known key, so tests can sign bundle variants with it. */
+/** Starts the demo server with a known key, so tests can sign bundle variants with it (and a fresh data dir). */
 export async function startDemo(options = {}) {
   const key = await makeSigningKey();
   const server = await startServer({ port: 0, signingKey: key.pkcs8Base64, ...options });
@@ -44,12 +44,12 @@ export async function startDemo(options = {}) {
 export async function instrumentPage(page) {
   const log = { requests: [], console: [], pageErrors: [] };
   // allHeaders(): the headers as sent on the wire (headers() omits some, e.g. Cookie).
-  page.on("request", (request) => log.requests.push({ url: request.url(), method: request.method(), headers: request.allHeaders().catch(() => ({})) }));
+  page.on("request", (request) => log.requests.push({ url: request.url(), method: request.method(), headers: request.allHeaders().catch(() => ({})), body: request.postData() }));
   page.on("console", (message) => log.console.push({ type: message.type(), text: message.text() }));
   page.on("pageerror", (error) => log.pageErrors.push(String(error)));
   await page.addInitScript(() => {
     window.__persoEvents = [];
-    for (const type of ["perso:decision", "perso:impression", "perso:click", "perso:dismiss", "perso:chat", "perso:error"]) {
+    for (const type of ["perso:decision", "perso:impression", "perso:click", "perso:dismiss", "perso:chat", "perso:claim", "perso:error"]) {
       document.addEventListener(type, (event) => window.__persoEvents.push({ type, detail: event.detail }));
     }
   });
@@ -91,4 +91,62 @@ export async function storedVisitor(page) {
   } finally {
     visitor.free();
   }
+}
+
+/** Clicks the "Claim" button of the open pop-up; resolves to the display code or the refusal shown. */
+export async function claimFromPopup(page) {
+  await page.locator("perso-popup button[part=claim]").click();
+  await page.waitForFunction(() => {
+    const root = document.querySelector("perso-popup")?.shadowRoot;
+    return root?.querySelector("[data-perso-claim]") || root?.querySelector(".claim [role=alert]")?.textContent;
+  }, null, { timeout: 10_000 });
+  return page.evaluate(() => {
+    const root = document.querySelector("perso-popup").shadowRoot;
+    const code = root.querySelector("[data-perso-claim]")?.textContent ?? null;
+    return { code, refusal: code ? null : root.querySelector(".claim [role=alert]").textContent };
+  });
+}
+
+/** The shop's session cookie (Path=/api, HttpOnly): the only cookie the demo sets. */
+export const SHOP_COOKIE = "gizmos_sid";
+
+/**
+ * The egress contract (docs/browser-runtime.md): perso's only requests are its files,
+ * the bundle and signature GETs (no query, no cookies, no Referer) and, on each
+ * "Claim" click (`claimClicks` of them), one POST to the store's claim endpoint
+ * carrying `{campaign, link?, voucher?}` and nothing else: no cookies, no Referer.
+ * The shop's own requests may carry its session cookie to /api/ only.
+ */
+export async function assertEgress(log, origin, { claimClicks = 0, claimPath = "/api/claim" } = {}) {
+  const perso = [];
+  const claims = [];
+  for (const request of log.requests) {
+    request.headers = await request.headers;
+    const url = new URL(request.url);
+    if (url.origin !== origin) throw new Error(`request to another origin: ${request.url}`);
+    const cookie = request.headers.cookie;
+    if (url.pathname === claimPath) claims.push({ ...request, url });
+    else if (url.pathname.startsWith("/perso/")) perso.push({ ...request, url });
+    if (cookie !== undefined && !(url.pathname.startsWith("/api/") && url.pathname !== claimPath && cookie.split(";").every((c) => c.trim().startsWith(`${SHOP_COOKIE}=`)))) {
+      throw new Error(`a request carried cookies: ${request.url} (${cookie.slice(0, 40)})`);
+    }
+  }
+  const dataRequests = perso.filter((r) => !/^\/perso\/(pkg\/)?[\w.-]+\.(js|wasm|css)$/.test(r.url.pathname));
+  for (const request of dataRequests) {
+    if (!/^\/perso\/bundle\.bin(\.sig)?$/.test(request.url.pathname)) throw new Error(`perso requested ${request.url.href}`);
+    if (request.method !== "GET" || request.url.search !== "" || "referer" in request.headers) throw new Error(`the bundle GET carries visitor data: ${request.url.href}`);
+  }
+  if (!dataRequests.some((r) => r.url.pathname === "/perso/bundle.bin")) throw new Error("the bundle was not fetched");
+  if (claims.length !== claimClicks) throw new Error(`${claims.length} claim requests for ${claimClicks} Claim clicks`);
+  for (const request of claims) {
+    if (request.method !== "POST" || request.url.search !== "") throw new Error(`claim request ${request.method} ${request.url.href}`);
+    if ("referer" in request.headers) throw new Error("the claim request carries a Referer");
+    if ("cookie" in request.headers) throw new Error("the claim request carries cookies");
+    const body = JSON.parse(request.body ?? "null");
+    const keys = Object.keys(body ?? {});
+    if (typeof body?.campaign !== "string" || keys.some((k) => !["campaign", "link", "voucher"].includes(k))) {
+      throw new Error(`the claim request carries more than the claim: ${request.body}`);
+    }
+  }
+  return { claims: claims.map((r) => JSON.parse(r.body)) };
 }

@@ -6,6 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
   launchBrowser, startDemo, instrumentPage, settled, persoEvents, slotText, popupText, shot, storedVisitor,
+  assertEgress, claimFromPopup, SHOP_COOKIE,
 } from "./helpers.mjs";
 import { STORAGE_KEYS } from "../src/storage.js";
 
@@ -24,28 +25,22 @@ after(async () => {
 const popupCampaigns = (page) =>
   page.evaluate(() => [...document.querySelectorAll("perso-popup")].map((h) => h.dataset.persoCampaign));
 
-/** Every request the page made, split into the shop's and perso's. */
-async function assertPrivacy(log, origin) {
-  const perso = [];
-  for (const request of log.requests) {
-    request.headers = await request.headers;
-    const url = new URL(request.url);
-    assert.equal(url.origin, origin, `request to another origin: ${request.url}`);
-    assert.ok(!("cookie" in request.headers), `a request carried cookies: ${request.url}`);
-    if (url.pathname.startsWith("/perso/")) perso.push({ ...request, url });
-  }
-  const dataRequests = perso.filter((r) => !/^\/perso\/(pkg\/)?[\w.-]+\.(js|wasm|css)$/.test(r.url.pathname));
-  for (const request of dataRequests) {
-    assert.match(request.url.pathname, /^\/perso\/bundle\.bin(\.sig)?$/, `perso requested ${request.url.href}`);
-    assert.equal(request.method, "GET");
-    assert.equal(request.url.search, "", "the bundle GET carries no query string");
-    assert.ok(!("referer" in request.headers), "the bundle GET carries no Referer (it could hold the page URL)");
-  }
-  assert.ok(dataRequests.some((r) => r.url.pathname === "/perso/bundle.bin"), "the bundle was fetched");
+/**
+ * The privacy contract on every request the page made (helpers.mjs `assertEgress`):
+ * besides its own files, perso fetched the bundle and its signature only (GET, no
+ * query string, no Referer, no cookies) and, once per "Claim" click and never
+ * otherwise, POSTed `{campaign, link?, voucher?}` to the store's claim endpoint
+ * (no cookies, no Referer). The shop's own API calls may carry its session cookie.
+ */
+async function assertPrivacy(log, origin, { claimClicks = 0 } = {}) {
+  return assertEgress(log, origin, { claimClicks });
 }
 
 async function assertStorage(context, page) {
-  assert.deepEqual(await context.cookies(), [], "no cookies set");
+  // perso sets no cookie; the shop's own session cookie is HttpOnly and scoped to its API.
+  for (const cookie of await context.cookies()) {
+    assert.deepEqual([cookie.name, cookie.path, cookie.httpOnly], [SHOP_COOKIE, "/api", true], `cookie ${cookie.name}`);
+  }
   assert.equal(await page.evaluate(() => document.cookie), "");
   const keys = await page.evaluate(() => Object.keys(localStorage));
   const documented = new Set(Object.values(STORAGE_KEYS));
@@ -80,10 +75,17 @@ test("scenario 1: affiliate visitor from gadgets.com (hero, 10% offer after a br
   await page.waitForSelector('perso-popup[data-perso-campaign="aff-offer"] [role=dialog]', { timeout: 25_000 });
   const offer = await popupText(page);
   assert.match(offer, /10% off your next purchase/);
-  assert.match(offer, /GADGETS10/);
+  assert.doesNotMatch(offer, /GADGETS10|code/i, "no redeemable code on the page: the offer is claimed");
+  assert.equal(await page.locator("perso-popup button[part=claim]").count(), 1, "a Claim button");
   assert.match(offer, /Why am I seeing this\?/);
   assert.doesNotMatch(offer, /from_gadgets|segment/i, "no segment names shown to the shopper");
   await shot(page, "s1-2-instant-offer");
+  // Claiming it: the browser's Referer is the shopper's word, not evidence; with no
+  // edge and no signed landing link, the store will not issue a claim (and says why).
+  const claimed = await claimFromPopup(page);
+  assert.equal(claimed.code, null);
+  assert.match(claimed.refusal, /Nothing vouches that you arrived from the partner site/);
+  assert.deepEqual((await persoEvents(page, "perso:claim")).map((e) => e.detail), [{ campaign: "aff-offer", variant: null, placement: "popup" }]);
 
   // Two items in the cart: cross-sell computed from the cart, never what is in it.
   assert.equal(await slotText(page, "cross_sell"), "");
@@ -125,7 +127,8 @@ test("scenario 1: affiliate visitor from gadgets.com (hero, 10% offer after a br
   }
   assert.deepEqual(log.pageErrors, []);
   assert.deepEqual(log.console.filter((m) => m.type === "error" || m.type === "warning"), []);
-  await assertPrivacy(log, demo.url);
+  const egress = await assertPrivacy(log, demo.url, { claimClicks: 1 });
+  assert.deepEqual(egress.claims, [{ campaign: "aff-offer" }], "the claim request: the campaign, and nothing about the visitor");
   await assertStorage(context, page);
   await context.close();
 });
@@ -154,7 +157,9 @@ test("scenario 2: anonymous visitor registers interests for free shipping; banne
 
   await page.locator("perso-popup input[value=audio]").check();
   await page.locator("perso-popup button[type=submit]").click();
-  assert.match(await popupText(page), /WELCOMESHIP/);
+  assert.doesNotMatch(await popupText(page), /WELCOMESHIP/);
+  const reward = await claimFromPopup(page);
+  assert.match(reward.code ?? reward.refusal, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/, "a claim's display code");
   await shot(page, "s2-3-registered");
   const stored = await storedVisitor(page);
   assert.deepEqual(stored.interests, ["audio"]);
@@ -183,7 +188,8 @@ test("scenario 2: anonymous visitor registers interests for free shipping; banne
   await shot(page, "s2-5-cart-cross-sell");
 
   assert.deepEqual(log.pageErrors, []);
-  await assertPrivacy(log, demo.url);
+  const egress = await assertPrivacy(log, demo.url, { claimClicks: 1 });
+  assert.deepEqual(egress.claims, [{ campaign: "anon-register" }]);
   await assertStorage(context, page);
   await context.close();
 });
@@ -204,6 +210,7 @@ test("scenario 3: known high-value customer (greeting, free shipping over $100, 
   assert.equal(await slotText(page, "greeting"), "Welcome back, Ada!");
   await page.waitForSelector('perso-popup[data-perso-campaign="hv-free-shipping"] [role=dialog]');
   assert.match(await popupText(page), /Free shipping on your next purchase over \$100/);
+  assert.doesNotMatch(await popupText(page), /SHIPFREE100/);
   await shot(page, "s3-2-greeting-and-offer");
 
   // Nothing sensitive is ever shown: no tier, band, score or segment name.
