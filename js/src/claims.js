@@ -10,8 +10,9 @@
 //
 // What may go with it: the signed landing link the shopper arrived with
 // (`?perso_link=`, kept for this tab's session in sessionStorage `perso:v2:link`, and
-// only in memory without consent) and, on pages perso's edge worker personalized, the
-// edge's voucher of the landing request (its `perso_vouch` cookie, read on the click).
+// only in memory without consent) and, behind perso's edge worker, the edge's voucher
+// of the landing request (its `perso_vouch` cookie, read on the click; without an edge
+// there is no such cookie).
 import { STORAGE_KEYS } from "./storage.js";
 
 const LINK_PARAM = "perso_link";
@@ -23,10 +24,9 @@ const JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const token = (value) => (typeof value === "string" && value.length <= MAX_TOKEN && JWS.test(value) ? value : null);
 
 export class Claims {
-  /** `claimUrl`: the store's endpoint (null: none); `mayPersist()`; `edge`: an edge page. */
-  constructor(win, { claimUrl, mayPersist, edge }) {
+  /** `claimUrl`: the store's endpoint (null: none); `mayPersist()`. */
+  constructor(win, { claimUrl, mayPersist }) {
     this.win = win;
-    this.edge = edge;
     this.url = sameOrigin(win, claimUrl);
     this.link = this.#takeLink(mayPersist());
   }
@@ -63,9 +63,8 @@ export class Claims {
     }
   }
 
-  /** The edge's voucher of this session's landing request, on edge pages only. */
+  /** The edge's voucher of this session's landing request (set only by perso's edge worker). */
   #voucher() {
-    if (!this.edge) return null;
     const doc = this.win.document;
     for (const part of doc.cookie.split(";")) {
       const eq = part.indexOf("=");

@@ -48,7 +48,7 @@ export class Runtime {
     // Set when perso's edge worker personalized this page (docs/edge-deploy.md §1).
     this.edge = edgeSerial(this.doc) !== null ? { ackedMs: 0 } : null;
     // The claim click's request (docs/offers.md): only with a claim endpoint configured.
-    this.claims = new Claims(win, { claimUrl: config.claimUrl, mayPersist: () => this.#mayPersist(), edge: Boolean(this.edge) });
+    this.claims = new Claims(win, { claimUrl: config.claimUrl, mayPersist: () => this.#mayPersist() });
     this.placements = new Placements(win, {
       config,
       edge: Boolean(this.edge),
