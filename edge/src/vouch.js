@@ -42,7 +42,13 @@ function signingKey(text) {
   let loaded = keys.get(text);
   if (!loaded) {
     loaded = (async () => {
-      const file = JSON.parse(text);
+      let file;
+      try {
+        file = JSON.parse(text);
+      } catch {
+        // Never the parser's message: it quotes the (secret) text.
+        throw new Error("PERSO_VOUCH_KEY is not JSON (a perso key file)");
+      }
       if (file?.alg !== "Ed25519" || typeof file.kid !== "string" || typeof file.secret !== "string") {
         throw new Error("PERSO_VOUCH_KEY is not a perso key file ({alg: Ed25519, kid, secret, public})");
       }
