@@ -92,3 +92,17 @@ test("the envelope: rotation, typ, alg, key files, display codes", () => {
   assert.equal(jtiOfDisplay("GADGETS10"), null);
   assert.deepEqual(vouchedFacts({ jti: "V", seen: { utm: { source: "gadgets.com" } } }, null), [], "a URL's UTM tag vouches for nothing");
 });
+
+test("a JDK verifies the claims with nothing but its standard library (docs/offers.md §8)", async (t) => {
+  const { spawnSync } = await import("node:child_process");
+  if (spawnSync("java", ["-version"]).status !== 0) return t.skip("no java on this machine");
+  const source = new URL("tests/interop/VerifyClaim.java", root).pathname;
+  const key = vectors.keys.claims.split(" ").find((k) => k.startsWith("c-2026-12:")).split(":")[1];
+  const run = (token) => spawnSync("java", [source, token, key], { encoding: "utf8" }).stdout.trim();
+  const good = vectors.verify.find((c) => c.name === "the affiliate's claim, vouched by the edge");
+  assert.match(run(good.token), /^valid \{"campaign":"aff-offer"/);
+  const tampered = vectors.verify.find((c) => c.name === "a claim whose campaign was changed");
+  assert.equal(run(tampered.token), "invalid");
+  const stranger = vectors.verify.find((c) => c.name === "a claim signed by another key under a trusted kid");
+  assert.equal(run(stranger.token), "invalid");
+});

@@ -83,8 +83,12 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub customer_id: Option<String>,
     /// The order's lines `SKU[:QTY]`, comma-separated; prices and categories from the bundle's products.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "cart_json")]
     pub cart: Option<String>,
+    /// The cart as the store's server prices it (`cart.*`, JSON):
+    /// `{"items": [{"sku", "category", "price", "qty"}], "total": 199.0, "count": 1}`.
+    #[arg(long)]
+    pub cart_json: Option<String>,
     /// Print the verdict as JSON.
     #[arg(long)]
     pub json: bool,
