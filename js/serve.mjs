@@ -6,6 +6,8 @@
 //   /playground/           the engine playground (playground/): a context in, the decision and why
 //   POST /login, /logout   the demo's sign-in (js/demo/accounts.mjs): a server-side session;
 //                          pages of a signed-in customer carry their profile, rendered here
+//   /api/, /checkout, /order/<id>   the store side: the claim endpoint, checkout and its
+//                          redemption ledger (js/demo/checkout.mjs, a SQLite file under --data-dir)
 // Every response carries a strict Content-Security-Policy: no inline scripts, no eval,
 // only 'wasm-unsafe-eval' so WebAssembly can compile.
 //
@@ -14,15 +16,20 @@
 // key pair made with WebCrypto; the public key is templated into the pages' script tag
 // (the `%PERSO_PUBLIC_KEY%` placeholder in www/*.html).
 //
-// Usage: node js/serve.mjs [--port 8080] [--host 127.0.0.1]
+// Usage: node js/serve.mjs [--port 8080] [--host 127.0.0.1] [--data-dir DIR]
+//   (the ledger and the claim/link keys live in DIR, default $PERSO_DEMO_DATA or
+//   ~/.local/state/perso-demo, created on start; a restart keeps them)
 import { createServer } from "node:http";
-import { readFileSync, existsSync } from "node:fs";
+import { readFileSync, existsSync, mkdtempSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
 import { createHash, webcrypto } from "node:crypto";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import sirv from "sirv";
 import compression from "compression";
 import { createAccounts, customerElement } from "./demo/accounts.mjs";
+import { createStore } from "./demo/checkout.mjs";
 
 const repoRoot = fileURLToPath(new URL("../", import.meta.url));
 const paths = {
@@ -60,6 +67,8 @@ const PAGE_ROUTES = [
   [/^\/cart$/, "cart.html"],
   [/^\/login$/, "login.html"],
   [/^\/affiliate\/gadgets$/, "affiliate.html"],
+  [/^\/checkout$/, "checkout.html"],
+  [/^\/order\/[A-Za-z0-9-]+$/, "order.html"],
 ];
 
 const base64 = (bytes) => Buffer.from(bytes).toString("base64");
@@ -112,8 +121,9 @@ function etagOf(bytes) {
  * Options: `bundlePath` (default www/bundle.json: a JSON bundle, compiled here, or a
  * compiled .bin), `bundleBytes` (a compiled bundle given directly), `signingKey`
  * (base64 PKCS#8; default $PERSO_SIGNING_KEY or an ephemeral key), `sign: false` to
- * serve no signature at all.
- * Resolves to `{ server, url, publicKey, kid, close() }`.
+ * serve no signature at all; the store side (js/demo/checkout.mjs): `dataDir` (default:
+ * a fresh temporary folder), `edgeKeys` (voucher keys it trusts), `now` (its clock).
+ * Resolves to `{ server, url, publicKey, kid, store, close() }`.
  */
 export async function startServer({
   port = 0,
@@ -123,12 +133,18 @@ export async function startServer({
   signingKey = process.env.PERSO_SIGNING_KEY,
   kid = process.env.PERSO_KEY_ID || "demo",
   sign = true,
+  dataDir = mkdtempSync(join(tmpdir(), "perso-demo-")),
+  edgeKeys = process.env.PERSO_EDGE_KEYS ?? "",
+  now,
 } = {}) {
   const source = givenBytes ?? readFileSync(bundlePath);
   const bundleBytes = givenBytes || bundlePath.endsWith(".bin") ? Buffer.from(source) : compileBundle(source);
   const bundleEtag = etagOf(bundleBytes);
   const signed = sign ? await signBundle(bundleBytes, { pkcs8Base64: signingKey, kid }) : null;
   const publicKey = signed ? signed.publicKey : "";
+  const accounts = createAccounts({ accountsPath: paths.accounts, customersPath: paths.customers });
+  const store = await createStore({ dataDir, accounts, bundleBin: bundleBytes, bundleJson: bundlePath.endsWith(".json") && !givenBytes ? source : undefined, edgeKeys, now });
+  const affiliateLink = store.affiliateLink("gadgets.com", "/?utm_source=gadgets.com&utm_medium=affiliate&utm_campaign=review");
 
   const serveRuntime = sirv(paths.runtime, { dev: true, etag: true });
   const serveWww = sirv(paths.www, { dev: true, etag: true, extensions: [] });
@@ -137,15 +153,15 @@ export async function startServer({
   const serveKit = sirv(paths.kit, { dev: true, etag: true });
   const serveFull = sirv(paths.pkgFull, { dev: true, etag: true });
 
-  const accounts = createAccounts({ accountsPath: paths.accounts, customersPath: paths.customers });
-
   const notFound = (res) => {
     res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" });
     res.end("not found");
   };
 
   const sendPage = (req, res, file) => {
-    let html = readFileSync(`${paths.www}/${file}`, "utf8").replaceAll("%PERSO_PUBLIC_KEY%", publicKey);
+    let html = readFileSync(`${paths.www}/${file}`, "utf8")
+      .replaceAll("%PERSO_PUBLIC_KEY%", publicKey)
+      .replaceAll("%PERSO_AFFILIATE_LINK%", affiliateLink.replaceAll("&", "&amp;"));
     const customer = accounts.customerFor(req);
     if (customer) {
       // The signed-in customer's profile, rendered by the server (as a store's templates would).
@@ -195,6 +211,13 @@ export async function startServer({
       if (!res.headersSent) res.writeHead(400);
       return res.end();
     }
+    if (pathname.startsWith("/api/")) {
+      return store.handle(req, res, pathname).catch((error) => {
+        console.error("serve: /api failed", error);
+        if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" });
+        res.end('{"error":"internal"}');
+      });
+    }
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { Allow: "GET, HEAD" });
       return res.end();
@@ -226,7 +249,15 @@ export async function startServer({
     url,
     publicKey,
     kid,
-    close: () => new Promise((resolve) => server.close(resolve)),
+    store,
+    dataDir,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections?.();
+      server.close(() => {
+        store.close();
+        resolve();
+      });
+    }),
   };
 }
 
@@ -242,7 +273,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     console.error("serve: js/dist/perso.js or pkg-node/ is missing; build first: bash scripts/build-wasm.sh && node js/scripts/build.mjs");
     process.exit(1);
   }
-  const { url, publicKey, kid } = await startServer({ port, host });
+  const dataDir = argValue(argv, "--data-dir", process.env.PERSO_DEMO_DATA || join(homedir(), ".local", "state", "perso-demo"));
+  const { url, publicKey, kid, store } = await startServer({ port, host, dataDir });
   console.log(`perso demo storefront: ${url}/`);
   console.log(`bundle signed with key "${kid}" (${process.env.PERSO_SIGNING_KEY ? "PERSO_SIGNING_KEY" : "ephemeral"}), public key ${publicKey}`);
+  console.log(`store data (ledger, claim and link keys): ${dataDir}; claim key ${store.claimKey.kid}:${store.claimKey.publicBase64}`);
 }

@@ -130,6 +130,39 @@ impl Engine {
         }
     }
 
+    /// Why the checkout's re-check refuses an offer for a JSON context (docs/offers.md):
+    /// `null` when it is granted, else `{"verdict": "failed" | "disabled" | ...,
+    /// "failed": {"path", "rule"} | null}` as JSON text.
+    #[wasm_bindgen(js_name = explainOfferJson)]
+    pub fn explain_offer_json(&self, campaign: &str, visitor: &Visitor, context: &str, now_ms: f64) -> Option<String> {
+        use perso_core::decide::OfferVerdict;
+        match self.inner.read_context(context.as_bytes()) {
+            Ok(context) => {
+                let refusal = self.inner.explain_offer(campaign, &context, &visitor.state, now_ms as i64);
+                let json = match refusal {
+                    None => serde_json::Value::Null,
+                    Some(r) => {
+                        let verdict = match r.verdict {
+                            OfferVerdict::Eligible => "eligible",
+                            OfferVerdict::Unknown => "unknown",
+                            OfferVerdict::NotAnOffer => "not_an_offer",
+                            OfferVerdict::Disabled => "disabled",
+                            OfferVerdict::OutsideSchedule => "outside_schedule",
+                            OfferVerdict::Failed { .. } => "failed",
+                            OfferVerdict::OverBudget => "over_budget",
+                        };
+                        serde_json::json!({ "verdict": verdict, "failed": r.failed })
+                    }
+                };
+                Some(json.to_string())
+            }
+            Err(error) => {
+                set_message(serde_json::json!({ "code": "context_invalid", "message": error.to_string(), "path": null }));
+                None
+            }
+        }
+    }
+
     /// Every campaign's verdict for a JSON context, as JSON text.
     #[wasm_bindgen(js_name = explainJson)]
     pub fn explain_json(&self, visitor: &Visitor, context: &str, now_ms: f64) -> Option<String> {

@@ -35,6 +35,7 @@ export function resolveConfig(options, base) {
     maxBundleBytes: Number.isFinite(maxBundleBytes) && maxBundleBytes > 0 ? Math.min(maxBundleBytes, LIMITS.MAX_BUNDLE_BYTES) : LIMITS.MAX_BUNDLE_BYTES,
     fetchTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : DEFAULT_FETCH_TIMEOUT_MS,
     debug: Boolean(options.debug) || new URL(globalThis.location.href).searchParams.get("perso_debug") === "1",
+    claimUrl: options.claimUrl ? new URL(options.claimUrl, base).href : null,
     onChat: typeof options.onChat === "function" ? options.onChat : null,
     wasmUrl: options.wasm ? new URL(options.wasm, base).href : new URL("./perso_bg.wasm", import.meta.url).href,
     fullWasmUrl: options.fullWasm ? new URL(options.fullWasm, base).href : new URL("./perso-full.wasm", import.meta.url).href,
@@ -80,7 +81,8 @@ let current = null;
  * (URL, default bundle + ".sig"), `consent: "required"`, `consentAdapter(report)`,
  * `consentPlatforms: false` (do not look for TCF / Shopify), `currency`,
  * `maxBundleBytes`, `fetchTimeoutMs`, `debug`, `onChat(detail)`, `wasm` / `fullWasm`
- * (URLs of the engine's files).
+ * (URLs of the engine's files), `claimUrl` (the store's claim endpoint, same origin:
+ * docs/offers.md).
  * Resolves once the first decision is applied (or the page was left on defaults).
  */
 export async function start(options = {}, early = null) {
@@ -134,6 +136,7 @@ export function optionsFromDataset(data) {
     maxBundleBytes: data.maxBundleBytes,
     fetchTimeoutMs: data.fetchTimeoutMs,
     debug: data.debug === "true",
+    claimUrl: data.claimUrl,
   };
 }
 

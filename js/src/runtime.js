@@ -15,6 +15,7 @@ import { Placements } from "./placements.js";
 import { edgeSerial, readEdgeState, reportToEdge, shareCart } from "./edge-handoff.js";
 import { watchNavigation } from "./navigation.js";
 import { observeSlots } from "./slot-observer.js";
+import { Claims } from "./claims.js";
 
 export class Runtime {
   /** `config`: see `start()` in perso.js; `config.engineModule` is the wasm's compile promise. */
@@ -50,6 +51,8 @@ export class Runtime {
     this.firstDecisionDone = false;
     // Set when perso's edge worker personalized this page (docs/edge-deploy.md §1).
     this.edge = edgeSerial(this.doc) !== null ? { ackedMs: 0 } : null;
+    // The claim click's request (docs/offers.md): only with a claim endpoint configured.
+    this.claims = new Claims(win, { claimUrl: config.claimUrl, mayPersist: () => this.#mayPersist() });
     this.placements = new Placements(win, {
       config,
       edge: Boolean(this.edge),
@@ -57,6 +60,7 @@ export class Runtime {
       onDismiss: (placed) => this.#dismiss(placed),
       onClick: (placed) => this.#click(placed),
       onRegister: (placed, answers) => this.#register(placed, answers),
+      onClaim: this.claims.available ? (placed) => this.#claim(placed) : null,
       onChat: (detail) => this.#emit("perso:chat", detail),
       emit: (type, detail) => this.#emit(type, detail),
       isBroken: () => Boolean(this.host.broken),
@@ -282,6 +286,13 @@ export class Runtime {
     this.#record((engine, visitor, now) => engine.recordClick(visitor, placed.campaign, now));
     this.#tellEdge({ t: "click", c: placed.campaign });
     this.#emit("perso:click", ids(placed));
+  }
+
+  /** The shopper clicked "Claim": a click, and the one request to the store's claim endpoint. */
+  #claim(placed) {
+    this.#click(placed);
+    this.#emit("perso:claim", ids(placed));
+    return this.claims.claim(placed.campaign);
   }
 
   #register(placed, answers) {

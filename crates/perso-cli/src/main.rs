@@ -6,6 +6,7 @@
 //! (clap's own, and values such as `--cart` or `--as-of` that cannot be used).
 
 mod authoring;
+mod claim_cmd;
 mod cli;
 mod clock;
 mod compile_cmd;

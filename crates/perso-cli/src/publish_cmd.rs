@@ -121,7 +121,7 @@ pub fn run(args: PublishArgs) -> Result<()> {
         }
     }
     let bytes = bundle.to_json().into_bytes();
-    let engine = crate::load::load_bytes(&args.input, &bytes)?;
+    let engine = crate::load::load_publishable(&args.input, &bytes)?;
     engine.check_freshness(last_serial, now_ms).map_err(|e| {
         CliError::input(&args.input, format!("{e}; publish with --expires-in-days N or change expires_at"))
     })?;

@@ -44,6 +44,7 @@ pub mod limits;
 pub mod logic;
 pub mod page;
 pub mod program;
+pub mod provenance;
 #[cfg(feature = "verify")]
 pub mod signature;
 pub mod state;
@@ -57,5 +58,7 @@ pub use bundle::{BundleError, BundleIssue, Limits};
 pub use context::{Context, ContextError};
 #[cfg(feature = "json")]
 pub use decision::{Decision, Explanation};
+#[cfg(feature = "json")]
+pub use engine::OfferRefusal;
 pub use engine::{ClientEvent, Engine, FreshnessError};
 pub use state::{PageView, VisitorState};

@@ -87,7 +87,7 @@ pub fn documented_kind(path: &str) -> Option<Kind> {
         "page.url" | "page.path" | "page.type" | "page.referrer" | "page.referrer_host" => Kind::Str,
         p if p.starts_with("page.utm.") => Kind::Str,
         "cart.items" | "customer.segments" => Kind::List,
-        "cart.total" | "cart.count" | "time.hour" | "time.weekday" => Kind::Num,
+        "cart.total" | "cart.count" | "customer.orders" | "time.hour" | "time.weekday" => Kind::Num,
         "customer.known" | "consent.personalization" | "consent.gpc" => Kind::Bool,
         "customer.first_name" | "customer.ltv_band" | "device.type" | "device.language" => Kind::Str,
         p if p.starts_with("customer.rfm.") && p != "customer.rfm.score" => Kind::Num,
