@@ -36,6 +36,8 @@ pub enum Command {
     Profiles(crate::profiles::ProfilesArgs),
     /// Write a seeded, realistic sample order history over a bundle's catalogue.
     SampleOrders(crate::sample::SampleArgs),
+    /// Lift of each campaign's variants against the holdout, from exposures and orders (GA4 export or plain CSV).
+    Report(crate::report::ReportArgs),
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -49,6 +51,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Publish(args) => crate::publish_cmd::run(args),
         Command::Profiles(args) => crate::profiles::run(args),
         Command::SampleOrders(args) => crate::sample::run(args),
+        Command::Report(args) => crate::report::run(args),
     }?;
     Ok(ExitCode::SUCCESS)
 }

@@ -17,6 +17,7 @@ mod lint;
 mod locate;
 mod profiles;
 mod publish_cmd;
+mod report;
 mod sample;
 mod sign_cmd;
 mod validate_cmd;
