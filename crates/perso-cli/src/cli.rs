@@ -38,6 +38,8 @@ pub enum Command {
     SampleOrders(crate::sample::SampleArgs),
     /// Lift of each campaign's variants against the holdout, from exposures and orders (GA4 export or plain CSV).
     Report(crate::report::ReportArgs),
+    /// Write seeded, simulated experiments with a known true lift (exposures and orders).
+    SampleExposures(crate::sample_exposures::SampleExposuresArgs),
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -52,6 +54,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Profiles(args) => crate::profiles::run(args),
         Command::SampleOrders(args) => crate::sample::run(args),
         Command::Report(args) => crate::report::run(args),
+        Command::SampleExposures(args) => crate::sample_exposures::run(args),
     }?;
     Ok(ExitCode::SUCCESS)
 }

@@ -19,6 +19,7 @@ mod profiles;
 mod publish_cmd;
 mod report;
 mod sample;
+mod sample_exposures;
 mod sign_cmd;
 mod validate_cmd;
 mod verify_cmd;

@@ -314,7 +314,10 @@ fn arm_visitors(c: &CampaignSums, variant: &str) -> u64 {
 /// The arms of the SRM test and their expected shares: the known weights (positive
 /// ones, plus arms seen) when every arm seen has a weight; else an equal split of the
 /// arms seen. `None` with fewer than two arms.
-fn expected_shares(c: &CampaignSums, weights: Option<&BTreeMap<String, f64>>) -> Option<(&'static str, Vec<(String, f64)>)> {
+fn expected_shares(
+    c: &CampaignSums,
+    weights: Option<&BTreeMap<String, f64>>,
+) -> Option<(&'static str, Vec<(String, f64)>)> {
     let known = weights.filter(|w| c.arms.iter().all(|a| w.get(&a.variant).is_some_and(|x| *x > 0.0)));
     let (basis, arms): (&'static str, Vec<(String, f64)>) = match known {
         Some(w) => ("weights", w.iter().filter(|(_, x)| **x > 0.0).map(|(v, x)| (v.clone(), *x)).collect()),

@@ -315,8 +315,20 @@ mod tests {
         assert_eq!(
             campaign.arms,
             vec![
-                ArmSums { variant: "a".into(), visitors: 1, conversions: 1, revenue_cents: 1000, revenue_cents_squared: 1e6 },
-                ArmSums { variant: "holdout".into(), visitors: 1, conversions: 0, revenue_cents: 0, revenue_cents_squared: 0.0 },
+                ArmSums {
+                    variant: "a".into(),
+                    visitors: 1,
+                    conversions: 1,
+                    revenue_cents: 1000,
+                    revenue_cents_squared: 1e6
+                },
+                ArmSums {
+                    variant: "holdout".into(),
+                    visitors: 1,
+                    conversions: 0,
+                    revenue_cents: 0,
+                    revenue_cents_squared: 0.0
+                },
             ]
         );
     }

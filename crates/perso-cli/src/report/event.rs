@@ -18,9 +18,20 @@ pub const SHOWN: &str = "shown";
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event<'a> {
-    Exposure { visitor: Cow<'a, str>, ts_us: i64, campaign: Cow<'a, str>, variant: Cow<'a, str>, kind: ExposureKind },
+    Exposure {
+        visitor: Cow<'a, str>,
+        ts_us: i64,
+        campaign: Cow<'a, str>,
+        variant: Cow<'a, str>,
+        kind: ExposureKind,
+    },
     /// `order_id: None`: an order without a transaction id (each such event is its own order).
-    Order { visitor: Cow<'a, str>, ts_us: i64, order_id: Option<Cow<'a, str>>, revenue: f64 },
+    Order {
+        visitor: Cow<'a, str>,
+        ts_us: i64,
+        order_id: Option<Cow<'a, str>>,
+        revenue: f64,
+    },
     /// Any other event of the export (page views, ...): counted, not used.
     Other,
 }

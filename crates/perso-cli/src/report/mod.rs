@@ -319,8 +319,10 @@ pub fn run(args: ReportArgs) -> Result<()> {
         srm_p: srm::SRM_P,
     };
     if let Some(sql_path) = &args.emit_sql {
-        let source = args.sql_source.unwrap_or(if args.events.is_empty() { sql::Source::Plain } else { sql::Source::Ga4 });
-        let script = sql::script(&sql::Params { source, settings: &settings, weights: &weights, only: only.as_deref() });
+        let source =
+            args.sql_source.unwrap_or(if args.events.is_empty() { sql::Source::Plain } else { sql::Source::Ga4 });
+        let script =
+            sql::script(&sql::Params { source, settings: &settings, weights: &weights, only: only.as_deref() })?;
         write_file(sql_path, script.as_bytes())?;
         eprintln!("wrote {}", sql_path.display());
         if args.events.is_empty() && !plain {
@@ -328,7 +330,9 @@ pub fn run(args: ReportArgs) -> Result<()> {
         }
     }
     if args.events.is_empty() && !plain {
-        return Err(CliError::Usage("give GA4 event files, or --exposures FILE --orders FILE (or only --emit-sql FILE)".into()));
+        return Err(CliError::Usage(
+            "give GA4 event files, or --exposures FILE --orders FILE (or only --emit-sql FILE)".into(),
+        ));
     }
 
     let mut files: Vec<PathBuf> = args.events.clone();
@@ -379,12 +383,8 @@ pub fn run(args: ReportArgs) -> Result<()> {
     }
     let window_us = args.window.map(|days| i64::from(days) * 86_400_000_000);
     let sums = collector.finish(window_us);
-    let input = analyze::Input {
-        files: files.iter().map(|f| f.display().to_string()).collect(),
-        counts,
-        visitors,
-        orders,
-    };
+    let input =
+        analyze::Input { files: files.iter().map(|f| f.display().to_string()).collect(), counts, visitors, orders };
     let report = analyze::analyze(sums, settings, &weights, input);
     if args.json {
         let text = serde_json::to_string_pretty(&report).map_err(|e| CliError::Failed(e.to_string()))?;

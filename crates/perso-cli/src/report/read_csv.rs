@@ -94,7 +94,11 @@ fn plain_event<'r>(record: &'r csv::StringRecord, kind: PlainKind, index: &[usiz
     let visitor = Cow::Borrowed(field(0)?);
     let stamp = field(1)?;
     let ts_us = parse_timestamp_us(stamp).ok_or_else(|| {
-        ReadError::field(line, "timestamp", format!("`{stamp}` is not a timestamp (RFC 3339, e.g. 2026-11-24T10:15:00Z)"))
+        ReadError::field(
+            line,
+            "timestamp",
+            format!("`{stamp}` is not a timestamp (RFC 3339, e.g. 2026-11-24T10:15:00Z)"),
+        )
     })?;
     match kind {
         PlainKind::Exposures => Ok(Event::Exposure {
@@ -107,11 +111,10 @@ fn plain_event<'r>(record: &'r csv::StringRecord, kind: PlainKind, index: &[usiz
         PlainKind::Orders => {
             let order_id = Cow::Borrowed(field(2)?);
             let text = field(3)?;
-            let revenue: f64 = text
-                .parse()
-                .ok()
-                .filter(|r: &f64| r.is_finite() && (0.0..1e12).contains(r))
-                .ok_or_else(|| ReadError::field(line, "revenue", format!("`{text}` is not a non-negative number")))?;
+            let revenue: f64 =
+                text.parse().ok().filter(|r: &f64| r.is_finite() && (0.0..1e12).contains(r)).ok_or_else(|| {
+                    ReadError::field(line, "revenue", format!("`{text}` is not a non-negative number"))
+                })?;
             Ok(Event::Order { visitor, ts_us, order_id: Some(order_id), revenue })
         }
     }
@@ -178,15 +181,15 @@ fn ga4_row<'r>(record: &'r csv::StringRecord, columns: &Ga4Columns) -> Result<Ev
         return if name.is_none() { Err(ReadError::field(line, "event_name", "empty")) } else { Ok(Event::Other) };
     }
     let mut params: Vec<Param<'r>> = match columns.event_params.and_then(cell) {
-        Some(json) => serde_json::from_str(json).map_err(|e| {
-            ReadError::field(line, "event_params", format!("not the JSON of GA4's event_params: {e}"))
-        })?,
+        Some(json) => serde_json::from_str(json)
+            .map_err(|e| ReadError::field(line, "event_params", format!("not the JSON of GA4's event_params: {e}")))?,
         None => Vec::new(),
     };
     for &(key, i) in &columns.params {
         if let Some(value) = cell(i) {
             let value = if key == "value" {
-                let number = value.parse().map_err(|_| ReadError::field(line, key, format!("`{value}` is not a number")))?;
+                let number =
+                    value.parse().map_err(|_| ReadError::field(line, key, format!("`{value}` is not a number")))?;
                 ParamValue { double_value: Some(Number(number)), ..ParamValue::default() }
             } else {
                 ParamValue { string_value: Some(Text(Cow::Borrowed(value))), ..ParamValue::default() }
@@ -195,9 +198,11 @@ fn ga4_row<'r>(record: &'r csv::StringRecord, columns: &Ga4Columns) -> Result<Ev
         }
     }
     let purchase_revenue = match columns.purchase_revenue.and_then(cell) {
-        Some(value) => Some(Number(value.parse().map_err(|_| {
-            ReadError::field(line, "purchase_revenue", format!("`{value}` is not a number"))
-        })?)),
+        Some(value) => Some(Number(
+            value
+                .parse()
+                .map_err(|_| ReadError::field(line, "purchase_revenue", format!("`{value}` is not a number")))?,
+        )),
         None => None,
     };
     let event = Ga4Event {
@@ -229,7 +234,8 @@ mod tests {
             "line 4, field `revenue`: `-1` is not a non-negative number"
         );
         assert!(reader.next_event().is_none());
-        let missing = PlainReader::new("visitor_id,timestamp,campaign\n".as_bytes(), PlainKind::Exposures).err().unwrap();
+        let missing =
+            PlainReader::new("visitor_id,timestamp,campaign\n".as_bytes(), PlainKind::Exposures).err().unwrap();
         assert_eq!(
             missing.to_string(),
             "line 1: missing column `variant` (the header must name visitor_id, timestamp, campaign, variant)"
@@ -238,19 +244,24 @@ mod tests {
 
     #[test]
     fn ga4_csv_flat_or_json_params() {
-        let flat = "event_name,event_timestamp,user_pseudo_id,experiment_id,variation_id,transaction_id,purchase_revenue\n\
+        let flat =
+            "event_name,event_timestamp,user_pseudo_id,experiment_id,variation_id,transaction_id,purchase_revenue\n\
                     experiment_viewed,100,u1,aff-hero,a,,\n\
                     purchase,200,u1,,,T1,9.99\n\
                     page_view,300,u1,,,,\n";
         let mut reader = Ga4CsvReader::new(flat.as_bytes()).unwrap();
         assert!(matches!(reader.next_event().unwrap().unwrap(), Event::Exposure { variant, .. } if variant == "a"));
-        assert!(matches!(reader.next_event().unwrap().unwrap(), Event::Order { order_id: Some(id), revenue, .. } if id == "T1" && revenue == 9.99));
+        assert!(
+            matches!(reader.next_event().unwrap().unwrap(), Event::Order { order_id: Some(id), revenue, .. } if id == "T1" && revenue == 9.99)
+        );
         assert_eq!(reader.next_event().unwrap().unwrap(), Event::Other);
         let json = "event_name,event_timestamp,user_pseudo_id,event_params\n\
                     experiment_viewed,100,u1,\"[{\"\"key\"\":\"\"experiment_id\"\",\"\"value\"\":{\"\"string_value\"\":\"\"c\"\"}},{\"\"key\"\":\"\"variation_id\"\",\"\"value\"\":{\"\"string_value\"\":\"\"holdout\"\"}}]\"\n\
                     experiment_viewed,100,u1,[oops\n";
         let mut reader = Ga4CsvReader::new(json.as_bytes()).unwrap();
-        assert!(matches!(reader.next_event().unwrap().unwrap(), Event::Exposure { variant, .. } if variant == "holdout"));
+        assert!(
+            matches!(reader.next_event().unwrap().unwrap(), Event::Exposure { variant, .. } if variant == "holdout")
+        );
         let error = reader.next_event().unwrap().unwrap_err().to_string();
         assert!(error.starts_with("line 3, field `event_params`: not the JSON"), "{error}");
     }

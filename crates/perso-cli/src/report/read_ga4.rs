@@ -191,16 +191,20 @@ pub fn to_event<'a>(row: Ga4Event<'a>, line: u64) -> Result<Event<'a>, ReadError
             kind: ExposureKind::Experiment,
         }),
         "view_promotion" => {
-            let from_item = || {
-                row.items.iter().flatten().find_map(|i| i.promotion_id.as_ref()).map(|t| t.0.clone())
-            };
+            let from_item = || row.items.iter().flatten().find_map(|i| i.promotion_id.as_ref()).map(|t| t.0.clone());
             let campaign = row
                 .param_text("promotion_id")
                 .cloned()
                 .or_else(from_item)
                 .filter(|c| !c.is_empty())
                 .ok_or_else(|| ReadError::field(line, "event_params.promotion_id", "missing"))?;
-            Ok(Event::Exposure { visitor, ts_us, campaign, variant: Cow::Borrowed(SHOWN), kind: ExposureKind::Promotion })
+            Ok(Event::Exposure {
+                visitor,
+                ts_us,
+                campaign,
+                variant: Cow::Borrowed(SHOWN),
+                kind: ExposureKind::Promotion,
+            })
         }
         _ => {
             let ecommerce = row.ecommerce.as_ref();
@@ -264,7 +268,9 @@ mod tests {
             Event::Order { visitor: "v".into(), ts_us: 5, order_id: Some("T9".into()), revenue: 12.5 }
         );
         let promo = r#"{"event_timestamp":5,"event_name":"view_promotion","user_pseudo_id":"v","items":[{"promotion_id":"aff-hero"}]}"#;
-        assert!(matches!(parse_json_line(promo, 1).unwrap(), Event::Exposure { campaign, kind: ExposureKind::Promotion, .. } if campaign == "aff-hero"));
+        assert!(
+            matches!(parse_json_line(promo, 1).unwrap(), Event::Exposure { campaign, kind: ExposureKind::Promotion, .. } if campaign == "aff-hero")
+        );
         let other = r#"{"event_name":"page_view"}"#;
         assert_eq!(parse_json_line(other, 1).unwrap(), Event::Other);
     }
@@ -283,7 +289,8 @@ mod tests {
         );
         let not_json = parse_json_line("{\"event_name\": ", 9).unwrap_err().to_string();
         assert!(not_json.starts_with("line 9: not JSON: EOF while parsing"), "{not_json}");
-        let negative = r#"{"event_timestamp":1,"event_name":"purchase","user_pseudo_id":"v","ecommerce":{"purchase_revenue":-3}}"#;
+        let negative =
+            r#"{"event_timestamp":1,"event_name":"purchase","user_pseudo_id":"v","ecommerce":{"purchase_revenue":-3}}"#;
         assert!(parse_json_line(negative, 4).unwrap_err().to_string().contains("field `ecommerce.purchase_revenue`"));
     }
 }

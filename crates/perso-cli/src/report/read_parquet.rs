@@ -21,7 +21,8 @@ pub struct ParquetReader {
 
 impl ParquetReader {
     pub fn new(file: std::fs::File) -> Result<ParquetReader, ReadError> {
-        let io = |e: parquet::errors::ParquetError| ReadError::Io { message: format!("not a readable Parquet file: {e}") };
+        let io =
+            |e: parquet::errors::ParquetError| ReadError::Io { message: format!("not a readable Parquet file: {e}") };
         let reader = SerializedFileReader::new(file).map_err(io)?;
         let metadata = reader.metadata().file_metadata();
         let total_rows = u64::try_from(metadata.num_rows()).unwrap_or(0);
@@ -29,14 +30,15 @@ impl ParquetReader {
         let fields: Vec<_> = root.get_fields().iter().filter(|f| COLUMNS.contains(&f.name())).cloned().collect();
         for needed in &COLUMNS[..3] {
             if !fields.iter().any(|f| f.name() == *needed) {
-                return Err(ReadError::Header { message: format!("missing column `{needed}` (not a GA4 export schema)") });
+                return Err(ReadError::Header {
+                    message: format!("missing column `{needed}` (not a GA4 export schema)"),
+                });
             }
         }
-        let projection = parquet::schema::types::Type::group_type_builder(root.name())
-            .with_fields(fields)
-            .build()
-            .map_err(io)?;
-        let rows = parquet::record::reader::RowIter::from_file_into(Box::new(reader)).project(Some(projection)).map_err(io)?;
+        let projection =
+            parquet::schema::types::Type::group_type_builder(root.name()).with_fields(fields).build().map_err(io)?;
+        let rows =
+            parquet::record::reader::RowIter::from_file_into(Box::new(reader)).project(Some(projection)).map_err(io)?;
         Ok(ParquetReader { rows, current: None, row: 0, total_rows })
     }
 

@@ -52,7 +52,9 @@ fn optional(x: Option<f64>) -> String {
 
 fn lift_cells(lift: &Option<LiftReport>) -> [String; 4] {
     match lift {
-        Some(l) => [number(l.lift.estimate), number(l.lift.ci_low), number(l.lift.ci_high), number(l.lift.chance_to_win)],
+        Some(l) => {
+            [number(l.lift.estimate), number(l.lift.ci_low), number(l.lift.ci_high), number(l.lift.chance_to_win)]
+        }
         None => Default::default(),
     }
 }

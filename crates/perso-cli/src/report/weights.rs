@@ -16,8 +16,8 @@ pub const HOLDOUT: &str = "holdout";
 
 /// Weights of the bundle's experiments, and the ids of all its campaigns.
 pub fn from_bundle(path: &Path) -> Result<(Weights, Vec<String>)> {
-    let bundle: BundleSource = serde_json::from_slice(&read_file(path)?)
-        .map_err(|e| CliError::input(path, format!("not a bundle: {e}")))?;
+    let bundle: BundleSource =
+        serde_json::from_slice(&read_file(path)?).map_err(|e| CliError::input(path, format!("not a bundle: {e}")))?;
     let mut weights = Weights::new();
     let mut ids = Vec::new();
     for campaign in &bundle.campaigns {
