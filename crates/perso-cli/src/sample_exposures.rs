@@ -238,7 +238,8 @@ pub fn run(args: SampleExposuresArgs) -> Result<()> {
         let campaign = if args.campaigns == 1 { args.campaign.clone() } else { format!("exp-{:03}", c + 1) };
         for v in 0..args.visitors {
             let first_us = start_us + rng.gen_range(0..period_us);
-            let visitor = format!("{}{:08}.{}", 1 + c % 9, v + u64::from(c) * args.visitors, first_us / 1_000_000);
+            // GA4-like pseudo ids; the seed keeps samples made to be concatenated apart.
+            let visitor = format!("{}{:09}.{}", args.seed, v + u64::from(c) * args.visitors, first_us / 1_000_000);
             let x = rng.gen::<f64>() * total;
             let mut cumulative = 0.0;
             let arm = split
@@ -265,7 +266,7 @@ pub fn run(args: SampleExposuresArgs) -> Result<()> {
                 // An order before the first exposure: never attributed.
                 order_number += 1;
                 let ts = first_us - rng.gen_range(1..=7 * day_us);
-                sink.order(&visitor, ts, &format!("T{order_number:09}"), 20.0)?;
+                sink.order(&visitor, ts, &format!("T{}-{order_number:09}", args.seed), 20.0)?;
                 rows += 1;
             }
             let rate = if *variant == "holdout" { args.base_rate } else { args.base_rate * (1.0 + args.lift) };
@@ -273,7 +274,7 @@ pub fn run(args: SampleExposuresArgs) -> Result<()> {
                 let orders = 1 + u32::from(rng.gen_bool(0.15));
                 for _ in 0..orders {
                     order_number += 1;
-                    let id = format!("T{order_number:09}");
+                    let id = format!("T{}-{order_number:09}", args.seed);
                     let delay = (-(1.0 - rng.gen::<f64>()).ln() * 2.0 * day_us as f64) as i64 + 1;
                     let ts = first_us + delay;
                     let value = (mu + sigma * normal(&mut rng)).exp();

@@ -99,6 +99,8 @@ pub struct ArmReport {
     pub revenue_lift: Option<LiftReport>,
     #[serde(skip)]
     pub revenue_cents: i64,
+    #[serde(skip)]
+    pub revenue_cents_squared: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -192,8 +194,11 @@ fn campaign_report(c: CampaignSums, settings: &Settings, weights: &Weights, z: f
     };
     if let Some(s) = srm.as_ref().filter(|s| s.mismatch) {
         let shares = &expected.as_ref().map(|e| e.1.clone()).unwrap_or_default();
-        let got: Vec<String> = shares.iter().map(|(v, _)| format!("{v} {}", arm_visitors(&c, v))).collect();
-        let want: Vec<String> = shares.iter().map(|(v, share)| format!("{v} {}", percent(*share))).collect();
+        let got: Vec<String> = shares
+            .iter()
+            .map(|(v, _)| format!("{} ({v})", super::render_table::thousands(arm_visitors(&c, v))))
+            .collect();
+        let want: Vec<String> = shares.iter().map(|(_, share)| percent(*share)).collect();
         warnings.push(Warning {
             code: "srm",
             message: format!(
@@ -258,9 +263,11 @@ fn campaign_report(c: CampaignSums, settings: &Settings, weights: &Weights, z: f
             ),
         });
     }
-    let arms = c
-        .arms
-        .iter()
+    // The control first, then the variants in id order.
+    let mut ordered: Vec<&super::collect::ArmSums> = c.arms.iter().collect();
+    ordered.sort_by_key(|a| a.variant != settings.control);
+    let arms = ordered
+        .into_iter()
         .map(|a| {
             let (conversion, revenue) = moments(a);
             let is_control = control_arm.is_some_and(|ctl| ctl.variant == a.variant);
@@ -284,6 +291,7 @@ fn campaign_report(c: CampaignSums, settings: &Settings, weights: &Weights, z: f
                 conversion_lift: lift_report(conversion_lift),
                 revenue_lift: lift_report(revenue_lift),
                 revenue_cents: a.revenue_cents,
+                revenue_cents_squared: a.revenue_cents_squared,
             }
         })
         .collect();

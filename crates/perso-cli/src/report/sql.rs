@@ -317,7 +317,7 @@ FROM (
 ) y;
 
 CREATE OR REPLACE TEMPORARY VIEW perso_r_moments AS
-SELECT a.campaign, a.variant, a.visitors, a.conversions, a.revenue_cents,
+SELECT a.campaign, a.variant, a.visitors, a.conversions, a.revenue_cents, a.revenue_cents_squared,
        {moments_a}
 FROM perso_r_arms a;
 
@@ -344,7 +344,7 @@ FROM (
 
 CREATE OR REPLACE TEMPORARY VIEW perso_report_arms AS
 SELECT m.campaign, m.variant, CASE WHEN m.variant = {control} THEN 1 ELSE 0 END AS is_control,
-       m.visitors, m.conversions, m.revenue_cents, s.share AS expected_share,
+       m.visitors, m.conversions, m.revenue_cents, m.revenue_cents_squared, s.share AS expected_share,
        m.cr_mean AS conversion_rate, m.rpv_mean / 100 AS revenue_per_visitor,
        l.cr_lift, l.cr_ci_low, l.cr_ci_high, w.cr_chance_to_win,
        l.rpv_lift, l.rpv_ci_low, l.rpv_ci_high, w.rpv_chance_to_win

@@ -7,13 +7,14 @@ use super::analyze::{LiftReport, Report};
 use crate::error::{CliError, Result};
 use std::path::Path;
 
-pub const ARM_COLUMNS: [&str; 17] = [
+pub const ARM_COLUMNS: [&str; 18] = [
     "campaign",
     "variant",
     "is_control",
     "visitors",
     "conversions",
     "revenue_cents",
+    "revenue_cents_squared",
     "expected_share",
     "conversion_rate",
     "revenue_per_visitor",
@@ -74,6 +75,7 @@ pub fn write(dir: &Path, report: &Report) -> Result<()> {
                 a.visitors.to_string(),
                 a.conversions.to_string(),
                 a.revenue_cents.to_string(),
+                number(a.revenue_cents_squared),
                 optional(a.expected_share),
                 number(a.conversion_rate),
                 number(a.revenue_per_visitor),
