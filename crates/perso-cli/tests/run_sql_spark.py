@@ -30,7 +30,7 @@ def param(key, field="string_value"):
 
 
 def text_param(key):
-    return f"NULLIF(COALESCE({param(key)}, {param(key, 'int_value')}), '')"
+    return f"NULLIF(COALESCE({param(key)}, CAST({param(key, 'int_value')} AS STRING)), '')"
 
 
 def flatten(source_view):
