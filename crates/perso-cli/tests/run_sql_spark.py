@@ -56,11 +56,12 @@ def session(warehouse):
         .config("spark.ui.enabled", "false")
         .config("spark.sql.warehouse.dir", warehouse)
         .config("spark.sql.session.timeZone", "UTC")
-        # Small test data: a few partitions instead of 200 keeps each shuffle quick.
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.driver.memory", "1g")
+        # Test data is small: one shuffle partition and no generated code (compiling it
+        # costs more than it saves here). The benchmark sets these for 10 million rows.
+        .config("spark.sql.shuffle.partitions", os.environ.get("PERSO_SPARK_PARTITIONS", "1"))
+        .config("spark.driver.memory", os.environ.get("PERSO_SPARK_DRIVER_MEMORY", "1g"))
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.codegen.wholeStage", "false")
+        .config("spark.sql.codegen.wholeStage", os.environ.get("PERSO_SPARK_CODEGEN", "false"))
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
