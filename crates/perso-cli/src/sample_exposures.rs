@@ -94,6 +94,8 @@ fn normal(rng: &mut ChaCha8Rng) -> f64 {
     (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
 }
 
+// One sink per run: the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Sink {
     Plain {
         exposures: csv::Writer<std::io::BufWriter<std::fs::File>>,

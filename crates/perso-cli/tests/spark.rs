@@ -54,7 +54,10 @@ fn profiles_and_report_sql_on_spark_equal_the_native_tables() {
             name: "report-plain".into(),
             sql: sql("plain"),
             runs: 1,
-            inputs: vec![("exposures_csv", plain.join("exposures.csv")), ("plain_orders_csv", plain.join("orders.csv"))],
+            inputs: vec![
+                ("exposures_csv", plain.join("exposures.csv")),
+                ("plain_orders_csv", plain.join("orders.csv")),
+            ],
             outputs: REPORT_OUTPUTS.to_vec(),
         },
         Job {

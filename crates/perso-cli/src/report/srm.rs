@@ -45,7 +45,7 @@ pub fn chi2_sf(x: f64, df: u32) -> f64 {
         return 1.0;
     }
     let half = (-x / 2.0).exp();
-    let (mut q, mut term, mut k) = if df % 2 == 0 {
+    let (mut q, mut term, mut k) = if df.is_multiple_of(2) {
         (half, half * x / 2.0, 2)
     } else {
         (2.0 * normal_cdf(-x.sqrt()), (2.0 * x / std::f64::consts::PI).sqrt() * half, 1)
