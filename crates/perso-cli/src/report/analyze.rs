@@ -392,9 +392,11 @@ mod tests {
         let c = &report.campaigns[0];
         let srm = c.srm.as_ref().unwrap();
         assert_eq!((srm.expected, srm.mismatch), ("weights", false));
-        assert_eq!(c.arms[0].expected_share, Some(0.9));
+        // The control comes first.
+        assert_eq!((c.arms[0].variant.as_str(), c.arms[0].expected_share), ("holdout", Some(0.1)));
+        assert_eq!(c.arms[1].expected_share, Some(0.9));
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
-        let lift = c.arms[0].conversion_lift.as_ref().unwrap();
+        let lift = c.arms[1].conversion_lift.as_ref().unwrap();
         assert!((lift.lift.estimate - 0.25).abs() < 1e-12);
         // Without weights the same counts are a gross mismatch against 50/50.
         let report = analyze(sums, settings(), &Weights::new(), input());
