@@ -32,7 +32,7 @@ pub fn mixed_export(dir: &Path, format: &str) -> PathBuf {
     let parts = [
         (
             "1",
-            vec!["--campaign", "aff-hero", "--visitors", "6000", "--lift", "0.2", "--variants", "a:45,b:45,holdout:10"],
+            vec!["--campaign", "aff-hero", "--visitors", "6000", "--lift", "0.6", "--variants", "a:45,b:45,holdout:10"],
         ),
         ("2", vec!["--campaign", "free-shipping", "--visitors", "5000", "--split", "a:45,holdout:55", "--days", "5"]),
         ("3", vec!["--campaign", "hv-welcome", "--visitors", "700", "--base-rate", "0.1", "--lift", "-0.1"]),
