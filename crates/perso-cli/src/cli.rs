@@ -42,6 +42,10 @@ pub enum Command {
     Claim(crate::claim_cmd::ClaimArgs),
     /// Sign an affiliate landing link (`?perso_link=`) that vouches where its shoppers come from.
     SignLink(crate::claim_cmd::SignLinkArgs),
+    /// Lift of each campaign's variants against the holdout, from exposures and orders (GA4 export or plain CSV).
+    Report(crate::report::ReportArgs),
+    /// Write seeded, simulated experiments with a known true lift (exposures and orders).
+    SampleExposures(crate::sample_exposures::SampleExposuresArgs),
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -58,6 +62,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::SampleOrders(args) => crate::sample::run(args),
         Command::Claim(args) => crate::claim_cmd::run(args),
         Command::SignLink(args) => crate::claim_cmd::sign_link(args),
+        Command::Report(args) => crate::report::run(args),
+        Command::SampleExposures(args) => crate::sample_exposures::run(args),
     }?;
     Ok(ExitCode::SUCCESS)
 }
