@@ -245,6 +245,14 @@ export class Runtime {
       return this.#fail(error);
     }
     this.lastDecision = decision;
+    if (decision.over_budget && !this.reportedCodes.has("over_budget")) {
+      // Bounded work (docs/bundle-format.md, Limits): these campaigns were left out, the
+      // decision stands. Said once per page, like every other error.
+      this.reportedCodes.add("over_budget");
+      const message = `${decision.over_budget.slice(0, 10).join(", ")}${decision.over_budget.length > 10 ? ", ..." : ""}: over the engine's evaluation budget, left out of this decision`;
+      console.warn(`perso: ${message} (code over_budget); the rest of the page is decided.`);
+      this.#emit("perso:error", { code: "over_budget", message, campaigns: [...decision.over_budget] });
+    }
     this.#emit("perso:decision", {
       serial: decision.serial,
       placements: decision.placements.map(({ placement, campaign, variant }) => ({ placement, campaign, variant: variant ?? null })),
