@@ -177,7 +177,7 @@ test("a data-perso-wait slot the edge filled is shown at once, without waiting f
   });
   assert.equal(hero.rendered, "aff-hero");
   assert.equal(hero.wait, true, "the store's page marks the hero slot data-perso-wait");
-  // The hiding rule (visibility: hidden, then the 1 s reveal animation) does not apply
+  // The hiding rule (visibility: hidden, then the 1.5 s reveal animation) does not apply
   // to it: independent of how long this machine took to load the page.
   assert.equal(hero.animation, "none", "the anti-flicker rule does not hold the edge's slot back");
   assert.equal(hero.visibility, "visible", "the edge decided this slot: it is not hidden");
