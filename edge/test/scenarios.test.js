@@ -250,6 +250,19 @@ test("every shared scenario vector file decides identically inside the worker", 
   assert.ok(checked >= 10, `${checked} decisions checked`);
 });
 
+test("every page-context vector: the worker's context for the request gives the page exactly", async () => {
+  const vectors = JSON.parse(readFileSync(new URL("../../tests/vectors/page-context.json", import.meta.url), "utf8"));
+  const origin = new URL(edge.url).origin;
+  const at = (value) => JSON.parse(JSON.stringify(value).replaceAll("{origin}", origin));
+  for (const vector of vectors.cases) {
+    const headers = { "x-test-page-context": "1", "user-agent": vectors.user_agent, "accept-language": "en-GB,en;q=0.9" };
+    if (vector.referrer !== null) headers.referer = at(vector.referrer);
+    const response = await fetch(new URL(vector.path, edge.url), { headers });
+    assert.equal(response.status, 200, vector.name);
+    assert.deepEqual(await response.json(), at(vector.page), vector.name);
+  }
+});
+
 test("the production entry (src/edge-entry.js) personalizes with the real clock", async () => {
   const production = await startEdge({ entry: "../src/edge-entry.js" });
   try {

@@ -61,7 +61,10 @@ function apiFor(runtime, config) {
     },
   };
   // Segment names and rules are for the store's engineers, not every script on the page.
-  if (config.debug) api.explain = () => runtime.explain();
+  if (config.debug) {
+    api.explain = () => runtime.explain();
+    api.context = () => runtime.context();
+  }
   return api;
 }
 

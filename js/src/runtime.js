@@ -119,6 +119,11 @@ export class Runtime {
     return this.lastDecision;
   }
 
+  /** The context the next decision reads (debug mode only: see perso.js). */
+  context() {
+    return this.page ? this.#context() : null;
+  }
+
   /** Why each campaign won, lost or was excluded (debug mode only: it names segments and rules). */
   async explain() {
     if (!this.config.debug || !this.ready || !this.cachedBytes) return null;
