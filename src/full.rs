@@ -88,7 +88,9 @@ pub fn apply_rule_json(rule: &str, data: &str) -> Option<String> {
         match serde_json::from_str(text) {
             Ok(value) => Some(value),
             Err(e) => {
-                set_message(serde_json::json!({ "code": "rule_invalid", "message": format!("{what}: {e}"), "path": null }));
+                set_message(
+                    serde_json::json!({ "code": "rule_invalid", "message": format!("{what}: {e}"), "path": null }),
+                );
                 None
             }
         }
@@ -97,7 +99,9 @@ pub fn apply_rule_json(rule: &str, data: &str) -> Option<String> {
     match perso_core::logic::apply(&rule, &data) {
         Ok(result) => Some(result.to_string()),
         Err(error) => {
-            set_message(serde_json::json!({ "code": "rule_invalid", "message": error.to_string(), "path": error.path }));
+            set_message(
+                serde_json::json!({ "code": "rule_invalid", "message": error.to_string(), "path": error.path }),
+            );
             None
         }
     }
@@ -124,7 +128,9 @@ impl Engine {
         match self.inner.read_context(context.as_bytes()) {
             Ok(context) => serde_json::to_string(&self.inner.decide(&context, &visitor.state, now_ms as i64)).ok(),
             Err(error) => {
-                set_message(serde_json::json!({ "code": "context_invalid", "message": error.to_string(), "path": null }));
+                set_message(
+                    serde_json::json!({ "code": "context_invalid", "message": error.to_string(), "path": null }),
+                );
                 None
             }
         }
@@ -157,7 +163,9 @@ impl Engine {
                 Some(json.to_string())
             }
             Err(error) => {
-                set_message(serde_json::json!({ "code": "context_invalid", "message": error.to_string(), "path": null }));
+                set_message(
+                    serde_json::json!({ "code": "context_invalid", "message": error.to_string(), "path": null }),
+                );
                 None
             }
         }
@@ -169,7 +177,9 @@ impl Engine {
         match self.inner.read_context(context.as_bytes()) {
             Ok(context) => serde_json::to_string(&self.inner.explain(&context, &visitor.state, now_ms as i64)).ok(),
             Err(error) => {
-                set_message(serde_json::json!({ "code": "context_invalid", "message": error.to_string(), "path": null }));
+                set_message(
+                    serde_json::json!({ "code": "context_invalid", "message": error.to_string(), "path": null }),
+                );
                 None
             }
         }

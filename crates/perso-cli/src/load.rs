@@ -49,11 +49,18 @@ fn message(problem: &EngineProblem) -> String {
 }
 
 pub fn problems(origin: &Origin, error: &BundleError) -> Vec<Problem> {
-    let at = |path: &str, message: String| Problem { code: None, path: Some(path.to_owned()), line: origin.line_of(path), message };
+    let at = |path: &str, message: String| Problem {
+        code: None,
+        path: Some(path.to_owned()),
+        line: origin.line_of(path),
+        message,
+    };
     match error {
         BundleError::Invalid(issues) => issues.iter().map(|i| at(&i.path, message(&i.problem))).collect(),
         BundleError::Json { path, message } => vec![at(path, message.clone())],
-        other => vec![Problem { code: None, path: other.path().map(str::to_owned), line: None, message: other.to_string() }],
+        other => {
+            vec![Problem { code: None, path: other.path().map(str::to_owned), line: None, message: other.to_string() }]
+        }
     }
 }
 

@@ -316,9 +316,12 @@ fn the_stores_serial_record_and_the_longest_life() {
             .args(["--now", "2026-11-25T10:00:00Z"]);
         cmd
     };
-    publish(fresh.path()).arg("--serial-file").arg(&record).assert().success().stdout(predicate::str::contains(
-        "published serial 42 (previous 41)",
-    ));
+    publish(fresh.path())
+        .arg("--serial-file")
+        .arg(&record)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("published serial 42 (previous 41)"));
     assert_eq!(std::fs::read_to_string(&record).unwrap(), "42\n", "the record moves with each publish");
     // Without the record, a fresh folder says what it cannot know.
     let other = tempfile::tempdir().unwrap();

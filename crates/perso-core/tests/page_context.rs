@@ -36,7 +36,13 @@ fn parts(text: &str) -> Option<Parts> {
 }
 
 fn view(p: &Parts) -> UrlParts<'_> {
-    UrlParts { protocol: &p.protocol, hostname: &p.hostname, origin: &p.origin, pathname: &p.pathname, search: &p.search }
+    UrlParts {
+        protocol: &p.protocol,
+        hostname: &p.hostname,
+        origin: &p.origin,
+        pathname: &p.pathname,
+        search: &p.search,
+    }
 }
 
 /// `page` as the JS hosts write it (the kit's field names; absent fields left out).

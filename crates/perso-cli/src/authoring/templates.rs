@@ -307,7 +307,10 @@ impl CampaignEntry {
                 );
                 c.insert("condition", at_least("cart.count", t.min_items));
                 c.insert("caps", caps_or_once(t.caps.clone()));
-                c.insert("trigger", t.trigger.clone().unwrap_or_else(|| Value::from_json(&serde_json::json!({ "on": "add_to_cart" }))));
+                c.insert(
+                    "trigger",
+                    t.trigger.clone().unwrap_or_else(|| Value::from_json(&serde_json::json!({ "on": "add_to_cart" }))),
+                );
                 let mut action = Map::default();
                 action.insert("kind", "chat");
                 insert(&mut action, "message", t.message);

@@ -54,7 +54,13 @@ fn check(campaign: &HostCampaign, path: &str, action: &HostAction, claim_endpoin
     };
     let shopper_facts = list(&|p| p != Provenance::Server);
     let mut error = |code: &'static str, at: &str, message: String| {
-        out.push(Lint { code, path: format!("{path}{field}{at}"), campaign: Some(campaign.id.clone()), message, line: None })
+        out.push(Lint {
+            code,
+            path: format!("{path}{field}{at}"),
+            campaign: Some(campaign.id.clone()),
+            message,
+            line: None,
+        })
     };
     match redeem {
         Redeem::Code if !shopper_facts.is_empty() => error(

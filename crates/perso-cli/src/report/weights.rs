@@ -24,7 +24,8 @@ pub fn from_bundle(path: &Path) -> Result<(Weights, Vec<String>)> {
         .map_err(|e| CliError::input(path, format!("not a bundle: {e}")))?;
     let mut weights = Weights::new();
     if let Some(global) = bundle.holdout.as_ref().filter(|h| h.percent > 0.0) {
-        let split = BTreeMap::from([(HOLDOUT.to_owned(), global.percent), (PERSONALIZED.to_owned(), 100.0 - global.percent)]);
+        let split =
+            BTreeMap::from([(HOLDOUT.to_owned(), global.percent), (PERSONALIZED.to_owned(), 100.0 - global.percent)]);
         weights.insert(GLOBAL_EXPERIMENT.into(), split);
     }
     let mut ids = Vec::new();

@@ -218,7 +218,8 @@ impl Compiler {
                 cost = cost.saturating_add(estimate(&mut estimator, root, format!("campaigns[{i}].condition")));
             }
             if let Some(root) = campaign.eligibility {
-                cost = cost.saturating_add(estimate(&mut estimator, root, format!("campaigns[{i}].action.eligibility")));
+                cost =
+                    cost.saturating_add(estimate(&mut estimator, root, format!("campaigns[{i}].action.eligibility")));
             }
             campaign.cost = cost;
         }

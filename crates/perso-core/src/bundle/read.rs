@@ -795,7 +795,12 @@ impl Reader<'_> {
         let Some(m) = self.object(
             value,
             p,
-            &["max_interruptions_per_session", "min_gap_between_interruptions_s", "dismiss_cooldown_s", "quiet_page_types"],
+            &[
+                "max_interruptions_per_session",
+                "min_gap_between_interruptions_s",
+                "dismiss_cooldown_s",
+                "quiet_page_types",
+            ],
         ) else {
             return defaults;
         };

@@ -635,8 +635,7 @@ impl<'r> Run<'r> {
                 if winner.is_some() && verdicts.is_none() {
                     break;
                 }
-                let decided =
-                    if held_out { Err(Reject::GlobalHoldout) } else { self.eligible(index, c, taken) };
+                let decided = if held_out { Err(Reject::GlobalHoldout) } else { self.eligible(index, c, taken) };
                 let outcome = match decided {
                     // An eligible campaign with nothing to show is excluded, even
                     // behind a winner (explain says so rather than "lost").

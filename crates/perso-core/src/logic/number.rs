@@ -46,7 +46,8 @@ static DEFAULT: NumberText =
 /// text reads as NaN and prints as "NaN"; the wasm package installs the JavaScript
 /// ones before anything runs (and a test checks it did).
 #[cfg(not(feature = "native-numbers"))]
-static DEFAULT: NumberText = NumberText { to_number: |_| f64::NAN, parse_float: |_| f64::NAN, write: |_, out| out.push_str("NaN") };
+static DEFAULT: NumberText =
+    NumberText { to_number: |_| f64::NAN, parse_float: |_| f64::NAN, write: |_, out| out.push_str("NaN") };
 
 /// Largest integer every f64 above it still represents exactly (2^53).
 const EXACT: f64 = 9_007_199_254_740_992.0;
