@@ -18,6 +18,7 @@
 //!
 //! Time and the visitor id are inputs, never read from the system, so every
 //! decision is reproducible.
+#![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![cfg_attr(
     not(test),

@@ -12,7 +12,7 @@
 //! JavaScript by the differential test.
 
 use alloc::string::String;
-use std::sync::OnceLock;
+use once_cell::race::OnceRef;
 
 /// The host's non-integer conversions.
 pub struct NumberText {
@@ -24,7 +24,7 @@ pub struct NumberText {
     pub write: fn(f64, &mut String),
 }
 
-static HOST: OnceLock<&'static NumberText> = OnceLock::new();
+static HOST: OnceRef<'static, NumberText> = OnceRef::new();
 
 /// Installs the host's conversions (the first call wins; later calls are ignored).
 pub fn install(host: &'static NumberText) {
