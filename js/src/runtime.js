@@ -24,6 +24,10 @@ export class Runtime {
     this.config = config;
     this.host = new EngineHost(config.engineModule);
     this.reportedCodes = new Set();
+    // A preview link's document (preview.js): nothing is written to the device, the
+    // edge's renderings and hand-off are not adopted, events say `preview: true`.
+    this.previewing = Boolean(config.previewing);
+    this.preview = null; // the Preview, once its module has loaded
     this.consentState = {
       gpc: globalPrivacyControl(win),
       // "required": nothing is stored and nothing consent-gated is shown until granted.
@@ -33,6 +37,7 @@ export class Runtime {
     this.storage = new DeviceStorage({
       persistent: this.#mayPersist(),
       erase: this.consentState.gpc,
+      readOnly: this.previewing,
       onUnavailable: (error) => this.#fail(new PersoError("storage_unavailable",
         `localStorage is unavailable (${error?.name ?? "error"}); perso keeps this visit's state in memory and decides from the page alone.`, error)),
     });
@@ -48,13 +53,20 @@ export class Runtime {
     this.thresholdTimers = [];
     this.firstDecisionDone = false;
     // Set when perso's edge worker personalized this page (docs/edge-deploy.md §1).
-    this.edge = edgeSerial(this.doc) !== null ? { ackedMs: 0 } : null;
+    this.edge = edgeSerial(this.doc) !== null && !this.previewing ? { ackedMs: 0 } : null;
+    // Exposure events into the store's analytics (exposure.js, loaded only when asked
+    // for, while the engine compiles): opt-in, never in a preview.
+    this.exposure = null;
+    this.exposureModule = config.exposure && !this.previewing ? import("./exposure.js") : null;
+    this.exposureModule?.catch(() => {});
     this.placements = new Placements(win, {
       config,
       edge: Boolean(this.edge),
       onImpression: (placed) => this.#impression(placed),
       onDismiss: (placed) => this.#dismiss(placed),
       onClick: (placed) => this.#click(placed),
+      onAdopted: (placed) => this.#adopted(placed),
+      onHeldOut: (info) => this.exposure?.heldOut(info.campaign),
       onRegister: (placed, answers) => this.#register(placed, answers),
       onChat: (detail) => this.#emit("perso:chat", detail),
       emit: (type, detail) => this.#emit(type, detail),
@@ -149,6 +161,31 @@ export class Runtime {
     } catch (error) {
       return this.#fail(error);
     }
+    if (this.exposureModule) {
+      try {
+        const { Exposures, exposureConfig } = await this.exposureModule;
+        const chosen = exposureConfig(this.config.exposure.value, this.config.exposure.onExposure);
+        if (chosen) this.exposure = new Exposures(this.win, chosen, () => this.#mayPersist());
+      } catch (error) {
+        console.warn("perso: the exposure module failed to load; no exposure events on this page.", error);
+      }
+    }
+    let refused = null;
+    if (this.previewing) {
+      if (edgeSerial(this.doc) !== null) this.placements.hideEdgeRenderings();
+      // The draft, or production as usual when it is refused (reported once decided).
+      try {
+        this.preview = await this.config.preview;
+        const { engine, bytes } = await this.preview.load(this.host);
+        this.#useEngine(engine, null, bytes);
+        this.preview.show();
+        this.placements.revealAll();
+        return;
+      } catch (error) {
+        if (this.host.broken) return this.#fail(error);
+        refused = error;
+      }
+    }
     const cached = await cachedVerified;
     if (cached) {
       try {
@@ -182,6 +219,10 @@ export class Runtime {
       if (accepted) this.#useEngine(accepted.engine, accepted.hash, fetched.bytes);
     } catch (error) {
       this.#fail(error);
+    }
+    if (refused) {
+      this.#fail(refused);
+      this.preview?.show();
     }
     this.placements.revealAll();
   }
@@ -228,11 +269,13 @@ export class Runtime {
   redecide({ shopperActed = false } = {}) {
     if (!this.ready || this.host.broken) return;
     let decision;
+    let heldOut = null;
     try {
       const context = this.#context();
       const now = Date.now();
       decision = this.host.call((engine) => engine.decide(context, this.visitors.visitor, now));
       this.#scheduleThresholds(now, decision.recheck_at_ms);
+      if (this.exposure) heldOut = this.#exposeDecision(decision);
     } catch (error) {
       return this.#fail(error);
     }
@@ -243,12 +286,25 @@ export class Runtime {
       holdouts: decision.holdouts ?? [],
     });
     if (!this.firstDecisionDone) this.win.performance.mark("perso:decided");
-    this.placements.apply(decision, { shopperActed });
+    this.placements.apply(decision, { shopperActed, heldOut });
+    if (this.preview?.serial === decision.serial) this.preview.decided(decision);
     if (!this.firstDecisionDone) {
       this.firstDecisionDone = true;
       this.win.performance.mark("perso:first-decision");
     }
     if (this.config.debug) this.#debug();
+  }
+
+  /**
+   * A decision's exposures that are not renderings: the global holdout at once; and
+   * the experiments that held this visitor out, returned for Placements to count where
+   * and when each would have shown (its slot on the page, its trigger fired).
+   */
+  #exposeDecision(decision) {
+    this.exposure.decided(decision);
+    const holdouts = decision.holdouts ?? [];
+    if (holdouts.length === 0) return [];
+    return this.host.call((engine) => holdouts.map((id) => engine.campaignInfo(id)).filter(Boolean));
   }
 
   // ----- what the shopper did -----
@@ -266,6 +322,13 @@ export class Runtime {
     this.#record((engine, visitor, now) => engine.recordImpression(visitor, placed.campaign, now));
     this.#tellEdge({ t: "impression", c: placed.campaign });
     this.#emit("perso:impression", ids(placed));
+    this.exposure?.impression(placed);
+  }
+
+  /** A slot the edge rendered with this campaign, kept as it is (the edge recorded the impression). */
+  #adopted(placed) {
+    this.#emit("perso:impression", ids(placed));
+    this.exposure?.impression(placed);
   }
 
   #dismiss(placed) {
@@ -278,12 +341,14 @@ export class Runtime {
     this.#record((engine, visitor, now) => engine.recordClick(visitor, placed.campaign, now));
     this.#tellEdge({ t: "click", c: placed.campaign });
     this.#emit("perso:click", ids(placed));
+    this.exposure?.click(placed);
   }
 
   #register(placed, answers) {
     this.#tellEdge({ t: "register", interests: answers });
     this.#record((engine, visitor, now) => engine.register(visitor, answers, now));
     this.#emit("perso:click", ids(placed));
+    this.exposure?.click(placed);
     // The shopper just told us something: what it changes shows at once, even in
     // slots whose default they have already seen (an answer is not a late swap).
     queueMicrotask(() => this.redecide({ shopperActed: true }));
@@ -339,6 +404,7 @@ export class Runtime {
       if (path === lastPath) return;
       lastPath = path;
       this.placements.navigated();
+      this.exposure?.newPage();
       if (this.ready && !this.host.broken) {
         try {
           this.page = this.host.call((e) => e.pageContext(pageFacts(this.win)));
@@ -376,7 +442,7 @@ export class Runtime {
   }
 
   #emit(type, detail) {
-    this.doc.dispatchEvent(new CustomEvent(type, { detail }));
+    this.doc.dispatchEvent(new CustomEvent(type, { detail: this.previewing ? { ...detail, preview: true } : detail }));
   }
 
   async #debug() {
