@@ -6,6 +6,8 @@
 //   /perso/preview/...     preview drafts (`perso publish --preview --out-dir DIR`), from
 //                          DIR/preview/ when PERSO_PREVIEW_DIR=DIR/preview (or `previewDir`)
 //   /playground/           the engine playground (playground/): a context in, the decision and why
+//   POST /login, /logout   the demo's sign-in (js/demo/accounts.mjs): a server-side session;
+//                          pages of a signed-in customer carry their profile, rendered here
 // Every response carries a strict Content-Security-Policy: no inline scripts, no eval,
 // only 'wasm-unsafe-eval' so WebAssembly can compile.
 //
@@ -24,6 +26,8 @@ import { createHash, webcrypto } from "node:crypto";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import sirv from "sirv";
+import compression from "compression";
+import { createAccounts, customerElement } from "./demo/accounts.mjs";
 
 const repoRoot = fileURLToPath(new URL("../", import.meta.url));
 const paths = {
@@ -34,13 +38,18 @@ const paths = {
   kit: `${repoRoot}js/src/kit`,
   pkgFull: `${repoRoot}pkg-full`,
   bundle: `${repoRoot}www/bundle.json`,
+  accounts: `${repoRoot}data/demo-accounts.json`,
+  customers: `${repoRoot}data/customers.jsonl`,
 };
+
+const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
-  "img-src 'self' data:",
+  // blob: for the images perso fetches without cookies or Referer (docs/browser-runtime.md)
+  "img-src 'self' data: blob:",
   "connect-src 'self'",
   "object-src 'none'",
   "base-uri 'none'",
@@ -155,16 +164,28 @@ export async function startServer({
   const serveKit = sirv(paths.kit, { dev: true, etag: true });
   const serveFull = sirv(paths.pkgFull, { dev: true, etag: true });
 
+  const accounts = createAccounts({ accountsPath: paths.accounts, customersPath: paths.customers });
+
   const notFound = (res) => {
     res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" });
     res.end("not found");
   };
 
-  const sendPage = (res, file) => {
-    const html = readFileSync(`${paths.www}/${file}`, "utf8")
+  const sendPage = (req, res, file) => {
+    let html = readFileSync(`${paths.www}/${file}`, "utf8")
       .replaceAll("%PERSO_PUBLIC_KEY%", publicKey)
       .replaceAll("%PERSO_PREVIEW_KEYS%", previewKeysText);
-    res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache" });
+    const customer = accounts.customerFor(req);
+    if (customer) {
+      // The signed-in customer's profile, rendered by the server (as a store's templates would).
+      html = html.replace("</head>", `${customerElement(customer)}\n</head>`);
+      html = html.replace(
+        '<span data-account><a href="/login">Sign in</a></span>',
+        `<span data-account><form class="signout" method="post" action="/logout"><button type="submit">Sign out, ${escapeHtml(customer.first_name ?? "")}</button></form></span>`,
+      );
+    }
+    // A signed-in page is personal: never cached by a shared cache.
+    res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": customer ? "private, no-cache" : "no-cache" });
     res.end(html);
   };
 
@@ -184,15 +205,29 @@ export async function startServer({
     handler(req, res, () => notFound(res));
   };
 
-  const server = createServer((req, res) => {
+  // Compressed like any store's server or CDN would send it (gzip, as the size
+  // budgets count): the wasm, the runtime, the bundle, styles and images. Pages (about
+  // 1 KB) go as they are, so tests can rewrite them.
+  const compress = compression({
+    threshold: 512,
+    filter: (req, res) => !String(res.getHeader("Content-Type") ?? "").startsWith("text/html"),
+  });
+  const server = createServer((req, res) => compress(req, res, () => handle(req, res)));
+  const handle = async (req, res) => {
     res.setHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY);
     res.setHeader("X-Content-Type-Options", "nosniff");
     res.setHeader("Referrer-Policy", "strict-origin-when-cross-origin");
+    const { pathname } = new URL(req.url, "http://localhost");
+    try {
+      if (await accounts.handle(req, res, pathname)) return;
+    } catch {
+      if (!res.headersSent) res.writeHead(400);
+      return res.end();
+    }
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { Allow: "GET, HEAD" });
       return res.end();
     }
-    const { pathname } = new URL(req.url, "http://localhost");
     if (pathname === "/perso/bundle.bin") {
       return sendVersioned(req, res, bundleBytes, bundleEtag, "application/octet-stream");
     }
@@ -206,10 +241,10 @@ export async function startServer({
     if (pathname.startsWith("/playground/")) return withPrefixStripped(req, "/playground/", servePlayground, res);
     if (pathname.startsWith("/perso/")) return withPrefixStripped(req, "/perso/", serveRuntime, res);
     const page = PAGE_ROUTES.find(([pattern]) => pattern.test(pathname));
-    if (page) return sendPage(res, page[1]);
+    if (page) return sendPage(req, res, page[1]);
     if (pathname.endsWith(".html")) return notFound(res); // pages only behind their clean URLs
     return serveWww(req, res, () => notFound(res));
-  });
+  };
 
   await new Promise((resolve, reject) => {
     server.once("error", reject);

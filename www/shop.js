@@ -5,7 +5,6 @@
 import { CATEGORIES, PRODUCTS, productBySku, imageFor } from "./catalog.js";
 
 const CART_KEY = "gizmos:cart";
-const CUSTOMER_KEY = "gizmos:customer";
 const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
 
 window.dataLayer = window.dataLayer || [];
@@ -132,30 +131,13 @@ const pages = {
     window.dataLayer.push({ event: "view_cart", ecommerce: { items: lines.map((l) => ga4Item(productBySku(l.sku), l.qty)) } });
   },
   login() {
-    const form = document.querySelector("[data-login]");
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      // In a real store the server renders this profile (computed offline: RFM, LTV band)
-      // into the page for the signed-in customer only; the demo keeps it in the shop's storage.
-      localStorage.setItem(CUSTOMER_KEY, JSON.stringify({
-        known: true, first_name: "Ada", ltv_band: "high", rfm: { r: 5, f: 4, m: 5, score: 14 }, segments: ["vip"],
-      }));
-      location.href = "/";
-    });
+    // The server checks the password and renders the signed-in customer's profile into
+    // every page (js/demo/accounts.mjs); this page only shows a failed attempt.
+    if (new URLSearchParams(location.search).has("error")) document.querySelector("[data-login-error]").hidden = false;
   },
 };
 
 function header() {
-  const customer = readJSON(CUSTOMER_KEY, null);
-  const account = document.querySelector("[data-account]");
-  if (customer && account) {
-    account.replaceChildren(h("a", { href: "/", onclick: (event) => {
-      event.preventDefault();
-      localStorage.removeItem(CUSTOMER_KEY);
-      location.href = "/";
-    } }, "Sign out"));
-  }
-  if (customer) window.perso.push(["setCustomer", customer]);
   updateCartCount();
 }
 

@@ -20,6 +20,16 @@
 // (so that a rewriter failure can still return the origin's bytes), and this shows
 // what that costs against the streamed origin and the forwarding worker.
 //
+// Worker CPU time per page is read from the kernel (utime + stime of the workerd
+// processes, /proc/<pid>/stat) over each saturated round, divided by the requests
+// served: the forwarding worker's figure is workerd's own cost, perso's minus it is
+// what perso adds. The first request after start-up (isolate, wasm instance, bundle
+// verified and loaded, first decision) is timed too.
+//
+// The bundle is what the worker's tree takes: the compiled bundle.bin (base64) when
+// test/harness.js has one (the lean engine), else the JSON bundle (the engine before),
+// so the same script measures both trees (bench/results/edge.md, Run 4).
+//
 // Usage: node bench/edge-load.mjs [--requests 10000] [--connections 10] [--rounds 5]
 //                                 [--rate 200] [--rate-requests 3000] [--path /] [--probes 40]
 
@@ -28,7 +38,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { parseArgs } from "node:util";
-import { generateSigner, BUNDLE_TEXT, STATE_KEY, CUSTOMER_KEY, REPO } from "../test/harness.js";
+import * as harness from "../test/harness.js";
 import { mintCustomerCookie } from "../src/customer-cookie.js";
 
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
@@ -73,6 +83,13 @@ function workerdPids() {
 }
 
 const rssKb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+const TICK_MS = 1000 / Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+/** CPU time (user + system, ms) the processes have used so far. */
+const cpuMs = (pids) =>
+  pids.reduce((sum, pid) => {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return sum + (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  }, 0);
 
 function load(url, headers, amount, rate) {
   const argv = ["-c", args.connections, "-a", String(amount), "-t", "10", "--json"];
@@ -88,13 +105,17 @@ const origin = await startOriginProcess();
 // The origin is a child process: never leave it behind, whatever ends this one.
 process.on("exit", () => origin.child.kill());
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
+const { generateSigner, STATE_KEY, CUSTOMER_KEY, REPO } = harness;
 const signer = await generateSigner();
+const compiled = harness.BUNDLE_BIN !== undefined;
+const bundleBindings = compiled
+  ? { PERSO_BUNDLE: harness.base64(harness.BUNDLE_BIN), PERSO_BUNDLE_SIG: await signer.sign(harness.BUNDLE_BIN) }
+  : { PERSO_BUNDLE: harness.BUNDLE_TEXT, PERSO_BUNDLE_SIG: await signer.sign(harness.BUNDLE_TEXT) };
 const perso = await startWorker({
   scriptPath: `${edgeDir}test/worker-under-test.js`,
   bindings: {
     PERSO_PUBLIC_KEYS: signer.publicKey,
-    PERSO_BUNDLE: BUNDLE_TEXT,
-    PERSO_BUNDLE_SIG: await signer.sign(BUNDLE_TEXT),
+    ...bundleBindings,
     PERSO_STATE_KEY: STATE_KEY,
     PERSO_CUSTOMER_KEY: CUSTOMER_KEY,
     PERSO_ORIGIN: origin.url,
@@ -119,7 +140,10 @@ const wasmMb = async () => {
 
 // A returning known customer who came from gadgets.com: both cookies verified, the
 // decision fills three slots, a new state cookie is signed on every response.
+const coldStart = performance.now();
 const first = await fetch(`${perso.url}/`, { headers: { referer: "https://gadgets.com/review" } });
+await first.arrayBuffer();
+const coldMs = performance.now() - coldStart;
 const state = first.headers.getSetCookie()[0].split(";")[0];
 const customer = await mintCustomerCookie({ first_name: "Ada", ltv_band: "high", rfm: { score: 14 } }, CUSTOMER_KEY, { expiresAtMs: Date.now() + 86_400_000 });
 const headers = { cookie: `${state}; perso_customer=${customer}`, "user-agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126", "accept-language": "en-US" };
@@ -134,7 +158,9 @@ for (const [name, base, pids] of [["origin", origin.url, null], ["proxy", proxy.
   const rounds = [];
   const before = pids ? rss(pids) : "-";
   for (let i = 0; i < Number(args.rounds); i++) {
+    const cpuBefore = pids ? cpuMs(pids) : 0;
     const result = load(`${base}${args.path}`, headers, amount);
+    if (pids) result.cpuMsPerRequest = (cpuMs(pids) - cpuBefore) / result.total;
     if (pids) result.rssMb = rss(pids);
     if (name === "perso") result.wasmMb = await wasmMb();
     rounds.push(result);
@@ -166,11 +192,12 @@ const probes = {};
 for (const [name, base] of [["origin", origin.url], ["proxy", proxy.url], ["perso", perso.url]]) probes[name] = await firstByteProbe(base, Number(args.probes));
 
 const cores = execFileSync("nproc", { encoding: "utf8" }).trim();
+console.log(`# bundle: ${compiled ? "compiled bundle.bin (lean engine)" : "JSON bundle (engine before the lean one)"}; first request after start-up ${coldMs.toFixed(1)} ms`);
 console.log(`# saturated: ${amount} requests x ${args.rounds} rounds per target, ${args.connections} connections, GET ${args.path}; node ${process.version}, ${cores} cores (shared)`);
-console.log("| target | round | req/s | p50 ms | p99 ms | errors | workerd RSS MB after round (before: first row) | engine wasm memory MB |");
-console.log("|---|---|---|---|---|---|---|---|");
+console.log("| target | round | req/s | p50 ms | p99 ms | errors | workerd CPU ms/request | workerd RSS MB after round (before: first row) | engine wasm memory MB |");
+console.log("|---|---|---|---|---|---|---|---|---|");
 for (const [name, { rounds, before }] of Object.entries(results)) {
-  rounds.forEach((r, i) => console.log(`| ${name} | ${i + 1} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${i === 0 ? `${before} -> ` : ""}${r.rssMb ?? "-"} | ${r.wasmMb ?? "-"} |`));
+  rounds.forEach((r, i) => console.log(`| ${name} | ${i + 1} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.cpuMsPerRequest?.toFixed(3) ?? "-"} | ${i === 0 ? `${before} -> ` : ""}${r.rssMb ?? "-"} | ${r.wasmMb ?? "-"} |`));
 }
 console.log(`\n# fixed rate: ${args["rate-requests"]} requests at ${args.rate} req/s, ${args.connections} connections`);
 console.log("| target | req/s | p50 ms | p99 ms | mean ms | errors |");
@@ -182,7 +209,9 @@ console.log("|---|---|---|---|");
 for (const [name, r] of Object.entries(probes)) console.log(`| ${name} | ${r.headers.toFixed(1)} | ${r.firstByte.toFixed(1)} | ${r.complete.toFixed(1)} |`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rps = (name) => median(results[name].rounds.map((r) => r.rps));
+const cpu = (name) => median(results[name].rounds.map((r) => r.cpuMsPerRequest));
 console.log(`\nmedian saturated req/s: origin ${rps("origin").toFixed(0)}, proxy-only worker ${rps("proxy").toFixed(0)}, perso worker ${rps("perso").toFixed(0)}`);
+console.log(`median workerd CPU per request: proxy-only ${cpu("proxy").toFixed(3)} ms, perso ${cpu("perso").toFixed(3)} ms; perso adds ${(cpu("perso") - cpu("proxy")).toFixed(3)} ms`);
 console.log(`added latency at ${args.rate} req/s, perso vs origin: p50 +${(fixedRate.perso.p50 - fixedRate.origin.p50).toFixed(2)} ms, p99 +${(fixedRate.perso.p99 - fixedRate.origin.p99).toFixed(2)} ms; perso vs proxy-only worker: p50 +${(fixedRate.perso.p50 - fixedRate.proxy.p50).toFixed(2)} ms, p99 +${(fixedRate.perso.p99 - fixedRate.proxy.p99).toFixed(2)} ms`);
 
 await perso.mf.dispose();

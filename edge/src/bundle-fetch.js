@@ -7,7 +7,7 @@ import { BundleError } from "./errors.js";
 import { MAX_BUNDLE_BYTES, MAX_SIGNATURE_BYTES } from "./limits.js";
 import { readAllWithin } from "./read-capped.js";
 
-/** `{ bundleBytes, signatureText }`; throws BundleError (bundle_fetch, bundle_timeout, bundle_too_large, signature_missing). */
+/** `{ bundleBytes (Uint8Array), signatureText }`; throws BundleError (bundle_fetch, bundle_timeout, bundle_too_large, signature_missing). */
 export async function fetchBundle(url, { timeoutMs }) {
   // One signal for both requests and their bodies: the time limit covers the whole GET.
   const signal = AbortSignal.timeout(timeoutMs);

@@ -9,7 +9,6 @@ import {
 } from "./limits.js";
 import { ConfigError } from "./errors.js";
 import { parseStateKeys } from "./state-keys.js";
-import { pageTypeTable } from "./request-context.js";
 
 const ROUTE = "route";
 const origins = new WeakMap();
@@ -66,6 +65,7 @@ export function workerConfig(env) {
 }
 
 function readConfig(env) {
+  noPageTypes(env.PERSO_PAGE_TYPES);
   return {
     stateKeys: parseStateKeys(env),
     consent: consentMode(env.PERSO_CONSENT),
@@ -74,7 +74,6 @@ function readConfig(env) {
     bundleTimeoutMs: optionalInteger(env, "PERSO_BUNDLE_TIMEOUT_MS", 1, MAX_BUNDLE_TIMEOUT_MS) ?? DEFAULT_BUNDLE_TIMEOUT_MS,
     maxPageBytes: optionalInteger(env, "PERSO_MAX_PAGE_BYTES", MIN_MAX_PAGE_BYTES, MAX_MAX_PAGE_BYTES) ?? DEFAULT_MAX_PAGE_BYTES,
     stateMaxAgeS: (optionalInteger(env, "PERSO_STATE_MAX_AGE_DAYS", 1, MAX_STATE_MAX_AGE_DAYS) ?? DEFAULT_STATE_MAX_AGE_DAYS) * 86_400,
-    pageTypes: pageTypes(env.PERSO_PAGE_TYPES),
     customerKey: env.PERSO_CUSTOMER_KEY || null,
     locale: env.PERSO_LOCALE || "en-US",
     currency: env.PERSO_CURRENCY || "USD",
@@ -98,10 +97,12 @@ function optionalInteger(env, name, min, max) {
   return number;
 }
 
-function pageTypes(value) {
-  try {
-    return pageTypeTable(value);
-  } catch (error) {
-    throw new ConfigError(error instanceof SyntaxError ? `PERSO_PAGE_TYPES is not JSON: ${error.message}` : error.message);
-  }
+/**
+ * Page types come from the bundle (`page_types`, docs/bundle-format.md) through the
+ * engine's page rule, the same in the browser: a table of the worker's own would make
+ * the two hosts disagree, so the old binding is refused rather than ignored.
+ */
+function noPageTypes(value) {
+  if (value === undefined || value === "") return;
+  throw new ConfigError("PERSO_PAGE_TYPES is no longer read: page types come from the bundle's page_types (docs/bundle-format.md), the rule the browser uses too; remove the binding");
 }

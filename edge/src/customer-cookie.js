@@ -3,9 +3,8 @@
 // to another value tier. `mintCustomerCookie` is the store's helper (WebCrypto only:
 // Node 20+, Deno, Bun, workers); the format is in docs/edge-deploy.md §1.3.
 
-import { COOKIE } from "./cookie-jar.js";
+import { COOKIE, cookieString, signValue, verifyValue } from "../../js/src/kit/cookies.js";
 import { MAX_CUSTOMER_COOKIE } from "./limits.js";
-import { signValue, verifyValue } from "./signed-value.js";
 
 export { MAX_CUSTOMER_COOKIE };
 const MAX_TEXT = 64;
@@ -23,7 +22,7 @@ export async function mintCustomerCookie(profile, secret, { expiresAtMs }) {
 /** The `Set-Cookie` header value a store's login handler sends. */
 export function customerSetCookie(value, { expiresAtMs, nowMs = Date.now() }) {
   const maxAge = Math.max(0, Math.floor((expiresAtMs - nowMs) / 1000));
-  return `${COOKIE.customer}=${value}; Path=/; Max-Age=${maxAge}; HttpOnly; Secure; SameSite=Lax`;
+  return cookieString(COOKIE.customer, value, { maxAgeS: maxAge, secure: true, httpOnly: true });
 }
 
 /** `{ customer }` (context.customer), `{ error }`, or null when absent. */

@@ -49,13 +49,17 @@ export async function readForm(request) {
   }
 }
 
-/** The interests answered in a registration form, restricted to the bundle's options. */
-export function answeredInterests(form, registerOptions) {
-  const interests = [];
-  for (const [id, values] of registerOptions) {
-    for (const answer of form.getAll(id)) if (values.has(answer) && !interests.includes(answer)) interests.push(answer);
+/**
+ * The answers of a registration form: the values of the fields named by the bundle's
+ * question ids (`return` and anything else are not answers). The engine keeps only the
+ * values its questions offer (`register`).
+ */
+export function formAnswers(form, questionIds) {
+  const answers = [];
+  for (const id of questionIds) {
+    for (const answer of form.getAll(id)) if (!answers.includes(answer)) answers.push(answer);
   }
-  return interests;
+  return answers;
 }
 
 export function seeOther(location, setCookies) {

@@ -8,22 +8,20 @@
 // `createHandler` takes the clock and the id generator as inputs so that tests can
 // replay a shopper's visit at chosen times; edge-entry.js passes the real ones.
 
-import { loadBundle } from "./bundle.js";
+import { COOKIE, cookieString, readCart, readClientEvents, readCookies } from "../../js/src/kit/index.js";
+import { loadBundle, noteEngineTrap } from "./bundle.js";
 import { encodingFromHeader, pageEncoding } from "./charset.js";
-import { applyClientEvents, readClientEvents } from "./client-events.js";
 import { originConfig, workerConfig } from "./config.js";
-import { COOKIE, expireCookie, readCookies, setCookie } from "./cookie-jar.js";
-import { readCartCookie } from "./cart-cookie.js";
 import { readCustomerCookie } from "./customer-cookie.js";
-import { answeredInterests, crossSiteReason, readForm, refuse, safeReturnPath, seeOther } from "./endpoints.js";
+import { crossSiteReason, formAnswers, readForm, refuse, safeReturnPath, seeOther } from "./endpoints.js";
 import {
-  applyBrowserEvent, newVisitorState, pageViewAndDecide, readVisitorState, recordDismissal, recordImpressions,
-  recoverFromEngineFailure, registerInterests, shrinkVisitorState,
+  applyClientEvents, decide, hasCampaign, openVisitor, pageContext, pageView, recordDismissal, recordImpressions,
+  recoverFromEngineFailure, registerAnswers, registrationQuestions, releaseVisitor, safeUrl, visitorBytes,
 } from "./engine-calls.js";
 import { logEdge } from "./log.js";
 import { originRequest } from "./origin.js";
 import { readAtMost, resumeStream } from "./read-capped.js";
-import { consentOf, contextFromRequest, mayPersist } from "./request-context.js";
+import { consentOf, mayPersist, pageFacts, requestContext } from "./request-context.js";
 import { rewritePage } from "./rewrite.js";
 import { renderPlacement } from "./slot-markup.js";
 import { readStateCookie, writeStateCookie } from "./state-cookie.js";
@@ -43,6 +41,13 @@ export function createHandler({ now = () => Date.now(), randomId = () => crypto.
     if (loggedOnce.size >= MAX_LOGGED_ONCE) loggedOnce.clear();
     loggedOnce.add(key);
     logEdge(level, code, message);
+  }
+
+  /** After an engine failure: a trap replaces the instance, and repeated traps quarantine the bundle. */
+  function engineFailed(failure, bundle) {
+    if (recoverFromEngineFailure(failure) && noteEngineTrap(bundle)) {
+      logOnce("error", "bundle_quarantined", `bundle serial ${bundle.serial} made the engine trap again: quarantined in this isolate, pages pass through until another bundle is published`);
+    }
   }
 
   async function fetchPage(request, env, ctx) {
@@ -88,44 +93,48 @@ export function createHandler({ now = () => Date.now(), randomId = () => crypto.
     const holding = readAtMost(response.body, settings.maxPageBytes).catch((failure) => ({ failure }));
     let page;
     try {
-      page = await decidePage(request, url, settings, loaded, nowMs, randomId);
+      page = await decidePage(request, url, settings, loaded, nowMs, randomId, logOnce);
     } catch (failure) {
-      recoverFromEngineFailure(failure);
+      engineFailed(failure, loaded);
       logEdge("error", failure.code ?? "decide_failed", `page passed through unchanged: ${failure.message}`);
       const held = await holding;
       return held.failure ? originFailed(held.failure) : original(response, held);
     }
-    const held = await holding;
-    if (held.failure) return originFailed(held.failure);
-    if (!held.complete) {
-      logOnce("warn", "page_too_large", `${url.pathname.slice(0, 200)}: over PERSO_MAX_PAGE_BYTES (${settings.maxPageBytes}), passed through unchanged`);
-      return original(response, held);
-    }
-    const encoding = pageEncoding(fromHeader, held.bytes);
-    if (encoding.unsupported) {
-      logOnce("warn", "charset_unsupported", `charset "${encoding.unsupported.slice(0, 32)}" is not ASCII-compatible: the page passes through unchanged`);
-      return original(response, held);
-    }
-    let rewritten;
     try {
-      rewritten = await rewritePage(held.bytes, encoding.encoding, page.serial, page.rendered);
-    } catch (failure) {
-      logOnce("error", "rewrite_failed", `${url.pathname.slice(0, 200)}: the HTML rewriter failed, page passed through unchanged: ${String(failure.message).slice(0, 300)}`);
-      return original(response, held);
+      const held = await holding;
+      if (held.failure) return originFailed(held.failure);
+      if (!held.complete) {
+        logOnce("warn", "page_too_large", `${url.pathname.slice(0, 200)}: over PERSO_MAX_PAGE_BYTES (${settings.maxPageBytes}), passed through unchanged`);
+        return original(response, held);
+      }
+      const encoding = pageEncoding(fromHeader, held.bytes);
+      if (encoding.unsupported) {
+        logOnce("warn", "charset_unsupported", `charset "${encoding.unsupported.slice(0, 32)}" is not ASCII-compatible: the page passes through unchanged`);
+        return original(response, held);
+      }
+      let rewritten;
+      try {
+        rewritten = await rewritePage(held.bytes, encoding.encoding, page.serial, page.rendered);
+      } catch (failure) {
+        logOnce("error", "rewrite_failed", `${url.pathname.slice(0, 200)}: the HTML rewriter failed, page passed through unchanged: ${String(failure.message).slice(0, 300)}`);
+        return original(response, held);
+      }
+      let setCookies;
+      try {
+        setCookies = await finishState(page, rewritten.filled, settings, nowMs);
+      } catch (failure) {
+        engineFailed(failure, loaded);
+        logEdge("error", failure.code ?? "decide_failed", `page passed through unchanged: ${failure.message}`);
+        return original(response, held);
+      }
+      const missing = [...page.rendered.keys()].filter((placement) => !rewritten.filled.some((placed) => placed.placement === placement));
+      if (missing.length > 0) {
+        logEdge("warn", "slot_missing", `decided but no slot that can show it (nothing counted) for: ${missing.join(", ")}`);
+      }
+      return personalizedResponse(response, rewritten.bytes, setCookies);
+    } finally {
+      releaseVisitor(page.visitor);
     }
-    let setCookies;
-    try {
-      setCookies = await finishState(page, rewritten.filled, settings, nowMs);
-    } catch (failure) {
-      recoverFromEngineFailure(failure);
-      logEdge("error", failure.code ?? "decide_failed", `page passed through unchanged: ${failure.message}`);
-      return original(response, held);
-    }
-    const missing = [...page.rendered.keys()].filter((placement) => !rewritten.filled.some((placed) => placed.placement === placement));
-    if (missing.length > 0) {
-      logEdge("warn", "slot_missing", `decided but no slot that can show it (nothing counted) for: ${missing.join(", ")}`);
-    }
-    return personalizedResponse(response, rewritten.bytes, setCookies);
   }
 
   async function handleAction(request, url, env, nowMs, ctx) {
@@ -145,9 +154,11 @@ export function createHandler({ now = () => Date.now(), randomId = () => crypto.
       return refuse(read.status, read.error);
     }
     const returnPath = safeReturnPath(read.form.get("return"));
+    let bundle = null;
+    let visitor = null;
     try {
       const settings = workerConfig(env);
-      const bundle = await loadBundle(env, nowMs, { settings, ctx });
+      bundle = await loadBundle(env, nowMs, { settings, ctx });
       const cookies = readCookies(request.headers.get("cookie"));
       if (!mayPersist(consentOf(request.headers, cookies[COOKIE.consent], settings.consent))) return seeOther(returnPath, []);
       // Only a visitor the edge already knows has a state to change: a post without a
@@ -155,35 +166,49 @@ export function createHandler({ now = () => Date.now(), randomId = () => crypto.
       const stored = await readState(cookies, settings, nowMs);
       if (stored?.error) logEdge("warn", "state_cookie_rejected", stored.error);
       if (!stored || stored.error) return seeOther(returnPath, []);
-      let state = stored.state;
+      visitor = openStoredVisitor(stored);
+      if (!visitor) return seeOther(returnPath, []);
       if (action === "dismiss") {
         const campaign = read.form.get("campaign");
-        if (!bundle.campaignIds.has(campaign)) return seeOther(returnPath, []);
-        state = recordDismissal(bundle, state, campaign, nowMs);
+        if (!hasCampaign(bundle, campaign)) return seeOther(returnPath, []);
+        recordDismissal(bundle, visitor, campaign, nowMs);
       } else {
-        state = registerInterests(state, answeredInterests(read.form, bundle.registerOptions), nowMs);
+        registerAnswers(bundle, visitor, formAnswers(read.form, registrationQuestions(bundle)), nowMs);
       }
-      const value = await signState(state, stored.ackedMs, settings, nowMs);
+      const value = await signState(visitor, stored.ackedMs, settings, nowMs);
       const secure = url.protocol === "https:";
-      return seeOther(returnPath, value ? [setCookie(COOKIE.state, value, { maxAgeS: settings.stateMaxAgeS, secure })] : []);
+      return seeOther(returnPath, value ? [cookieString(COOKIE.state, value, { maxAgeS: settings.stateMaxAgeS, secure })] : []);
     } catch (failure) {
-      recoverFromEngineFailure(failure);
+      engineFailed(failure, bundle);
       logEdge("error", failure.code ?? "action_failed", `${action}: ${failure.message}`);
       return seeOther(returnPath, []);
+    } finally {
+      releaseVisitor(visitor);
     }
   }
 
   return { fetch: fetchPage };
 }
 
-/** The verified state cookie (state-cookie.js), read with the engine's state reader. */
+/** The verified state cookie (state-cookie.js): `{ bytes, ackedMs, kid }`, `{ error }` or null. */
 function readState(cookies, settings, nowMs) {
-  return readStateCookie(cookies[COOKIE.state], settings.stateKeys, { nowMs, maxAgeS: settings.stateMaxAgeS, readState: readVisitorState });
+  return readStateCookie(cookies[COOKIE.state], settings.stateKeys, { nowMs, maxAgeS: settings.stateMaxAgeS });
 }
 
-/** The new state cookie's value, shrunk by the engine's rule when too long; null when it cannot fit. */
-function signState(state, ackedMs, settings, nowMs) {
-  return writeStateCookie(state, ackedMs, settings.stateKeys, { nowMs, shrink: shrinkVisitorState });
+/** The engine's visitor from a verified cookie's bytes; null (logged) when the engine refuses them (version, format). */
+function openStoredVisitor(stored) {
+  try {
+    return openVisitor(stored.bytes, {});
+  } catch (error) {
+    if (error?.code !== "state_invalid") throw error;
+    logEdge("warn", "state_cookie_rejected", `${COOKIE.state}: ${error.message}`);
+    return null;
+  }
+}
+
+/** The new state cookie's value, the state trimmed by the engine to the cookie's budget; null when it cannot fit. */
+function signState(visitor, ackedMs, settings, nowMs) {
+  return writeStateCookie((budget) => visitorBytes(visitor, budget), ackedMs, settings.stateKeys, { nowMs });
 }
 
 function isPersonalizable(response) {
@@ -208,77 +233,80 @@ function original(response, held) {
 }
 
 /**
- * Decides for this page: the state (verified cookie + browser events + this page
+ * Decides for this page: the visitor (verified cookie + browser events + this page
  * view), the context from the request, the decision and the markup of each placement
  * shown now. Nothing is counted yet: impressions wait for the rewrite (finishState).
+ * The visitor handle it returns is the caller's to release.
  */
-async function decidePage(request, url, settings, bundle, nowMs, randomId) {
+async function decidePage(request, url, settings, bundle, nowMs, randomId, logOnce) {
   const cookies = readCookies(request.headers.get("cookie"));
   const consent = consentOf(request.headers, cookies[COOKIE.consent], settings.consent);
   const persist = mayPersist(consent);
-
-  let state = null;
-  let ackedMs = 0;
-  if (persist) {
-    const stored = await readState(cookies, settings, nowMs);
-    if (stored?.error) logEdge("warn", "state_cookie_rejected", stored.error);
-    else if (stored) ({ state, ackedMs } = stored);
-  }
-  state ??= newVisitorState(randomId(), nowMs);
-  if (persist) {
-    const client = readClientEvents(cookies[COOKIE.client], bundle.campaignIds);
-    if (client?.error) logEdge("warn", "client_cookie_rejected", client.error);
-    else if (client) {
-      const apply = (current, event, at) => applyBrowserEvent(bundle, current, event, at);
-      ({ state, ackedMs } = applyClientEvents(client.events, state, ackedMs, nowMs, apply));
-    }
-  }
-
+  const stored = persist ? await readState(cookies, settings, nowMs) : null;
+  if (stored?.error) logEdge("warn", "state_cookie_rejected", stored.error);
   const customer = await readCustomerCookie(cookies[COOKIE.customer], settings.customerKey, nowMs);
   if (customer?.error) logEdge("warn", "customer_cookie_rejected", customer.error);
-  const cart = readCartCookie(cookies[COOKIE.cart]);
+  const cart = cookies[COOKIE.cart] === undefined ? null : readCart(cookies[COOKIE.cart]);
   if (cart?.error) logEdge("warn", "cart_cookie_rejected", cart.error);
-  const { context, pageView } = contextFromRequest(request, url, {
-    consent,
-    customer: customer?.customer,
-    cart: cart?.cart,
-    pageTypes: settings.pageTypes,
-  });
 
-  const decided = pageViewAndDecide(bundle, state, context, pageView, nowMs);
-  const options = {
-    nowMs,
-    returnPath: url.pathname + url.search,
-    actionPath: ACTION_PATH,
-    locale: settings.locale,
-    currency: settings.currency,
-  };
-  const rendered = new Map();
-  for (const placed of decided.decision.placements) {
-    // Client-only triggers (dwell, idle, scroll, exit intent, add to cart) are the
-    // browser runtime's: the slot keeps its default content here.
-    if (placed.trigger?.on !== "now") continue;
-    const html = renderPlacement(placed, options);
-    if (html !== null) rendered.set(placed.placement, { placed, html });
+  let visitor = null;
+  try {
+    let ackedMs = 0;
+    if (stored && !stored.error) {
+      visitor = openStoredVisitor(stored);
+      if (visitor) ackedMs = stored.ackedMs;
+    }
+    visitor ??= openVisitor(null, { id: randomId(), nowMs });
+    if (persist && cookies[COOKIE.client] !== undefined) {
+      const client = readClientEvents(cookies[COOKIE.client]);
+      if (client.error) logEdge("warn", "client_cookie_rejected", client.error);
+      else ackedMs = applyClientEvents(bundle, visitor, client.events, ackedMs, nowMs);
+    }
+    const normalized = pageContext(bundle, pageFacts(request));
+    const context = requestContext(request, normalized, { consent, customer: customer?.customer, cart: cart?.cart });
+    pageView(bundle, visitor, normalized.pageView, nowMs);
+    const decision = decide(bundle, visitor, context, nowMs);
+    if (decision.over_budget) {
+      logOnce("warn", "over_budget", `bundle serial ${decision.serial}: excluded for going over the engine's run-time budget: ${decision.over_budget.join(", ").slice(0, 300)}`);
+    }
+    const options = {
+      nowMs,
+      returnPath: url.pathname + url.search,
+      actionPath: ACTION_PATH,
+      locale: settings.locale,
+      currency: settings.currency,
+      safeUrl,
+    };
+    const rendered = new Map();
+    for (const placed of decision.placements) {
+      // Client-only triggers (dwell, idle, scroll, exit intent, add to cart) are the
+      // browser runtime's: the slot keeps its default content here.
+      if (placed.trigger?.on !== "now") continue;
+      const html = renderPlacement(placed, options);
+      if (html !== null) rendered.set(placed.placement, { placed, html });
+    }
+    return {
+      serial: decision.serial,
+      rendered,
+      bundle,
+      visitor,
+      ackedMs,
+      persist,
+      hadStateCookie: cookies[COOKIE.state] !== undefined,
+      secure: url.protocol === "https:",
+    };
+  } catch (error) {
+    releaseVisitor(visitor);
+    throw error;
   }
-  return {
-    serial: decided.decision.serial,
-    rendered,
-    bundle,
-    state: decided.state,
-    ackedMs,
-    persist,
-    hadStateCookie: cookies[COOKIE.state] !== undefined,
-    secure: url.protocol === "https:",
-  };
 }
 
 /** Counts the impressions of what was filled; the Set-Cookie headers of the new state. */
 async function finishState(page, filled, settings, nowMs) {
-  if (!page.persist) return page.hadStateCookie ? [expireCookie(COOKIE.state, { secure: page.secure })] : [];
-  const state = recordImpressions(page.bundle, page.state, filled.map((placed) => placed.campaign), nowMs);
-  const value = await signState(state, page.ackedMs, settings, nowMs);
-  if (value) return [setCookie(COOKIE.state, value, { maxAgeS: settings.stateMaxAgeS, secure: page.secure })];
+  if (!page.persist) return page.hadStateCookie ? [cookieString(COOKIE.state, "", { maxAgeS: 0, secure: page.secure })] : [];
+  recordImpressions(page.bundle, page.visitor, filled.map((placed) => placed.campaign), nowMs);
+  const value = await signState(page.visitor, page.ackedMs, settings, nowMs);
+  if (value) return [cookieString(COOKIE.state, value, { maxAgeS: settings.stateMaxAgeS, secure: page.secure })];
   logEdge("warn", "state_too_large", "visitor state does not fit the cookie even without campaign records");
   return [];
 }

@@ -1,14 +1,14 @@
 // Every size, count and time limit of the edge worker, in one place, so the deploy
 // guide (docs/edge-deploy.md §6) and the code cannot drift. A limit that a store may
-// tune has a DEFAULT_ here and a binding in config.js; the others are fixed.
+// tune has a DEFAULT_ here and a binding in config.js; the others are fixed. Limits
+// both JS hosts share come from the kit (js/src/kit/limits.js, kit/cookies.js), whose
+// values a test compares with the engine's own.
 
-/**
- * The one documented limit of a published bundle: 1 MiB of JSON (the CLI and the
- * browser enforce the same number). Kept as its own constant so that it can be
- * imported from the shared JS module once the engine defines it there.
- */
-export const MAX_BUNDLE_BYTES = 1_048_576;
-/** bundle.json.sig is ~150 bytes of JSON; anything much larger is not a signature. */
+import { COOKIE_LIMITS, LIMITS } from "../../js/src/kit/index.js";
+
+/** The one documented limit of a published bundle (perso_core::limits, the kit's copy): 1 MiB. */
+export const MAX_BUNDLE_BYTES = LIMITS.MAX_BUNDLE_BYTES;
+/** bundle.bin.sig is ~150 bytes of JSON; anything much larger is not a signature. */
 export const MAX_SIGNATURE_BYTES = 4096;
 
 /** Each GET of the bundle or its signature, headers and body, must finish within this. */
@@ -33,11 +33,11 @@ export const CHARSET_PRESCAN_BYTES = 1024;
 /** The no-JavaScript forms posted to /.perso/ are a few hundred bytes. */
 export const MAX_FORM_BYTES = 4096;
 
-/** Cookie values (the whole value, with its MAC), under the 4 KB a browser keeps per cookie. */
-export const MAX_STATE_COOKIE = 3800;
-export const MAX_CLIENT_COOKIE = 2048;
-export const MAX_CART_COOKIE = 2048;
-export const MAX_CUSTOMER_COOKIE = 2048;
+/** Cookie values (the whole value, with its MAC): the contract's, kit/cookies.js. */
+export const { MAX_STATE_COOKIE, MAX_CLIENT_COOKIE, MAX_CART_COOKIE, MAX_CUSTOMER_COOKIE } = COOKIE_LIMITS;
+
+/** Traps of the engine under one bundle, in one isolate, after which that bundle is quarantined. */
+export const QUARANTINE_AFTER_TRAPS = 2;
 
 /** HMAC secrets of the state cookie: at least 32 bytes (256 bits), as HMAC-SHA256 wants. */
 export const MIN_STATE_SECRET_BYTES = 32;
@@ -48,4 +48,4 @@ export const MAX_STATE_MAX_AGE_DAYS = 400; // browsers cap cookie lifetimes at 4
 export const MAX_ISSUED_AHEAD_MS = 5 * 60_000;
 
 /** The largest serial a bundle may carry: above it, JS numbers stop being exact. */
-export const MAX_SERIAL = Number.MAX_SAFE_INTEGER;
+export const MAX_SERIAL = LIMITS.MAX_SERIAL;

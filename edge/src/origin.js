@@ -8,7 +8,7 @@
 // proxy. With PERSO_ORIGIN = "route" (the worker on a Cloudflare route) the request
 // keeps its own URL, so the zone's origin receives the public Host unchanged.
 
-import { COOKIE } from "./cookie-jar.js";
+import { COOKIE } from "../../js/src/kit/cookies.js";
 
 /**
  * Cookies perso writes and reads on the device; never forwarded. The store's own

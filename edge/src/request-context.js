@@ -1,54 +1,25 @@
-// The engine's context (docs/api.md) from what the store's own request carries:
-// URL (path, UTM), Referer, country, device, language, consent, and the verified
-// customer and cart cookies. `session.*` and `visitor.*` come from the state via
-// `pageView`, and `time.*` from the engine, exactly as in the browser.
+// The engine's context (docs/api.md) from what the store's own request carries. Page
+// facts — URL, Referer, device hints, language — go to the engine's one page rule
+// (the kit's `pageContext`, perso_core::page), exactly as the browser runtime sends
+// its own, so page type, UTM, referrer and device cannot drift between the hosts. The
+// edge adds its own parts: consent, the verified customer and cart cookies, country.
+// `session.*` and `visitor.*` come from the state via `pageView`, and `time.*` from the
+// engine, exactly as in the browser.
 
-import { deviceType, preferredLanguage } from "./device.js";
-
-const UTM_FIELDS = ["source", "medium", "campaign", "term", "content"];
-const MAX_UTM = 64;
-const MAX_REFERRER = 1024;
-const DEFAULT_PAGE_TYPES = [["/category/", "category"], ["/product/", "product"], ["/cart", "cart"], ["/checkout", "checkout"]];
-
-/** Path prefix -> page type table from PERSO_PAGE_TYPES (JSON), or the defaults. */
-export function pageTypeTable(configured) {
-  if (!configured) return DEFAULT_PAGE_TYPES;
-  const table = typeof configured === "string" ? JSON.parse(configured) : configured;
-  if (!Array.isArray(table) || !table.every((row) => Array.isArray(row) && row.length === 2 && row.every((s) => typeof s === "string"))) {
-    throw new Error('PERSO_PAGE_TYPES must be a JSON array of ["path prefix", "type"] pairs');
-  }
-  return table;
-}
-
-export function pageType(path, table) {
-  if (path === "/") return "home";
-  for (const [prefix, type] of table) if (path.startsWith(prefix)) return type;
-  return "other";
-}
-
-/** Referrer URL and host: http(s) only, the store's own host is not an entry referrer. */
-export function referrerOf(headers, ownHost) {
-  const referer = headers.get("referer");
-  if (!referer || referer.length > MAX_REFERRER) return {};
-  let url;
-  try {
-    url = new URL(referer);
-  } catch {
-    return {};
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return {};
-  const host = url.hostname.toLowerCase();
-  if (host === ownHost) return { referrer: referer };
-  return { referrer: referer, referrer_host: host };
-}
-
-export function utmOf(searchParams) {
-  const utm = {};
-  for (const field of UTM_FIELDS) {
-    const value = searchParams.get(`utm_${field}`);
-    if (value) utm[field] = value.slice(0, MAX_UTM);
-  }
-  return utm;
+/** What the request says about the page, in the kit's `pageContext` facts. */
+export function pageFacts(request) {
+  const headers = request.headers;
+  const hint = headers.get("sec-ch-ua-mobile");
+  return {
+    url: request.url,
+    referrer: headers.get("referer"),
+    declaredType: null,
+    mobileHint: hint === "?1" ? true : hint === "?0" ? false : null,
+    userAgent: headers.get("user-agent") || null,
+    coarsePointer: null,
+    screenShortSide: null,
+    language: headers.get("accept-language") || null,
+  };
 }
 
 /**
@@ -77,32 +48,16 @@ export function countryOf(headers) {
 }
 
 /**
- * Builds { context, pageView } for the engine. `customer` and `cart` are already
- * verified (or undefined).
+ * The context for the engine: `page` and `device` from the engine's page rule
+ * (`pageContext(...)`'s result), the rest from the request. `customer` and `cart` are
+ * already verified (or undefined).
  */
-export function contextFromRequest(request, url, { consent, customer, cart, pageTypes }) {
-  const headers = request.headers;
-  const { referrer, referrer_host: referrerHost } = referrerOf(headers, url.hostname.toLowerCase());
-  const utm = utmOf(url.searchParams);
-  const page = { url: `${url.origin}${url.pathname}`, path: url.pathname, type: pageType(url.pathname, pageTypes) };
-  if (referrer) page.referrer = referrer;
-  if (referrerHost) page.referrer_host = referrerHost;
-  if (Object.keys(utm).length > 0) page.utm = utm;
-
-  const context = { page, consent };
-  const device = {};
-  const type = deviceType(headers);
-  if (type) device.type = type;
-  const language = preferredLanguage(headers);
-  if (language) device.language = language;
-  if (Object.keys(device).length > 0) context.device = device;
-  const country = countryOf(headers);
+export function requestContext(request, normalized, { consent, customer, cart }) {
+  const context = { page: normalized.page, consent };
+  if (Object.keys(normalized.device).length > 0) context.device = normalized.device;
+  const country = countryOf(request.headers);
   if (country) context.custom = { country };
   if (customer) context.customer = customer;
   context.cart = cart ?? { items: [] };
-
-  const pageView = {};
-  if (referrerHost) pageView.referrer_host = referrerHost;
-  if (page.utm) pageView.utm = utm;
-  return { context, pageView };
+  return context;
 }

@@ -64,6 +64,10 @@ export async function rewritePage(bytes, encoding, serial, rendered) {
         filled.set(placement, entry.placed);
         element.setInnerContent(asciiHtml(entry.html), { html: true });
         element.setAttribute("data-perso-rendered", entry.placed.campaign);
+        // Decided here: the anti-flicker rule (perso-slots.css hides a data-perso-wait
+        // slot until it is decided) must not hide what the edge filled until the
+        // browser runtime runs, or for a second without it.
+        element.setAttribute("data-perso-decided", "");
         if (entry.placed.variant) element.setAttribute("data-perso-variant", entry.placed.variant);
       },
     });

@@ -1,6 +1,7 @@
 // HTML for each action kind (markup contract: docs/edge-deploy.md §1.4). Every text
-// from the bundle goes through `escapeHtml` and every URL through `safeUrl`: the
-// bundle's words are inserted as text, never as markup.
+// from the bundle goes through `escapeHtml` and every URL through `options.safeUrl`,
+// the engine's one URL rule (perso_core::url, the kit's `safeUrl`, which the browser
+// runtime uses too): the bundle's words are inserted as text, never as markup.
 
 const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
@@ -8,13 +9,8 @@ export function escapeHtml(text) {
   return String(text).replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
 
-/** The URL when relative or http(s), else null (no javascript:, data:, ...). */
-export function safeUrl(url) {
-  if (typeof url !== "string" || url.length === 0) return null;
-  const trimmed = url.trim();
-  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(trimmed)) return /^https?:/i.test(trimmed) ? trimmed : null;
-  return trimmed.startsWith("//") ? null : trimmed;
-}
+/** The URL when the engine's rule lets it be rendered, else null (no javascript:, data:, //host, ...). */
+const allowed = (url, options) => (typeof url === "string" && options.safeUrl(url) ? url : null);
 
 const formatters = new Map();
 function formatPrice(price, { locale, currency }) {
@@ -30,13 +26,13 @@ function formatPrice(price, { locale, currency }) {
 const el = (tag, cls, inner, attrs = "") => `<${tag} class="${cls}"${attrs}>${inner}</${tag}>`;
 const text = (tag, cls, value) => (value ? el(tag, cls, escapeHtml(value)) : "");
 
-function link(cls, cta) {
-  const href = cta && safeUrl(cta.url);
+function link(cls, cta, options) {
+  const href = cta && allowed(cta.url, options);
   return href ? `<a class="${cls}" href="${escapeHtml(href)}">${escapeHtml(cta.label)}</a>` : "";
 }
 
-function image(cls, src) {
-  const url = safeUrl(src);
+function image(cls, src, options) {
+  const url = allowed(src, options);
   return url ? `<img class="${cls}" src="${escapeHtml(url)}" alt="" loading="lazy">` : "";
 }
 
@@ -55,14 +51,14 @@ function why(placed) {
     : "";
 }
 
-function banner(action) {
+function banner(action, options) {
   return el(
     "div",
     "perso-banner",
-    image("perso-banner__image", action.image) +
+    image("perso-banner__image", action.image, options) +
       text("h2", "perso-banner__title", action.title) +
       text("p", "perso-banner__body", action.body) +
-      link("perso-banner__cta", action.cta),
+      link("perso-banner__cta", action.cta, options),
   );
 }
 
@@ -81,7 +77,7 @@ function offer(action, placed, options) {
       text("p", "perso-offer__body", action.body) +
       code +
       text("p", "perso-offer__terms", action.terms) +
-      link("perso-offer__cta", action.cta) +
+      link("perso-offer__cta", action.cta, options) +
       dismissForm(placed.campaign, options),
     ` role="dialog" aria-label="${escapeHtml(action.title)}"${expires}`,
   );
@@ -90,11 +86,11 @@ function offer(action, placed, options) {
 function recommend(action, options) {
   const items = (action.items ?? [])
     .map((item) => {
-      const href = safeUrl(item.url);
+      const href = allowed(item.url, options);
       const price = Number.isFinite(item.price)
         ? `<span class="perso-recommend__price">${escapeHtml(formatPrice(item.price, options))}</span>`
         : "";
-      const inner = image("perso-recommend__image", item.image) + text("span", "perso-recommend__name", item.name) + price;
+      const inner = image("perso-recommend__image", item.image, options) + text("span", "perso-recommend__name", item.name) + price;
       const body = href ? `<a href="${escapeHtml(href)}">${inner}</a>` : inner;
       return `<li class="perso-recommend__item" data-sku="${escapeHtml(item.sku)}">${body}</li>`;
     })
@@ -139,13 +135,13 @@ function chat(action, placed, options) {
 /**
  * Markup for one placement of the decision, or null for a kind this renderer does
  * not know (the slot then keeps the page's default content).
- * options: { nowMs, returnPath, actionPath, locale, currency }
+ * options: { nowMs, returnPath, actionPath, locale, currency, safeUrl }
  */
 export function renderPlacement(placed, options) {
   const action = placed.action;
   let html;
   switch (action?.kind) {
-    case "banner": html = banner(action); break;
+    case "banner": html = banner(action, options); break;
     case "offer": html = offer(action, placed, options); break;
     case "recommend": html = recommend(action, options); break;
     case "welcome": html = text("p", "perso-welcome", action.text); break;

@@ -6,17 +6,17 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startEdge, generateSigner, T0, BUNDLE_TEXT, renderedCampaign } from "./harness.js";
+import { startEdge, generateSigner, T0, BUNDLE_TEXT, compileBundle, renderedCampaign } from "./harness.js";
 import { startBundleHost } from "./fixtures/bundle-host.js";
 import { GADGETS_REFERER } from "./helpers.js";
 
-const SERIAL_2 = BUNDLE_TEXT.replace('"serial": 1', '"serial": 2');
-const SERIAL_3 = BUNDLE_TEXT.replace('"serial": 1', '"serial": 3');
+const SERIAL_2 = compileBundle(BUNDLE_TEXT.replace('"serial": 1', '"serial": 2'));
+const SERIAL_3 = compileBundle(BUNDLE_TEXT.replace('"serial": 1', '"serial": 3'));
 
-/** A worker fetching its bundle from a fresh bundle host serving `text`, signed. */
-async function edgeWithHost(text, bindings = {}) {
+/** A worker fetching its bundle from a fresh bundle host serving `bytes` (compiled), signed. */
+async function edgeWithHost(bytes, bindings = {}) {
   const signer = await generateSigner("host-1");
-  const host = await startBundleHost({ bundle: text, signature: await signer.sign(text) });
+  const host = await startBundleHost({ bundle: bytes, signature: await signer.sign(bytes) });
   const edge = await startEdge({
     bindings: { PERSO_BUNDLE: undefined, PERSO_BUNDLE_SIG: undefined, PERSO_PUBLIC_KEYS: `host-1:${signer.publicKey}`, PERSO_BUNDLE_URL: host.url, ...bindings },
   });
@@ -109,10 +109,11 @@ test("PERSO_MIN_SERIAL refuses an older bundle in every isolate; a bad value is 
 });
 
 test("one bundle size limit, 1 MiB, inline or fetched, with an error that says so", async () => {
-  // Valid JSON, validly signed, just over the limit (whitespace is still JSON).
-  const big = SERIAL_2.replace(/\}\s*$/, `${" ".repeat(1_048_577 - Buffer.byteLength(SERIAL_2))}}\n`);
-  assert.ok(Buffer.byteLength(big) > 1_048_576);
-  const inline = await startEdge({ bundleText: big });
+  // A compiled bundle, validly signed, just over the limit: long product names, compiled
+  // with the compiler's own limit raised (perso publish would refuse it).
+  const big = oversized();
+  assert.ok(big.length > 1_048_576 && big.length < 1_100_000, `${big.length} bytes`);
+  const inline = await startEdge({ bundle: big });
   try {
     await assertPassedThrough(inline, await inline.visitor().get("/", { at: T0, headers: { referer: GADGETS_REFERER } }));
     assert.match(inline.logged("bundle_too_large")[0].message, /bundle is \d+ bytes, over the 1,048,576-byte limit/);
@@ -127,3 +128,19 @@ test("one bundle size limit, 1 MiB, inline or fetched, with an error that says s
     await fetched.close();
   }
 });
+
+/** The Gizmos bundle grown past 1 MiB compiled (one product with a long description per sku). */
+function oversized() {
+  const source = JSON.parse(BUNDLE_TEXT);
+  source.serial = 2;
+  const grow = (n) => {
+    const bundle = structuredClone(source);
+    for (let i = 0; i < n; i++) bundle.products[`PAD-${i}`] = { name: `Padding product ${i} ${"x".repeat(1000)}`, category: "audio", price: 1, url: `/product/PAD-${i}` };
+    return compileBundle(JSON.stringify(bundle), { maxBytes: 8 << 20 });
+  };
+  const per = (grow(20).length - grow(0).length) / 20;
+  let n = Math.ceil((1_048_577 - grow(0).length) / per);
+  let bytes = grow(n);
+  while (bytes.length <= 1_048_576) bytes = grow(++n);
+  return bytes;
+}

@@ -1,14 +1,31 @@
 // Test harness: the fixture origin on 127.0.0.1, a freshly generated Ed25519 bundle
-// key, and the worker running in workerd through Miniflare (the exact version the
-// team pins), with a cookie jar per simulated visitor.
+// key, the Gizmos bundle compiled by the one compiler (the full Node build, as
+// `perso publish` does), and the worker running in workerd through Miniflare (the
+// exact version the team pins), with a cookie jar per simulated visitor.
 
 import { Miniflare } from "miniflare";
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { startOrigin } from "./fixtures/origin.js";
 
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
+/** The bundle's JSON source (what marketers write) and its compiled form (what hosts load). */
 export const BUNDLE_TEXT = readFileSync(new URL("www/bundle.json", `file://${REPO}`), "utf8");
+const tools = createRequire(import.meta.url)("../../pkg-node/perso.js");
+
+/**
+ * The compiled form (bundle.bin) of a JSON bundle; throws with the compiler's message.
+ * `maxBytes` raises the compiler's size limit (tests of oversized bundles).
+ */
+export function compileBundle(text, { maxBytes } = {}) {
+  const bytes = tools.compileBundle(new TextEncoder().encode(text), maxBytes);
+  if (!bytes) throw Object.assign(new Error(JSON.parse(tools.lastErrorMessage()).message), JSON.parse(tools.lastErrorMessage()));
+  return bytes;
+}
+export const BUNDLE_BIN = compileBundle(BUNDLE_TEXT);
+/** Standard base64 (PERSO_BUNDLE's inline form). */
+export const base64 = (bytes) => Buffer.from(bytes).toString("base64");
 export const STATE_KEY = "test-state-key-0123456789abcdef-0123456789";
 export const STATE_KID = "test";
 export const CUSTOMER_KEY = "test-store-key-fedcba9876543210";
@@ -23,23 +40,26 @@ export async function generateSigner(kid = "test-1") {
   return {
     kid,
     publicKey,
-    async sign(text) {
-      const sig = await crypto.subtle.sign({ name: "Ed25519" }, pair.privateKey, new TextEncoder().encode(text));
+    /** The detached signature file (bundle.bin.sig) of bytes (or text). */
+    async sign(bytes) {
+      const data = typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes;
+      const sig = await crypto.subtle.sign({ name: "Ed25519" }, pair.privateKey, data);
       return JSON.stringify({ alg: "Ed25519", kid, sig: Buffer.from(sig).toString("base64") });
     },
   };
 }
 
 /**
- * Starts origin + worker. `bindings` override the defaults (signed inline bundle).
+ * Starts origin + worker. `bindings` override the defaults (the compiled bundle inline,
+ * base64, signed); `bundle` is the compiled bundle to sign and inline.
  * Returns { origin, mf, url, logs, visitor(), close() }.
  */
-export async function startEdge({ bindings = {}, originFiles, bundleText = BUNDLE_TEXT, vectorsText, entry = "./worker-under-test.js" } = {}) {
+export async function startEdge({ bindings = {}, dataBlobs, originFiles, bundle = BUNDLE_BIN, vectorsText, entry = "./worker-under-test.js" } = {}) {
   const signer = await generateSigner();
-  const signature = await signer.sign(bundleText);
-  const origin = await startOrigin(originFiles ?? { bundle: BUNDLE_TEXT, signature });
+  const signature = await signer.sign(bundle);
+  const origin = await startOrigin(originFiles ?? { bundle, signature });
   const logs = [];
-  const mf = new Miniflare({
+  const options = {
     modules: true,
     scriptPath: fileURLToPath(new URL(entry, import.meta.url)),
     modulesRoot: REPO,
@@ -51,14 +71,17 @@ export async function startEdge({ bindings = {}, originFiles, bundleText = BUNDL
     host: "127.0.0.1",
     bindings: withoutUndefined({
       PERSO_PUBLIC_KEYS: signer.publicKey,
-      PERSO_BUNDLE: bundleText,
+      PERSO_BUNDLE: base64(bundle),
       PERSO_BUNDLE_SIG: signature,
       PERSO_STATE_KEYS: `${STATE_KID}:${STATE_KEY}`,
       PERSO_CUSTOMER_KEY: CUSTOMER_KEY,
       PERSO_ORIGIN: origin.url,
       PERSO_TEST_VECTORS: vectorsText ?? readFileSync(`${REPO}tests/vectors/gizmos.json`, "utf8"),
       ...bindings,
+      // A binding given as bytes (a Data module in wrangler) replaces the text one.
+      ...Object.fromEntries(Object.keys(dataBlobs ?? {}).map((name) => [name, undefined])),
     }),
+    ...(dataBlobs ? { dataBlobBindings: dataBlobs } : {}),
     handleRuntimeStdio(stdout, stderr) {
       const collect = (chunk) => {
         for (const line of String(chunk).split("\n")) if (line.trim()) logs.push(line);
@@ -66,11 +89,13 @@ export async function startEdge({ bindings = {}, originFiles, bundleText = BUNDL
       stdout.on("data", collect);
       stderr.on("data", collect);
     },
-  });
+  };
+  const mf = new Miniflare(options);
   const url = await mf.ready;
   return {
     origin,
     mf,
+    options,
     url,
     signer,
     logs,

@@ -1,11 +1,13 @@
 // The edge passes the page through, whatever happens to the rewrite (issue 9): pages
 // in charsets the rewriter cannot parse, a start tag of a few MiB, markup the rewriter
 // calls ambiguous, pages over the hold limit; and only slots that can show something
-// take a placement and count an impression. All in workerd, behind the fixture origin.
+// take a placement and count an impression; a bundle whose conditions are as costly
+// as the compiler lets through. All in workerd, behind the fixture origin.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startEdge, T0, CUSTOMER_KEY, renderedCampaign } from "./harness.js";
+import { createRequire } from "node:module";
+import { startEdge, T0, BUNDLE_TEXT, CUSTOMER_KEY, compileBundle, renderedCampaign } from "./harness.js";
 import { ADA, GADGETS_REFERER, cartCookie, statePayload } from "./helpers.js";
 import { mintCustomerCookie } from "../src/customer-cookie.js";
 
@@ -162,4 +164,83 @@ test("an origin that drops the connection mid-page: a clear 502, not an uncaught
   assert.equal(page.status, 502);
   assert.match(page.body.toString(), /the origin's page broke off/);
   assert.ok(edge.logged("origin_body_failed").length >= 1, edge.logs.slice(-3).join("\n"));
+});
+
+// Issue 9, the costly bundle. The compiler estimates each condition's cost before it
+// runs and refuses those over MAX_CONDITION_COST (100,000 units); the engine charges
+// the same units while it runs, per condition and per decision (1,000,000), and
+// excludes what goes over (`over_budget`) instead of running on. Two conditions that
+// pass the estimate: `in` over a `cat` of 500 literal 64-byte strings (the estimate
+// charges the cat's bytes once; the run charges the text it builds at every step, so
+// it always goes over its 100,000 units), and map-in-map over 130 x 130 literals
+// (under the estimate's limit, run to the end: twenty of them exhaust the decision's
+// budget, and the campaigns after the last one that fit are excluded).
+const tools = createRequire(import.meta.url)("../../pkg-node/perso.js");
+const range = (n) => Array.from({ length: n }, (_, i) => i);
+const NEEDLE = { in: ["needle", { cat: range(500).map((i) => (i === 499 ? "needle".padEnd(64, "z") : "abcdefghijklmnop".repeat(4))) }] };
+const MAP_130 = { some: [{ map: [range(130), { map: [range(130), { "+": [{ var: "" }, 1] }] }] }, { "==": [{ var: "" }, -1] }] };
+
+function heavyBundle() {
+  const bundle = JSON.parse(BUNDLE_TEXT);
+  bundle.campaigns.push({ id: "heavy-hero", placement: "hero", priority: 1000, condition: NEEDLE, action: { kind: "banner", title: "HEAVY HERO" } });
+  // Banners (not interruptions, which the guardrails would stop before their conditions run).
+  for (let i = 0; i < 20; i++) {
+    bundle.campaigns.push({ id: `heavy-picks-${i}`, placement: "cross_sell", priority: 1000 - i, condition: MAP_130, action: { kind: "banner", title: "HEAVY PICKS" } });
+  }
+  return JSON.stringify(bundle);
+}
+
+test("the compiler refuses a condition estimated over the limit (perso publish's compile), naming it", () => {
+  const bundle = JSON.parse(BUNDLE_TEXT);
+  const MAP_30_CUBED = { some: [{ map: [range(30), { map: [range(30), { map: [range(30), { "+": [{ var: "" }, 1] }] }] }] }, { "==": [{ var: "" }, -1] }] };
+  bundle.campaigns.push({ id: "too-costly", placement: "chat", condition: MAP_30_CUBED, action: { kind: "chat", message: "x" } });
+  assert.throws(() => compileBundle(JSON.stringify(bundle)), (error) => {
+    assert.equal(error.code, "bundle_invalid");
+    assert.match(error.message, /campaigns\[11\]\.condition\.some\[0\]: costs about \d+ units of work to evaluate, over the limit of 100000/);
+    return true;
+  });
+  const doubling = JSON.parse(BUNDLE_TEXT);
+  doubling.campaigns.push({ id: "doubling", placement: "chat", condition: { "==": [{ reduce: [range(20), { cat: [{ var: "accumulator" }, { var: "accumulator" }] }, "ab"] }, "x"] }, action: { kind: "chat", message: "x" } });
+  assert.throws(() => compileBundle(JSON.stringify(doubling)), /campaigns\[11\]\.condition.*over the limit of 100000/);
+});
+
+test("a bundle as costly as the compiler allows: the page comes back personalized, the costly campaigns are excluded, nothing resets", { timeout: 60_000 }, async () => {
+  const source = heavyBundle();
+  // What the test stands on: the costly conditions pass the compiler, and the hero's
+  // would win its placement if it were allowed to run to the end (it is true).
+  const bundle = compileBundle(source);
+  assert.equal(tools.applyRule(NEEDLE, {}), true, "the needle condition is true when it may finish");
+  const heavy = await startEdge({ bundle });
+  try {
+    const customer = await mintCustomerCookie(ADA, CUSTOMER_KEY, { expiresAtMs: T0 + 3_600_000 });
+    const shopper = heavy.visitor({ headers: { referer: GADGETS_REFERER } });
+    shopper.jar.set("perso_customer", customer);
+    const before = (await (await fetch(new URL("/__test/memory", heavy.url))).json()).wasm_bytes;
+    const landing = await shopper.get("/", { at: T0 });
+    assert.equal(landing.status, 200);
+    assert.match(landing.text, /data-perso-edge="1"/, "the edge decided for the page");
+    assert.equal(renderedCampaign(landing.text, "hero"), "aff-hero", "the costly hero campaign is excluded; the next one wins");
+    assert.doesNotMatch(landing.text, /HEAVY/);
+    assert.equal(renderedCampaign(landing.text, "greeting"), "hv-welcome", "other placements personalized");
+    assert.equal(renderedCampaign(landing.text, "popup"), "hv-free-shipping");
+    const [logged] = heavy.logged("over_budget");
+    assert.match(logged.message, /heavy-hero/);
+    assert.match(logged.message, /heavy-picks-19\b/, "the last costly campaigns: the decision's budget ran out");
+    assert.doesNotMatch(logged.message, /heavy-picks-0\b/, "the first costly campaigns ran to the end");
+    const id = statePayload(shopper.jar.get("perso_state")).state.id;
+
+    // The next page: same visitor, same session, still personalized, no reset.
+    const next = await shopper.get("/category/audio", { at: T0 + 20_000 });
+    assert.equal(next.status, 200);
+    assert.equal(renderedCampaign(next.text, "hero"), "aff-hero");
+    const state = statePayload(shopper.jar.get("perso_state")).state;
+    assert.equal(state.id, id, "the visitor is not reset");
+    assert.equal(state.session.pages, 2);
+    assert.equal(heavy.logged("over_budget").length, 1, "logged once per isolate, not on every page");
+    assert.equal(heavy.logged("decide_failed").length + heavy.logged("engine_trap").length, 0);
+    const after = (await (await fetch(new URL("/__test/memory", heavy.url))).json()).wasm_bytes;
+    assert.ok(after <= Math.max(before, 1) + 4 * 1048576, `the engine's memory stays bounded: ${before} -> ${after} bytes`);
+  } finally {
+    await heavy.close();
+  }
 });

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startOrigin } from "./fixtures/origin.js";
-import { BUNDLE_TEXT, STATE_KEY, generateSigner, renderedCampaign, REPO, startEdge } from "./harness.js";
+import { BUNDLE_BIN, BUNDLE_TEXT, STATE_KEY, base64, compileBundle, generateSigner, renderedCampaign, REPO, startEdge } from "./harness.js";
 import { GADGETS_REFERER } from "./helpers.js";
 
 const EDGE = fileURLToPath(new URL("../", import.meta.url));
@@ -33,14 +33,14 @@ function freePort() {
 
 test("npm run dev puts the worker in front of a local origin (.dev.vars-style file) and personalizes its page", { timeout: 120_000 }, async () => {
   const signer = await generateSigner("dev-1");
-  const origin = await startOrigin({ bundle: BUNDLE_TEXT, signature: await signer.sign(BUNDLE_TEXT) });
+  const origin = await startOrigin({ bundle: BUNDLE_BIN, signature: await signer.sign(BUNDLE_BIN) });
   const dir = mkdtempSync(join(tmpdir(), "perso-dev-"));
   const devVars = join(dir, ".dev.vars");
   // The same KEY=VALUE lines as .dev.vars.example, given with --env-file so that a
   // developer's own edge/.dev.vars is neither used nor touched.
   writeFileSync(devVars, [
     `PERSO_ORIGIN=${origin.url}`,
-    `PERSO_BUNDLE_URL=${origin.url}/perso/bundle.json`,
+    `PERSO_BUNDLE_URL=${origin.url}/perso/bundle.bin`,
     `PERSO_PUBLIC_KEYS=dev-1:${signer.publicKey}`,
     `PERSO_STATE_KEYS=dev:${STATE_KEY}`,
     "",
@@ -65,7 +65,7 @@ test("npm run dev puts the worker in front of a local origin (.dev.vars-style fi
     assert.equal(response.status, 200, output);
     assert.equal(renderedCampaign(page, "hero"), "aff-hero", `personalized through wrangler dev:\n${page.slice(0, 300)}\n${output}`);
     assert.ok(response.headers.getSetCookie().some((c) => c.startsWith("perso_state=v1.")));
-    assert.ok(origin.requests.some((r) => r.path === "/perso/bundle.json"), "the bundle came from the local origin");
+    assert.ok(origin.requests.some((r) => r.path === "/perso/bundle.bin"), "the compiled bundle came from the local origin");
   } finally {
     // npm runs wrangler, which runs workerd: end the whole process group this test started.
     try {
@@ -106,7 +106,7 @@ test("every log code the worker writes is documented in docs/edge-deploy.md, wit
   const section = doc.slice(doc.indexOf("## 7. Log lines"));
   assert.ok(section.length > 100, "docs/edge-deploy.md has a '## 7. Log lines' section");
   const documented = new Map([...section.matchAll(/^\| `([a-z_]+)` \| (error|warn) \|/gm)].map((m) => [m[1], m[2]]));
-  assert.match(section, /\{"perso":"edge","level":"error","code":"signature_invalid","message":"[^"]+"\}/, "the documented example line");
+  assert.match(section, /\{"perso":"edge","level":"error","code":"signature_mismatch","message":"[^"]+"\}/, "the documented example line");
 
   // Codes in the source: logEdge(level, "code", ...) / logOnce(level, "code", ...),
   // `error.code ?? "fallback"`, and the codes of the errors thrown.
@@ -118,8 +118,12 @@ test("every log code the worker writes is documented in docs/edge-deploy.md, wit
     for (const m of text.matchAll(/log(?:Edge|Once)\("(error|warn)", (?:error|failure)\.code \?\? "([a-z_]+)"/g)) written.set(m[2], m[1]);
     for (const m of text.matchAll(/new BundleError\(\s*"([a-z_]+)"/g)) written.set(m[1], "error");
   }
-  // Codes that come from the engine's errors (src/errors.rs) through `error.code`.
-  for (const code of ["config", "rollback", "expired", "bundle_invalid", "bundle_json", "bundle_version", "context_invalid", "state_invalid"]) {
+  // Codes that come from the kit's errors (js/src/kit/errors.js, signature.js; the
+  // engine's records) through `error.code`.
+  for (const code of [
+    "config", "rollback", "expired", "bundle_format", "bundle_invalid", "bundle_version", "bundle_too_costly", "signature_invalid",
+    "signature_untrusted", "signature_mismatch", "signature_unsupported", "context_invalid", "engine_trap", "engine_replaced", "internal",
+  ]) {
     written.set(code, written.get(code) ?? "error");
   }
   for (const [code, level] of written) {
@@ -127,10 +131,10 @@ test("every log code the worker writes is documented in docs/edge-deploy.md, wit
   }
 
   // And a line as workerd prints it has exactly the documented keys.
-  const tampered = await startEdge({ bindings: { PERSO_BUNDLE: BUNDLE_TEXT.replace("GADGETS10", "GADGETS90") } });
+  const tampered = await startEdge({ bindings: { PERSO_BUNDLE: base64(compileBundle(BUNDLE_TEXT.replace("GADGETS10", "GADGETS90"))) } });
   try {
     await fetch(new URL("/", tampered.url)).then((r) => r.arrayBuffer());
-    const line = tampered.logs.find((l) => l.includes('"code":"signature_invalid"'));
+    const line = tampered.logs.find((l) => l.includes('"code":"signature_mismatch"'));
     const entry = JSON.parse(line.slice(line.indexOf("{")));
     assert.deepEqual(Object.keys(entry), ["perso", "level", "code", "message"]);
     assert.deepEqual([entry.perso, entry.level], ["edge", "error"]);

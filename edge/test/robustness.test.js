@@ -5,11 +5,13 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startOrigin } from "./fixtures/origin.js";
-import { startEdge, T0, BUNDLE_TEXT, CUSTOMER_KEY, STATE_KEY, STATE_KID, generateSigner, renderedCampaign } from "./harness.js";
-import { ADA, GADGETS_REFERER, clientCookie, cartCookie, statePayload } from "./helpers.js";
+import { startEdge, T0, BUNDLE_BIN, BUNDLE_TEXT, CUSTOMER_KEY, STATE_KEY, STATE_KID, base64, compileBundle, generateSigner, renderedCampaign } from "./harness.js";
+import { ADA, GADGETS_REFERER, clientCookie, cartCookie, encodeBase64Url, stateBytes, statePayload } from "./helpers.js";
 import { mintCustomerCookie } from "../src/customer-cookie.js";
-import { signValue } from "../src/signed-value.js";
-import { encodeJsonBase64Url } from "../src/base64url.js";
+import { encodeJsonBase64Url, signValue } from "../../js/src/kit/cookies.js";
+
+/** The Gizmos bundle with one offer's code changed, compiled (what an attacker would serve with the real .sig). */
+const TAMPERED = compileBundle(BUNDLE_TEXT.replace("GADGETS10", "GADGETS90"));
 
 let edge;
 before(async () => {
@@ -55,13 +57,13 @@ async function assertPassThrough(base, logged, code) {
 }
 
 test("a tampered bundle: the page passes through unchanged and the failure is logged", async () => {
-  const tampered = await startEdge({ bindings: { PERSO_BUNDLE: BUNDLE_TEXT.replace("GADGETS10", "GADGETS90") } });
+  const tampered = await startEdge({ bindings: { PERSO_BUNDLE: base64(TAMPERED) } });
   try {
     const worker = await viaWorker(tampered.url, "/", { headers: { referer: GADGETS_REFERER } });
     assert.deepEqual(worker.body.toString(), (await fetch(`${tampered.origin.url}/`).then((r) => r.text())));
     assert.equal(worker.headers.get("cache-control"), "public, max-age=600");
-    const [entry] = tampered.logged("signature_invalid");
-    assert.match(entry.message, /bundle signature does not verify/);
+    const [entry] = tampered.logged("signature_mismatch");
+    assert.match(entry.message, /signature does not match its content or key/);
     assert.equal(entry.level, "error");
   } finally {
     await tampered.close();
@@ -71,8 +73,10 @@ test("a tampered bundle: the page passes through unchanged and the failure is lo
 test("bundle signed by an untrusted key, unknown kid, or missing signature: pass-through", async () => {
   const stranger = await generateSigner("other");
   const cases = [
-    { bindings: { PERSO_BUNDLE_SIG: await stranger.sign(BUNDLE_TEXT) }, code: "signature_invalid" },
-    { bindings: { PERSO_PUBLIC_KEYS: `prod-2:${stranger.publicKey}` }, code: "signature_invalid" },
+    // A key trusted whatever the kid (one raw key): another key's signature does not verify.
+    { bindings: { PERSO_BUNDLE_SIG: await stranger.sign(BUNDLE_BIN) }, code: "signature_mismatch" },
+    { bindings: { PERSO_PUBLIC_KEYS: `prod-2:${stranger.publicKey}` }, code: "signature_untrusted" },
+    { bindings: { PERSO_BUNDLE_SIG: "{not json" }, code: "signature_invalid" },
     { bindings: { PERSO_BUNDLE_SIG: undefined }, code: "signature_missing" },
     { bindings: { PERSO_PUBLIC_KEYS: "not-a-key" }, code: "config" },
   ];
@@ -90,20 +94,77 @@ test("bundle signed by an untrusted key, unknown kid, or missing signature: pass
   }
 });
 
+test("a JSON bundle (the source) is refused with the way out: compile it with perso publish", async () => {
+  // Inline: the JSON text where the compiled bundle's base64 belongs, validly signed.
+  const signer = await generateSigner();
+  const inline = await startEdge({ bindings: { PERSO_BUNDLE: BUNDLE_TEXT, PERSO_BUNDLE_SIG: await signer.sign(BUNDLE_TEXT), PERSO_PUBLIC_KEYS: signer.publicKey } });
+  try {
+    await assertPassThrough(inline.url, inline.logged, "bundle_format");
+    assert.match(inline.logged("bundle_format")[0].message, /PERSO_BUNDLE is a JSON bundle .*perso publish.*bundle\.bin/);
+  } finally {
+    await inline.close();
+  }
+  // Fetched: a PERSO_BUNDLE_URL still pointing at bundle.json (and its valid .sig).
+  const jsonOrigin = await startOrigin({});
+  jsonOrigin.custom.set("/perso/bundle.json", { headers: { "content-type": "application/json" }, body: Buffer.from(BUNDLE_TEXT) });
+  jsonOrigin.custom.set("/perso/bundle.json.sig", { headers: { "content-type": "application/json" }, body: Buffer.from(await signer.sign(BUNDLE_TEXT)) });
+  const fetched = await startEdge({
+    bindings: { PERSO_BUNDLE: undefined, PERSO_BUNDLE_SIG: undefined, PERSO_PUBLIC_KEYS: signer.publicKey, PERSO_BUNDLE_URL: `${jsonOrigin.url}/perso/bundle.json` },
+  });
+  try {
+    await assertPassThrough(fetched.url, fetched.logged, "bundle_format");
+    assert.match(fetched.logged("bundle_format")[0].message, /is a JSON bundle .*perso publish/);
+  } finally {
+    await fetched.close();
+    await jsonOrigin.close();
+  }
+});
+
+test("the compiled bundle inline as bytes (a Data module or binary binding) works as its base64 does", async () => {
+  const signer = await generateSigner();
+  const bytes = await startEdge({
+    bindings: { PERSO_BUNDLE_SIG: await signer.sign(BUNDLE_BIN), PERSO_PUBLIC_KEYS: signer.publicKey },
+    dataBlobs: { PERSO_BUNDLE: new Uint8Array(BUNDLE_BIN) },
+  });
+  try {
+    const page = await bytes.visitor().get("/", { at: T0, headers: { referer: GADGETS_REFERER } });
+    assert.equal(renderedCampaign(page.text, "hero"), "aff-hero");
+  } finally {
+    await bytes.close();
+  }
+});
+
+test("a bundle under which the engine traps twice is quarantined in the isolate: pages pass through unchanged", async () => {
+  const own = await startEdge();
+  try {
+    const page = () => viaWorker(own.url, "/", { headers: { referer: GADGETS_REFERER, "x-test-now": String(T0) } });
+    const trap = () => fetch(new URL("/__test/trap", own.url), { headers: { "x-test-now": String(T0) } }).then((r) => r.json());
+    assert.deepEqual(await trap(), { trapped: true, quarantined: false });
+    assert.equal(renderedCampaign((await page()).body.toString(), "hero"), "aff-hero", "after one trap the bundle is loaded again");
+    assert.deepEqual(await trap(), { trapped: true, quarantined: true });
+    const passed = await page();
+    assert.equal(passed.body.toString(), (await fetch(`${own.origin.url}/`).then((r) => r.text())), "the origin's page, unchanged");
+    assert.deepEqual(passed.headers.getSetCookie(), []);
+    assert.match(own.logged("bundle_quarantined")[0].message, /bundle serial 1 made the engine trap 2 times/);
+  } finally {
+    await own.close();
+  }
+});
+
 test("the bundle fetched from a URL with its .sig: verified, kept in memory, key rotation by kid, no rollback", async () => {
   const signer = await generateSigner("prod-2");
-  const bundleOrigin = await startOrigin({ bundle: BUNDLE_TEXT.replace('"serial": 1', '"serial": 2'), signature: null });
+  const bundleOrigin = await startOrigin({ bundle: compileBundle(BUNDLE_TEXT.replace('"serial": 1', '"serial": 2')), signature: null });
   bundleOrigin.files.signature = await signer.sign(bundleOrigin.files.bundle);
   const edgeWithUrl = await startEdge({
     bindings: {
       PERSO_BUNDLE: undefined,
       PERSO_BUNDLE_SIG: undefined,
       PERSO_PUBLIC_KEYS: `prod-1:${(await generateSigner()).publicKey} prod-2:${signer.publicKey}`,
-      PERSO_BUNDLE_URL: `${bundleOrigin.url}/perso/bundle.json`,
+      PERSO_BUNDLE_URL: `${bundleOrigin.url}/perso/bundle.bin`,
       PERSO_BUNDLE_TTL_S: "300",
     },
   });
-  const bundleFetches = () => bundleOrigin.requests.filter((r) => r.path.startsWith("/perso/bundle.json")).length;
+  const bundleFetches = () => bundleOrigin.requests.filter((r) => r.path.startsWith("/perso/bundle.bin")).length;
   try {
     const page = await edgeWithUrl.visitor().get("/", { at: T0, headers: { referer: GADGETS_REFERER } });
     assert.equal(renderedCampaign(page.text, "hero"), "aff-hero");
@@ -112,17 +173,17 @@ test("the bundle fetched from a URL with its .sig: verified, kept in memory, key
     assert.equal(bundleFetches(), 2, "bundle and signature fetched once, then kept in memory");
 
     // After the TTL the URL serves a tampered bundle: the last good bundle stays in use.
-    bundleOrigin.files.bundle = bundleOrigin.files.bundle.replace("Welcome, Gadgets.com readers", "Hacked");
+    bundleOrigin.files.bundle = compileBundle(BUNDLE_TEXT.replace('"serial": 1', '"serial": 2').replace("Welcome, Gadgets.com readers", "Hacked"));
     // (The refresh runs in the background: wait for it, not for time.)
     const settled = () => fetch(new URL("/__test/bundle-settled", edgeWithUrl.url)).then((r) => r.json());
     const tampered = await edgeWithUrl.visitor().get("/", { at: T0 + 400_000, headers: { referer: GADGETS_REFERER } });
     assert.match(tampered.text, /Welcome, Gadgets.com readers/);
     await settled();
-    assert.equal(edgeWithUrl.logged("signature_invalid").length, 1);
+    assert.equal(edgeWithUrl.logged("signature_mismatch").length, 1);
 
     // Later still, an older bundle (serial 1), validly signed: a rollback, refused.
-    bundleOrigin.files.bundle = BUNDLE_TEXT;
-    bundleOrigin.files.signature = await signer.sign(BUNDLE_TEXT);
+    bundleOrigin.files.bundle = BUNDLE_BIN;
+    bundleOrigin.files.signature = await signer.sign(BUNDLE_BIN);
     const rolledBack = await edgeWithUrl.visitor().get("/", { at: T0 + 800_000, headers: { referer: GADGETS_REFERER } });
     assert.match(rolledBack.text, /data-perso-edge="2"/, "serial 2 stays in use");
     await settled();
@@ -142,24 +203,23 @@ test("a bundle past its expiry is refused: pages pass through unchanged", async 
 test("a forged state cookie is ignored: the visitor starts afresh, nothing is granted", async () => {
   const honest = edge.visitor();
   await honest.get("/", { at: T0 });
-  const [version, payload, mac] = honest.jar.get("perso_state").split(".");
-  const forgedState = statePayload(`${version}.${payload}`);
-  forgedState.state.session.ref_host = "gadgets.com";
-  forgedState.state.interests = ["audio"];
-  forgedState.state.registered = true;
+  const [version, , mac] = honest.jar.get("perso_state").split(".");
+  const honestState = statePayload(honest.jar.get("perso_state"));
+  const forgedState = { ...honestState.state, session: { ...honestState.state.session, ref_host: "gadgets.com" }, interests: ["audio"], registered: true };
+  const forgedPayload = { s: encodeBase64Url(stateBytes(forgedState)), acked_ms: honestState.acked_ms, kid: honestState.kid, iat: honestState.iat };
   const forger = edge.visitor();
-  forger.jar.set("perso_state", `${version}.${encodeJsonBase64Url(forgedState)}.${mac}`);
+  forger.jar.set("perso_state", `${version}.${encodeJsonBase64Url(forgedPayload)}.${mac}`);
   const page = await forger.get("/category/audio", { at: T0 + 20_000 });
   assert.equal(renderedCampaign(page.text, "hero"), null, "no affiliate hero from a forged attribution");
   assert.equal(renderedCampaign(page.text, "popup"), null);
   assert.match(edge.logged("state_cookie_rejected").at(-1).message, /MAC does not match/);
   const fresh = statePayload(forger.jar.get("perso_state")).state;
-  assert.notEqual(fresh.id, forgedState.state.id);
+  assert.notEqual(fresh.id, forgedState.id);
   assert.deepEqual(fresh.interests ?? [], []);
 
   // A value correctly signed for another cookie name cannot be replayed as the state.
   const replayed = edge.visitor();
-  replayed.jar.set("perso_state", await signValue("perso_customer", forgedState, STATE_KEY));
+  replayed.jar.set("perso_state", await signValue("perso_customer", forgedPayload, STATE_KEY));
   const replayedPage = await replayed.get("/category/audio", { at: T0 + 20_000 });
   assert.equal(renderedCampaign(replayedPage.text, "hero"), null);
 });
@@ -205,7 +265,7 @@ test("huge or malformed cookies are bounded and ignored; the page is still perso
     assert.ok(issued && issued.length < 4096, `${label}: a fresh, bounded state cookie`);
   }
   // A state the engine refuses (another state version inside a valid MAC).
-  const wrongVersion = await signValue("perso_state", { state: { v: 7 }, acked_ms: 0, kid: STATE_KID, iat: T0 }, STATE_KEY);
+  const wrongVersion = await signValue("perso_state", { s: encodeBase64Url(new Uint8Array([7, 1, 2, 3])), acked_ms: 0, kid: STATE_KID, iat: T0 }, STATE_KEY);
   const page = await edge.visitor().get("/", { at: T0, headers: { cookie: `perso_state=${wrongVersion}` } });
   assert.equal(page.status, 200);
   assert.match(edge.logged("state_cookie_rejected").at(-1).message, /version/);
@@ -284,6 +344,6 @@ test("a panic inside the engine: the instance is replaced and the next page is p
   const page = () => viaWorker(edge.url, "/", { headers: { referer: GADGETS_REFERER, "x-test-now": String(T0) } });
   assert.equal(renderedCampaign((await page()).body.toString(), "hero"), "aff-hero");
   const trap = await (await fetch(new URL("/__test/trap", edge.url))).json();
-  assert.deepEqual(trap, { trapped: true });
+  assert.deepEqual(trap, { trapped: true, quarantined: false }, "one trap does not quarantine the bundle");
   assert.equal(renderedCampaign((await page()).body.toString(), "hero"), "aff-hero", "a fresh instance decides again");
 });

@@ -6,7 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import CachePolicy from "http-cache-semantics";
 import { readdirSync, readFileSync } from "node:fs";
-import { startEdge, T0, CUSTOMER_KEY, slot, renderedCampaign } from "./harness.js";
+import { startEdge, T0, CUSTOMER_KEY, compileBundle, slot, renderedCampaign } from "./harness.js";
 import { ADA, GADGETS_REFERER, cartCookie, clientCookie, statePayload } from "./helpers.js";
 import { mintCustomerCookie } from "../src/customer-cookie.js";
 
@@ -228,8 +228,8 @@ test("every shared scenario vector file decides identically inside the worker", 
     const vectorsText = readFileSync(new URL(file, dir), "utf8");
     const vectors = JSON.parse(vectorsText);
     const bundleText = readFileSync(new URL(`../../${vectors.bundle}`, import.meta.url), "utf8");
-    // Each file names its bundle: a worker of its own, with that bundle signed.
-    const own = file === "gizmos.json" ? edge : await startEdge({ bundleText, vectorsText });
+    // Each file names its bundle: a worker of its own, with that bundle compiled and signed.
+    const own = file === "gizmos.json" ? edge : await startEdge({ bundle: compileBundle(bundleText), vectorsText });
     try {
       const results = await (await fetch(new URL("/__test/vectors", own.url))).json();
       const expected = vectors.scenarios.flatMap((scenario) =>

@@ -1,26 +1,26 @@
-// Unit tests of the worker's pure modules, run in Node (the same WebCrypto and URL
-// APIs as workerd): markup escaping, signed values, the state cookie's size bound,
-// the context built from a request, browser events. The end-to-end behaviour is
-// proven in workerd by scenarios.test.js and robustness.test.js.
+// Unit tests of the worker's pure modules in Node (no workerd needed): markup and
+// escaping, the state cookie's bound, the context the worker builds from a request,
+// the customer-cookie helper, charsets, config, the origin request, capped reads.
+// Engine rules (page facts, the URL rule, trimming the state) run on the lean package
+// through the kit, as in the worker; the cookie codec itself is tested with the kit
+// (tests/node/cookies.test.mjs).
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
-import { renderPlacement, safeUrl, escapeHtml } from "../src/slot-markup.js";
-import { signValue, verifyValue, readUnsignedValue } from "../src/signed-value.js";
+import { renderPlacement, escapeHtml } from "../src/slot-markup.js";
 import { readStateCookie, writeStateCookie, MAX_STATE_COOKIE } from "../src/state-cookie.js";
-import { shrinkVisitorState } from "../src/state-shape.js";
-import { contextFromRequest, consentOf, mayPersist, pageTypeTable } from "../src/request-context.js";
-import { deviceType } from "../src/device.js";
-import { readClientEvents, applyClientEvents } from "../src/client-events.js";
+import { consentOf, mayPersist, pageFacts, requestContext } from "../src/request-context.js";
 import { mintCustomerCookie, readCustomerCookie } from "../src/customer-cookie.js";
-import { readCookies } from "../src/cookie-jar.js";
-import { clientCookie } from "./helpers.js";
+import { createKit, readCookies, stateBudget } from "../../js/src/kit/index.js";
+import { compileBundle, BUNDLE_TEXT } from "./harness.js";
 
-const perso = createRequire(import.meta.url)("../../pkg-node/perso.js");
-const bundle = readFileSync(new URL("../../www/bundle.json", import.meta.url), "utf8");
-const OPTIONS = { nowMs: 1_000, returnPath: "/p?q=1", actionPath: "/.perso/", locale: "en-US", currency: "USD" };
+const tools = createRequire(import.meta.url)("../../pkg-node/perso.js");
+const glue = await import("../../pkg/perso.js");
+const kit = createKit(glue, glue.initSync({ module: new WebAssembly.Module(readFileSync(new URL("../../pkg/perso_bg.wasm", import.meta.url))) }));
+const engine = kit.loadBundle(compileBundle(BUNDLE_TEXT));
+const OPTIONS = { nowMs: 1_000, returnPath: "/p?q=1", actionPath: "/.perso/", locale: "en-US", currency: "USD", safeUrl: kit.safeUrl };
 const EVIL = `<script>alert("x")</script>&'`;
 
 test("every action kind escapes the bundle's text and drops unsafe URLs", () => {
@@ -41,10 +41,11 @@ test("every action kind escapes the bundle's text and drops unsafe URLs", () => 
   }
   assert.equal(renderPlacement({ action: { kind: "hologram" } }, OPTIONS), null);
   assert.equal(escapeHtml(`a&b<c>"d'`), "a&amp;b&lt;c&gt;&quot;d&#39;");
-  assert.equal(safeUrl("/category/audio"), "/category/audio");
-  assert.equal(safeUrl("https://shop.example/x"), "https://shop.example/x");
-  assert.equal(safeUrl(" JavaScript:alert(1)"), null);
-  assert.equal(safeUrl("//evil.example"), null);
+  // The engine's URL rule decides: site paths and http(s) stay, anything else goes.
+  const banner = (url) => renderPlacement({ placement: "p", campaign: "c", trigger: { on: "now" }, action: { kind: "banner", title: "t", cta: { label: "go", url } } }, OPTIONS);
+  assert.match(banner("/category/audio"), /href="\/category\/audio"/);
+  assert.match(banner("https://shop.example/x"), /href="https:\/\/shop\.example\/x"/);
+  for (const bad of [" JavaScript:alert(1)", "//evil.example", "/\\evil.example"]) assert.doesNotMatch(banner(bad), /href=/, bad);
 });
 
 test("offer markup: code, expiry, dismiss form back to the same page; prices in the store's currency", () => {
@@ -57,49 +58,42 @@ test("offer markup: code, expiry, dismiss form back to the same page; prices in 
   assert.match(picks, /1\.234,50\s€/);
 });
 
-test("signed values: round trip; tampering, another key, another cookie name and bad shapes are refused", async () => {
-  const value = await signValue("perso_state", { a: 1 }, "k1-0123456789abcdef");
-  assert.deepEqual(await verifyValue("perso_state", value, "k1-0123456789abcdef", 3800), { value: { a: 1 } });
-  const [v, payload, mac] = value.split(".");
-  const tampered = `${v}.${Buffer.from('{"a":2}').toString("base64url")}.${mac}`;
-  assert.match((await verifyValue("perso_state", tampered, "k1-0123456789abcdef", 3800)).error, /MAC does not match/);
-  assert.match((await verifyValue("perso_state", value, "k2-0123456789abcdef", 3800)).error, /MAC does not match/);
-  assert.match((await verifyValue("perso_customer", value, "k1-0123456789abcdef", 3800)).error, /MAC does not match/);
-  assert.match((await verifyValue("perso_state", value, "k1-0123456789abcdef", 10)).error, /over the 10 limit/);
-  assert.match((await verifyValue("perso_state", `v2.${payload}.${mac}`, "k1-0123456789abcdef", 3800)).error, /unsupported version/);
-  assert.match((await verifyValue("perso_state", `${v}.${payload}`, "k1-0123456789abcdef", 3800)).error, /expected v1/);
-  assert.match(readUnsignedValue("perso_cart", "v1.%%%", 100).error, /not base64url JSON/);
-});
-
 const KEY = "k-0123456789abcdef-0123456789abcdef";
 
-test("the state cookie stays under its bound and keeps dismissals longest", async () => {
-  let state = perso.newVisitorState("v".repeat(64), 0);
-  const engine = perso.Engine.fromBundle(bundle);
-  // 32 campaign records with 64-character ids cannot all fit a 3,800-byte cookie.
-  state = { ...state, campaigns: Array.from({ length: 32 }, (_, i) => ({
+test("the state cookie stays under its bound: the engine trims the state to the budget, dismissals kept longest", async () => {
+  // 30 campaign records with 64-character ids cannot all fit a 3,800-byte cookie (the
+  // engine keeps at most 32 records in a state it reads).
+  const json = JSON.parse(tools.Visitor.fresh("v".repeat(64), 0).toJson());
+  json.campaigns = Array.from({ length: 30 }, (_, i) => ({
     id: `campaign-${String(i).padStart(2, "0")}-${"x".repeat(51)}`, s: 1, t: 9, last_ms: 1_000 + i, clicks: 3,
     ...(i < 4 ? { dismissed_ms: 500 } : {}),
-  })) };
+  }));
+  const visitor = tools.Visitor.fromJson(JSON.stringify(json));
+  const budget = stateBudget({ kid: "k", ackedMs: 1_795_600_800_000, iat: 1_795_600_800_000 });
+  assert.ok(budget > 2000 && budget < 2900, `${budget} bytes of state fit the cookie`);
+  assert.ok(visitor.toBytes(1 << 20).length > budget, "the whole state would not fit");
   const keys = { signing: { kid: "k", secret: KEY }, byKid: new Map([["k", KEY]]) };
-  const value = await writeStateCookie(state, 0, keys, { nowMs: 2_000, shrink: shrinkVisitorState });
-  assert.ok(value.length <= MAX_STATE_COOKIE, `${value.length} bytes`);
-  const read = await readStateCookie(value, keys, { nowMs: 2_000, maxAgeS: 86_400, readState: (p) => perso.parseVisitorState(JSON.stringify(p)) });
-  const kept = read.state.campaigns.map((c) => c.id.slice(0, 11));
-  assert.ok(kept.length < 32 && kept.length > 8, `${kept.length} records kept`);
+  const budgets = [];
+  const value = await writeStateCookie((budget) => (budgets.push(budget), visitor.toBytes(budget)), 1_795_600_800_000, keys, { nowMs: 1_795_600_800_000 });
+  assert.ok(value.length <= MAX_STATE_COOKIE, `${value.length} characters`);
+  assert.ok(value.length > MAX_STATE_COOKIE - 400, `${value.length} characters: the budget is used, not wasted`);
+  assert.deepEqual(budgets, [budget], "one call: the budget is computed, not found by trying");
+  const read = await readStateCookie(value, keys, { nowMs: 1_795_600_800_000, maxAgeS: 86_400 });
+  const kept = JSON.parse(tools.Visitor.fromBytes(read.bytes).toJson()).campaigns.map((c) => c.id.slice(0, 11));
+  assert.ok(kept.length < 30 && kept.length > 8, `${kept.length} records kept`);
   for (const dismissed of ["campaign-00", "campaign-01", "campaign-02", "campaign-03"]) assert.ok(kept.includes(dismissed), dismissed);
-  assert.ok(kept.includes("campaign-31"), "the most recently touched record stays");
+  assert.ok(kept.includes("campaign-29"), "the most recently touched record stays");
   assert.ok(!kept.includes("campaign-04"), "the least recently touched record without a dismissal goes first");
-  engine.free();
+  assert.equal(await writeStateCookie(() => null, 0, keys, { nowMs: 0 }), null, "a state that cannot fit is no cookie");
+  visitor.free();
 });
 
 function request(path, headers = {}) {
-  const url = new URL(path, "https://gizmos.test");
-  return { request: new Request(url, { headers }), url };
+  return new Request(new URL(path, "https://gizmos.test"), { headers });
 }
 
-test("context from the request: referrer, UTM, page type, device, language, country, consent", () => {
-  const { request: req, url } = request("/product/HP-100?utm_source=news&utm_medium=email&utm_campaign=" + "c".repeat(100) + "&x=1", {
+test("context from the request: page facts through the engine's page rule, plus consent, country, cart", () => {
+  const req = request("/product/HP-100?utm_source=news&utm_medium=email&utm_campaign=" + "c".repeat(100) + "&x=1", {
     referer: "https://WWW.Gadgets.com/review?id=1",
     "user-agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148",
     "accept-language": "fr-CA,fr;q=0.9",
@@ -107,63 +101,30 @@ test("context from the request: referrer, UTM, page type, device, language, coun
     "sec-gpc": "1",
   });
   const consent = consentOf(req.headers, "granted");
-  const { context, pageView } = contextFromRequest(req, url, { consent, pageTypes: pageTypeTable(undefined) });
+  const normalized = engine.pageContext(pageFacts(req));
+  const context = requestContext(req, normalized, { consent });
   assert.deepEqual(context.page, {
     url: "https://gizmos.test/product/HP-100", path: "/product/HP-100", type: "product",
-    referrer: "https://WWW.Gadgets.com/review?id=1", referrer_host: "www.gadgets.com",
+    referrer: "https://www.gadgets.com/review", referrer_host: "www.gadgets.com",
     utm: { source: "news", medium: "email", campaign: "c".repeat(64) },
   });
   assert.deepEqual(context.device, { type: "mobile", language: "fr-CA" });
   assert.deepEqual(context.custom, { country: "CA" });
   assert.deepEqual(context.consent, { gpc: true, personalization: false }, "GPC wins over a granted consent cookie, as in the browser");
   assert.equal(mayPersist(context.consent), false);
-  assert.deepEqual(pageView, { referrer_host: "www.gadgets.com", utm: context.page.utm });
+  assert.deepEqual(normalized.pageView, { referrer_host: "www.gadgets.com", utm: context.page.utm });
   assert.deepEqual(context.cart, { items: [] });
 
-  const internal = request("/cart", { referer: "https://gizmos.test/" });
-  const inside = contextFromRequest(internal.request, internal.url, { consent: {}, pageTypes: pageTypeTable(undefined) });
-  assert.equal(inside.context.page.referrer_host, undefined, "the store's own pages are not an entry referrer");
-  assert.equal(inside.context.page.type, "cart");
-  assert.deepEqual(inside.pageView, {});
-  assert.equal(pageTypeTable('[["/p/","product"]]')[0][1], "product");
-  assert.throws(() => pageTypeTable('{"a":1}'), /PERSO_PAGE_TYPES must be a JSON array/);
-});
-
-test("device type from client hints and user agents", () => {
-  const of = (headers) => deviceType(new Headers(headers));
-  assert.equal(of({ "user-agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126" }), "desktop");
-  assert.equal(of({ "user-agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) Mobile Safari/537.36" }), "mobile");
-  assert.equal(of({ "user-agent": "Mozilla/5.0 (Linux; Android 13; SM-X710) Safari/537.36" }), "tablet");
-  assert.equal(of({ "user-agent": "Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X)" }), "tablet");
-  assert.equal(of({ "sec-ch-ua-mobile": "?1" }), "mobile");
-  assert.equal(of({ "sec-ch-ua-mobile": "?0" }), "desktop");
-  assert.equal(of({}), undefined);
-});
-
-test("browser events: only known campaigns, in time order, applied once (watermark)", () => {
-  const campaigns = new Set(["aff-offer", "anon-register"]);
-  const text = clientCookie([
-    { t: "register", interests: ["audio", 7, "x".repeat(100)], at: 30 },
-    { t: "dismiss", c: "aff-offer", at: 20 },
-    { t: "dismiss", c: "unknown", at: 10 },
-    { t: "teleport", c: "aff-offer", at: 5 },
-    { t: "impression", c: "anon-register", at: "soon" },
-  ]);
-  const { events } = readClientEvents(text, campaigns);
-  assert.deepEqual(events, [{ t: "dismiss", c: "aff-offer", at: 20 }, { t: "register", interests: ["audio"], at: 30 }]);
-
-  const engine = perso.Engine.fromBundle(bundle);
-  const start = perso.newVisitorState("v", 0);
-  const apply = (state, event, at) =>
-    event.t === "dismiss" ? engine.recordDismissal(state, event.c, at) : event.t === "register" ? perso.register(state, event.interests, at) : engine.recordImpression(state, event.c, at);
-  const once = applyClientEvents(events, start, 0, 25, apply);
-  assert.equal(once.ackedMs, 25, "the watermark never passes the request's clock");
-  assert.equal(once.state.campaigns.find((c) => c.id === "aff-offer").dismissed_ms, 20);
-  assert.equal(once.state.registered, true);
-  const twice = applyClientEvents(events, once.state, 30, 40, apply);
-  assert.deepEqual(twice, { state: once.state, ackedMs: 30 }, "events at or before acked_ms are not applied again");
-  engine.free();
-  assert.match(readClientEvents("v1.e30", campaigns).error, /events must be an array/);
+  const inside = engine.pageContext(pageFacts(request("/cart", { referer: "https://gizmos.test/" })));
+  assert.equal(inside.page.referrer_host, undefined, "the store's own pages are not an entry referrer");
+  assert.equal(inside.page.type, "cart");
+  assert.deepEqual(inside.pageView, { utm: {} });
+  // The request's client hint reaches the engine's device rule.
+  assert.equal(engine.pageContext(pageFacts(request("/", { "sec-ch-ua-mobile": "?1" }))).device.type, "mobile");
+  assert.equal(engine.pageContext(pageFacts(request("/", { "sec-ch-ua-mobile": "?0" }))).device.type, "desktop");
+  for (const referer of ["javascript:alert(1)", "ftp://gadgets.com/", "not a url"]) {
+    assert.equal(engine.pageContext(pageFacts(request("/", { referer }))).page.referrer_host, undefined, referer);
+  }
 });
 
 test("the store's customer-cookie helper: mints what the worker accepts, refuses bad profiles", async () => {
@@ -220,7 +181,7 @@ test("config: every binding checked, with the binding's name in the error", asyn
     [{ PERSO_BUNDLE_TIMEOUT_MS: "60000" }, /PERSO_BUNDLE_TIMEOUT_MS must be an integer from 1 to 30000/],
     [{ PERSO_MAX_PAGE_BYTES: "10" }, /PERSO_MAX_PAGE_BYTES/],
     [{ PERSO_CONSENT: "yes" }, /PERSO_CONSENT must be "implied" or "required"/],
-    [{ PERSO_PAGE_TYPES: "[" }, /PERSO_PAGE_TYPES is not JSON/],
+    [{ PERSO_PAGE_TYPES: "[]" }, /PERSO_PAGE_TYPES is no longer read: page types come from the bundle/],
     [{ PERSO_STATE_KEYS: undefined }, /PERSO_STATE_KEYS is not set/],
     [{ PERSO_STATE_KEYS: "k1:short" }, /is 5 bytes; at least 32 are required/],
     [{ PERSO_STATE_KEYS: `a:${"x".repeat(32)} a:${"y".repeat(32)}` }, /kid "a" appears twice/],

@@ -1,26 +1,49 @@
 // The worker as tests run it in workerd: the production handler with the clock read
 // from the `x-test-now` header (so a visit can be replayed at chosen times), plus
 // test-only routes: replaying the shared scenario vectors through the worker's own
-// bundle loading (signature, freshness) and engine instance, the engine's memory, a
-// real trap, and a wait for the background bundle refresh (instead of a wait on time).
+// bundle loading (fetch or binding, signature, freshness) and its engine calls
+// (engine-calls.js, the functions the handler uses), the engine's memory, a real trap
+// (the facade's debugTrap) handled as the handler handles one, and a wait for the
+// background bundle refresh (instead of a wait on time).
 
 import { createHandler } from "../src/handler.js";
-import { bundleSettled, loadBundle } from "../src/bundle.js";
+import { bundleSettled, loadBundle, noteEngineTrap } from "../src/bundle.js";
 import { workerConfig } from "../src/config.js";
-import { persoApiForTests, recoverFromEngineFailure, wasmMemoryBytes } from "../src/engine-calls.js";
+import {
+  decide, openVisitor, pageView, recordDismissal, recordImpressions, recoverFromEngineFailure, registerAnswers, releaseVisitor,
+  trapForTests, wasmMemoryBytes,
+} from "../src/engine-calls.js";
 import { replayScenario } from "../../tests/vectors/replay.mjs";
 
 const handler = createHandler({
   now: (request) => Number(request.headers.get("x-test-now")) || Date.now(),
 });
 
+/** replay.mjs's kit and engine, made of the worker's own engine calls on the worker's bundle. */
+function workerEngine(bundle) {
+  const kit = {
+    freshVisitor(id, nowMs) {
+      const visitor = openVisitor(null, { id, nowMs });
+      return { visitor, free: () => releaseVisitor(visitor) };
+    },
+  };
+  const engine = {
+    pageView: (v, view, now) => pageView(bundle, v.visitor, view, now),
+    recordImpression: (v, campaign, now) => recordImpressions(bundle, v.visitor, [campaign], now),
+    recordDismissal: (v, campaign, now) => recordDismissal(bundle, v.visitor, campaign, now),
+    register: (v, answers, now) => registerAnswers(bundle, v.visitor, answers, now),
+    decide: (context, v, now) => decide(bundle, v.visitor, context, now),
+  };
+  return { kit, engine };
+}
+
 async function replayVectors(env) {
   const vectors = JSON.parse(env.PERSO_TEST_VECTORS);
-  const perso = persoApiForTests();
   const results = [];
   for (const scenario of vectors.scenarios) {
-    const { engine } = await loadBundle(env, scenario.start_ms, { settings: workerConfig(env) });
-    replayScenario(scenario, perso, engine, (step, decision) => {
+    const bundle = await loadBundle(env, scenario.start_ms, { settings: workerConfig(env) });
+    const { kit, engine } = workerEngine(bundle);
+    replayScenario(scenario, kit, engine, (step, decision) => {
       results.push({ scenario: scenario.name, label: step.label, decision });
     });
   }
@@ -29,7 +52,8 @@ async function replayVectors(env) {
 
 export default {
   async fetch(request, env, ctx) {
-    const path = new URL(request.url).pathname;
+    const url = new URL(request.url);
+    const path = url.pathname;
     if (path === "/__test/vectors") return replayVectors(env);
     if (path === "/__test/memory") return Response.json({ wasm_bytes: wasmMemoryBytes() });
     if (path === "/__test/bundle-settled") {
@@ -37,12 +61,15 @@ export default {
       return Response.json({ settled: true });
     }
     if (path === "/__test/trap") {
-      // A real trap inside the engine, handled as the worker handles one.
+      // A real trap inside the engine while a request uses the current bundle, handled
+      // as the handler handles one: the instance is replaced, and the trap counts
+      // towards the bundle's quarantine.
+      const bundle = await loadBundle(env, Number(request.headers.get("x-test-now")) || Date.now(), { settings: workerConfig(env) });
       try {
-        persoApiForTests().debugTrap();
+        trapForTests();
       } catch (error) {
-        recoverFromEngineFailure(error);
-        return Response.json({ trapped: error instanceof WebAssembly.RuntimeError });
+        const trapped = recoverFromEngineFailure(error);
+        return Response.json({ trapped: trapped && error instanceof WebAssembly.RuntimeError, quarantined: trapped && noteEngineTrap(bundle) });
       }
       return Response.json({ trapped: false });
     }

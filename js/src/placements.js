@@ -272,11 +272,24 @@ export class Placements {
    */
   #maySwap(slot) {
     const hasDefault = [...slot.childNodes].some((node) => node.nodeType === 1 || node.textContent.trim() !== "");
-    if (!hasDefault || this.unpainted?.has(slot) || this.shopperActed || this.edgeHidden.has(slot)) return true;
+    if (!hasDefault || this.unpainted?.has(slot) || this.shopperActed || this.edgeHidden.has(slot) || !this.#painted()) return true;
     if (!slot.isConnected) return false;
     if (this.win.getComputedStyle(slot).visibility === "hidden") return true;
     const box = slot.getBoundingClientRect();
     return box.bottom < 0 || box.top > this.win.innerHeight;
+  }
+
+  /**
+   * Whether the page has been painted at all: before the first paint (an `async` script
+   * running while the page's stylesheets still load) no default has been seen. Without
+   * the Paint Timing API, assume it has.
+   */
+  #painted() {
+    if (this.paintedOnce) return true;
+    const perf = this.win.performance;
+    const supported = this.win.PerformanceObserver?.supportedEntryTypes?.includes("paint");
+    this.paintedOnce = !supported || perf.getEntriesByType("paint").length > 0;
+    return this.paintedOnce;
   }
 
   #options(placed) {

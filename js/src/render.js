@@ -33,6 +33,36 @@ export function el(doc, tag, attributes = {}, ...children) {
   return element;
 }
 
+/** Largest image perso fetches for a rendered placement. */
+const MAX_IMAGE_BYTES = 2 * 1024 * 1024;
+
+/**
+ * An image whose request carries nothing about the visitor: which image a placement
+ * shows depends on the decision (a stated interest, a segment), so perso fetches it
+ * itself without cookies, Referer or query, and shows the bytes from a `blob:` URL (the
+ * page's CSP needs `img-src blob:`). A same-origin image is fetched same-origin only; a
+ * CDN's needs CORS (image CDNs send it). An image that cannot be fetched so is left
+ * out rather than requested the ordinary way.
+ */
+function privateImage(doc, url, attributes) {
+  const img = el(doc, "img", { alt: "", ...attributes });
+  const win = doc.defaultView;
+  const sameOrigin = new URL(url).origin === win.location.origin;
+  win.fetch(url, { credentials: "omit", referrerPolicy: "no-referrer", mode: sameOrigin ? "same-origin" : "cors", cache: "force-cache" })
+    .then(async (response) => {
+      const type = response.headers.get("content-type") ?? "";
+      if (!response.ok || !type.startsWith("image/")) throw new Error(`image ${response.status} ${type}`);
+      const blob = await response.blob();
+      if (blob.size > MAX_IMAGE_BYTES) throw new Error("image too large");
+      const blobUrl = URL.createObjectURL(blob);
+      img.addEventListener("load", () => URL.revokeObjectURL(blobUrl), { once: true });
+      img.addEventListener("error", () => URL.revokeObjectURL(blobUrl), { once: true });
+      img.src = blobUrl;
+    })
+    .catch(() => img.remove());
+  return img;
+}
+
 function whyDisclosure(doc, why) {
   return el(doc, "details", { class: "why", part: "why" },
     el(doc, "summary", {}, "Why am I seeing this?"),
@@ -63,7 +93,7 @@ export function slotContent(doc, placed, { base, currency, locale, onClick, safe
     case "banner": {
       const image = safeUrl(action.image, base, isSafe);
       return el(doc, "section", { class: "banner", part: "banner", "aria-label": action.title },
-        image ? el(doc, "img", { src: image, alt: "" }) : null,
+        image ? privateImage(doc, image) : null,
         el(doc, "h2", {}, action.title),
         action.body ? el(doc, "p", {}, action.body) : null,
         link(doc, action.cta, base, "cta", onClick, isSafe),
@@ -76,7 +106,7 @@ export function slotContent(doc, placed, { base, currency, locale, onClick, safe
         const href = safeUrl(item.url, base, isSafe);
         const image = safeUrl(item.image, base, isSafe);
         const body = [
-          image ? el(doc, "img", { src: image, alt: "", loading: "lazy" }) : null,
+          image ? privateImage(doc, image) : null,
           el(doc, "span", { class: "name" }, item.name),
           typeof item.price === "number" ? el(doc, "span", { class: "price" }, formatPrice(item.price, currency, locale)) : null,
         ];

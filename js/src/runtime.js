@@ -43,6 +43,7 @@ export class Runtime {
     });
     this.visitors = new VisitorStore(this.storage);
     this.cart = sanitizeCart(this.storage.getJSON(STORAGE_KEYS.cart));
+    this.cartSynced = false; // a first setCart on this page is the cart as it is, not an add
     this.customer = customerFromPage(this.doc);
     this.custom = {};
     this.ready = false;
@@ -80,7 +81,10 @@ export class Runtime {
 
   setCart(items) {
     const lines = Array.isArray(items) ? items.map((item) => (item && "item_id" in item ? cartLineFromGa4(item) : normalizeLine(item))) : [];
-    const added = totalQty(lines.filter(Boolean)) > totalQty(this.cart);
+    // The page's first setCart tells perso the cart as it is (a platform adapter reading
+    // its cart on load), not that the shopper just added something.
+    const added = this.cartSynced && totalQty(lines.filter(Boolean)) > totalQty(this.cart);
+    this.cartSynced = true;
     this.cart = sanitizeCart(lines.filter(Boolean));
     this.#cartChanged(added);
   }

@@ -56,7 +56,10 @@ export function armTrigger(win, trigger, fire, { pageStart, onAddToCart, deviceT
         if (percent >= trigger.percent) once();
       };
       listen(win, "scroll", check);
-      check();
+      // A short page is "scrolled" to its end at once, but only once it is laid out:
+      // while it still loads (an async script) its height means nothing yet.
+      if (win.document.readyState === "complete") check();
+      else listen(win, "load", check);
       break;
     }
     case "exit_intent": {

@@ -313,7 +313,7 @@ test("a click on a banner link is recorded in the visitor state before navigatin
 
 test("npm-style use: import { start } from the module, no data attributes, options in code", async () => {
   const { context, page } = await newPage();
-  const csp = { "Content-Security-Policy": "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; object-src 'none'" };
+  const csp = { "Content-Security-Policy": "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; object-src 'none'" };
   await page.route(`${demo.url}/npm-demo`, (route) => route.fulfill({
     contentType: "text/html",
     headers: csp,
@@ -419,4 +419,54 @@ test("consent required, granted late on a returning visitor's page: their stored
   assert.equal(after.id, first.id, "the same visitor");
   assert.equal(after.session.pages, 2, "this page view is counted in the stored state");
   await context.close();
+});
+
+test("demo sign-in is the server's: the profile comes only from a real session; storage edits, a wrong password or a cross-site post make no one Ada", async () => {
+  const { context, page } = await newPage();
+  // A shopper writes Ada's profile wherever the old demo kept it: nothing changes.
+  await page.goto(`${demo.url}/`);
+  await page.evaluate(() => {
+    localStorage.setItem("gizmos:customer", JSON.stringify({ known: true, first_name: "Ada", ltv_band: "top" }));
+    localStorage.setItem("perso-customer", "{\"known\":true,\"first_name\":\"Ada\"}");
+  });
+  await page.goto(`${demo.url}/`);
+  await settled(page);
+  assert.equal(await slotText(page, "greeting"), "", "no greeting for a forged profile");
+  assert.equal(await page.locator("#perso-customer").count(), 0);
+
+  // A wrong password: not signed in, told so.
+  await page.goto(`${demo.url}/login`);
+  await page.fill("input[name=email]", "ada@gizmos.test");
+  await page.fill("input[name=password]", "guess");
+  await page.click("form[data-login] button[type=submit]");
+  await page.waitForURL(`${demo.url}/login?error=1`);
+  assert.equal(await page.locator("[data-login-error]").isVisible(), true);
+  assert.deepEqual(await context.cookies(), []);
+
+  // The right one: the server renders Ada's profile (from perso profiles' customers table).
+  await page.fill("input[name=email]", "ada@gizmos.test");
+  await page.fill("input[name=password]", "gizmos-demo");
+  await page.click("form[data-login] button[type=submit]");
+  await page.waitForURL(`${demo.url}/`);
+  await settled(page);
+  const profile = JSON.parse(await page.locator("#perso-customer").textContent());
+  assert.deepEqual(profile, { known: true, first_name: "Ada", ltv_band: "top", rfm: { f: 5, m: 5, r: 5, score: 15 } });
+  assert.equal(await slotText(page, "greeting"), "Welcome back, Ada!");
+  // Signing out ends the session on the server.
+  await page.click("form.signout button");
+  await page.waitForURL(`${demo.url}/`);
+  await settled(page);
+  assert.equal(await page.locator("#perso-customer").count(), 0);
+  assert.equal(await slotText(page, "greeting"), "");
+  await context.close();
+
+  // A form posted from another site is refused before the password is looked at.
+  const response = await fetch(`${demo.url}/login`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: "https://evil.example", "Sec-Fetch-Site": "cross-site" },
+    body: "email=ada%40gizmos.test&password=gizmos-demo",
+    redirect: "manual",
+  });
+  assert.equal(response.status, 403);
+  assert.equal(response.headers.get("set-cookie"), null);
 });

@@ -44,7 +44,7 @@ export async function startDemo(options = {}) {
 export async function instrumentPage(page) {
   const log = { requests: [], console: [], pageErrors: [] };
   // allHeaders(): the headers as sent on the wire (headers() omits some, e.g. Cookie).
-  page.on("request", (request) => log.requests.push({ url: request.url(), method: request.method(), headers: request.allHeaders().catch(() => ({})) }));
+  page.on("request", (request) => log.requests.push({ url: request.url(), method: request.method(), type: request.resourceType(), headers: request.allHeaders().catch(() => ({})) }));
   page.on("console", (message) => log.console.push({ type: message.type(), text: message.text() }));
   page.on("pageerror", (error) => log.pageErrors.push(String(error)));
   await page.addInitScript(() => {

@@ -17,7 +17,7 @@ import { renderPlacement } from "../../edge/src/slot-markup.js";
 const repo = fileURLToPath(new URL("../../", import.meta.url));
 export const FIXTURE = `${repo}js/test/fixtures/vite-react/`;
 const PACK_DIR = `${repo}test-output/pack/`;
-const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'";
+const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'";
 
 const npm = (args, cwd) => execFileSync("npm", args, { cwd, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8", env: { ...process.env, npm_config_update_notifier: "false" } });
 

@@ -4,6 +4,7 @@
 // perso's documented localStorage keys.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import {
   launchBrowser, startDemo, instrumentPage, settled, persoEvents, slotText, popupText, shot, storedVisitor,
 } from "./helpers.mjs";
@@ -24,28 +25,53 @@ after(async () => {
 const popupCampaigns = (page) =>
   page.evaluate(() => [...document.querySelectorAll("perso-popup")].map((h) => h.dataset.persoCampaign));
 
-/** Every request the page made, split into the shop's and perso's. */
-async function assertPrivacy(log, origin) {
-  const perso = [];
+/** Images and pages the bundle can make perso show: what a request for one would reveal. */
+const BUNDLE_RESOURCES = (() => {
+  const bundle = JSON.parse(readFileSync(new URL("../../www/bundle.json", import.meta.url), "utf8"));
+  const urls = new Set();
+  for (const product of Object.values(bundle.products ?? {})) if (product.image) urls.add(product.image);
+  for (const c of bundle.campaigns) if (c.action.image) urls.add(c.action.image);
+  return urls;
+})();
+
+/**
+ * Every request the page made, after perso started as before: all to the store's own
+ * origin; perso's own (fetches: the shop's pages make none) are the bundle GETs and the
+ * images of what it rendered, each without cookies, Referer or a query string, so the
+ * store's server cannot tie a decision-dependent request to the visitor or the page.
+ * perso's rendered images make no request of their own (their `src` is the fetched blob).
+ */
+async function assertPrivacy(log, origin, page) {
+  const persoFetches = [];
   for (const request of log.requests) {
     request.headers = await request.headers;
     const url = new URL(request.url);
     assert.equal(url.origin, origin, `request to another origin: ${request.url}`);
-    assert.ok(!("cookie" in request.headers), `a request carried cookies: ${request.url}`);
-    if (url.pathname.startsWith("/perso/")) perso.push({ ...request, url });
+    if (request.type === "fetch" || request.type === "xhr") persoFetches.push({ ...request, url });
   }
-  const dataRequests = perso.filter((r) => !/^\/perso\/(pkg\/)?[\w.-]+\.(js|wasm|css)$/.test(r.url.pathname));
-  for (const request of dataRequests) {
-    assert.match(request.url.pathname, /^\/perso\/bundle\.bin(\.sig)?$/, `perso requested ${request.url.href}`);
+  for (const request of persoFetches) {
+    const bundleGet = /^\/perso\/bundle\.bin(\.sig)?$/.test(request.url.pathname);
+    const wasm = /^\/perso\/[\w.-]+\.wasm$/.test(request.url.pathname);
+    assert.ok(bundleGet || wasm || BUNDLE_RESOURCES.has(request.url.pathname), `perso requested ${request.url.href}`);
     assert.equal(request.method, "GET");
-    assert.equal(request.url.search, "", "the bundle GET carries no query string");
-    assert.ok(!("referer" in request.headers), "the bundle GET carries no Referer (it could hold the page URL)");
+    assert.equal(request.url.search, "", `${request.url.pathname} carries no query string`);
+    if (wasm) continue; // the engine's code, the same for everyone
+    // (A request served from the memory cache is reported with an empty Referer: none sent.)
+    assert.ok(!request.headers.cookie, `${request.url.pathname} carried the store's cookies`);
+    assert.ok(!request.headers.referer, `${request.url.pathname} carried a Referer (it holds the page URL)`);
   }
-  assert.ok(dataRequests.some((r) => r.url.pathname === "/perso/bundle.bin"), "the bundle was fetched");
+  assert.ok(persoFetches.some((r) => r.url.pathname === "/perso/bundle.bin"), "the bundle was fetched");
+  const imageSources = await page.evaluate(() => [...document.querySelectorAll("[data-perso-slot], perso-popup")]
+    .flatMap((host) => [...(host.shadowRoot?.querySelectorAll("img") ?? [])].map((img) => img.getAttribute("src"))));
+  for (const src of imageSources) assert.match(src ?? "", /^blob:/, `a rendered image loads by itself: ${src}`);
 }
 
 async function assertStorage(context, page) {
-  assert.deepEqual(await context.cookies(), [], "no cookies set");
+  // perso sets no cookie; the only one is the demo shop's own sign-in session (HttpOnly).
+  for (const cookie of await context.cookies()) {
+    assert.equal(cookie.name, "gizmos_session", `a cookie other than the shop's session: ${cookie.name}`);
+    assert.equal(cookie.httpOnly, true);
+  }
   assert.equal(await page.evaluate(() => document.cookie), "");
   const keys = await page.evaluate(() => Object.keys(localStorage));
   const documented = new Set(Object.values(STORAGE_KEYS));
@@ -125,7 +151,7 @@ test("scenario 1: affiliate visitor from gadgets.com (hero, 10% offer after a br
   }
   assert.deepEqual(log.pageErrors, []);
   assert.deepEqual(log.console.filter((m) => m.type === "error" || m.type === "warning"), []);
-  await assertPrivacy(log, demo.url);
+  await assertPrivacy(log, demo.url, page);
   await assertStorage(context, page);
   await context.close();
 });
@@ -188,7 +214,7 @@ test("scenario 2: anonymous visitor registers interests for free shipping; banne
   await shot(page, "s2-5-cart-cross-sell");
 
   assert.deepEqual(log.pageErrors, []);
-  await assertPrivacy(log, demo.url);
+  await assertPrivacy(log, demo.url, page);
   await assertStorage(context, page);
   await context.close();
 });
@@ -201,6 +227,8 @@ test("scenario 3: known high-value customer (greeting, free shipping over $100, 
 
   await page.goto(`${demo.url}/login`);
   await settled(page);
+  await page.fill("form[data-login] input[name=email]", "ada@gizmos.test");
+  await page.fill("form[data-login] input[name=password]", "gizmos-demo");
   await shot(page, "s3-1-login");
   await page.click("form[data-login] button[type=submit]");
   await page.waitForURL(`${demo.url}/`);
@@ -244,7 +272,7 @@ test("scenario 3: known high-value customer (greeting, free shipping over $100, 
   assert.deepEqual(impressions.map((e) => e.detail.campaign), ["hv-free-shipping", "hv-chat"]);
 
   assert.deepEqual(log.pageErrors, []);
-  await assertPrivacy(log, demo.url);
+  await assertPrivacy(log, demo.url, page);
   await assertStorage(context, page);
   await context.close();
 });

@@ -6,19 +6,23 @@
 // reaches the edge's decision on the next page.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { launchBrowser } from "../../js/test/helpers.mjs";
 import { startServer } from "../../js/serve.mjs";
+import { decodeBase64, peekStateCookie } from "../../js/src/kit/index.js";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
 const { Miniflare } = await import(new URL("edge/node_modules/miniflare/dist/src/index.js", `file://${repo}`));
 const shots = `${repo}test-output/e2e/`;
+const tools = createRequire(import.meta.url)("../../pkg-node/perso.js");
 let demo, mf, edgeUrl, browser;
 
 before(async () => {
   demo = await startServer({ port: 0 });
-  const signature = await (await fetch(`${demo.url}/perso/bundle.json.sig`)).text();
+  // The compiled bundle and its signature as the demo store publishes them.
+  const bundle = Buffer.from(await (await fetch(`${demo.url}/perso/bundle.bin`)).arrayBuffer());
+  const signature = await (await fetch(`${demo.url}/perso/bundle.bin.sig`)).text();
   mf = new Miniflare({
     modules: true,
     modulesRoot: repo,
@@ -31,7 +35,7 @@ before(async () => {
     host: "127.0.0.1",
     bindings: {
       PERSO_ORIGIN: demo.url,
-      PERSO_BUNDLE: readFileSync(`${repo}www/bundle.json`, "utf8"),
+      PERSO_BUNDLE: bundle.toString("base64"),
       PERSO_BUNDLE_SIG: signature,
       PERSO_PUBLIC_KEYS: demo.publicKey,
       PERSO_STATE_KEY: "e2e-state-key-0123456789abcdef0123",
@@ -49,6 +53,20 @@ after(async () => {
 });
 
 const decoded = (value) => JSON.parse(Buffer.from(value.split(".")[1], "base64url").toString());
+/** A compact visitor state's JSON form (the tools build), for assertions. */
+function stateJson(bytes) {
+  const visitor = tools.Visitor.fromBytes(bytes);
+  try {
+    return JSON.parse(visitor.toJson());
+  } finally {
+    visitor.free();
+  }
+}
+/** The state the edge signed, as the browser runtime reads it (kit/cookies.js), in JSON form; and the payload. */
+function edgeState(value) {
+  const peeked = peekStateCookie(value);
+  return { ...decoded(value), state: stateJson(peeked.bytes) };
+}
 
 async function cookies(context) {
   return Object.fromEntries((await context.cookies()).map((c) => [c.name, c.value]));
@@ -79,11 +97,17 @@ test("the browser runtime adopts the edge's page: same visitor, no second page v
   assert.equal(hero.rendered, "aff-hero");
   assert.match(hero.text, /Welcome, Gadgets.com readers/);
   assert.equal(hero.rerendered, false, "the edge's markup is kept, not rendered again");
-  assert.equal(hero.adopted, true);
+  assert.equal(hero.adopted, true, "decided (the edge marks what it filled; the runtime keeps it)");
+  // The runtime adopted it (its #adoptFromEdge emits this without recording an impression).
   assert.ok(impressions.some((i) => i.campaign === "aff-hero"), "perso:impression for the adopted slot");
-  const edgeState = decoded((await cookies(context)).perso_state).state;
-  const browserState = await page.evaluate(() => JSON.parse(localStorage.getItem("perso:v1:visitor")));
-  assert.equal(browserState.id, edgeState.id, "one visitor for both hosts");
+  const fromEdge = edgeState((await cookies(context)).perso_state).state;
+  // The runtime stores the adopted state when it next changes (here: the cart is set).
+  await page.evaluate(() => window.perso.setCart([]));
+  await page.waitForFunction(() => localStorage.getItem("perso:v2:visitor") !== null);
+  const stored = await page.evaluate(() => localStorage.getItem("perso:v2:visitor"));
+  assert.ok(stored, `the runtime stored the visitor: ${JSON.stringify(await page.evaluate(() => Object.keys(localStorage)))}`);
+  const browserState = stateJson(decodeBase64(stored));
+  assert.equal(browserState.id, fromEdge.id, "one visitor for both hosts");
   assert.equal(browserState.session.pages, 1, "the edge counted the page view; the browser did not count it again");
   assert.equal(browserState.session.ref_host, "gadgets.com");
   await page.screenshot({ path: `${shots}edge-browser-affiliate.png` });
@@ -105,7 +129,7 @@ test("registration answers and a dismissal made in the browser reach the edge's 
   const hero = await slotInfo(page, "hero");
   assert.equal(hero.rendered, "interest-hero-audio", "the edge folded the answers into its state");
   assert.equal(hero.rerendered, false);
-  const state = decoded((await cookies(context)).perso_state);
+  const state = edgeState((await cookies(context)).perso_state);
   assert.equal(state.state.registered, true);
   assert.ok(state.acked_ms > 0, "the edge acknowledged the browser's events");
   await page.screenshot({ path: `${shots}edge-browser-registered.png` });
@@ -119,7 +143,7 @@ test("registration answers and a dismissal made in the browser reach the edge's 
   await second.keyboard.press("Escape");
   await second.goto(`${edgeUrl}/cart`);
   await decided(second);
-  const records = decoded((await cookies(other)).perso_state).state.campaigns ?? [];
+  const records = edgeState((await cookies(other)).perso_state).state.campaigns ?? [];
   assert.ok(records.find((r) => r.id === "anon-register")?.dismissed_ms > 0, "the dismissal is in the edge's state");
   await other.close();
 });
@@ -137,5 +161,25 @@ test("the cart reaches the edge: cross-sell rendered at the edge from the browse
   assert.equal(cross.rendered, "cart-cross-sell");
   assert.match(cross.text, /Hard travel case/);
   assert.equal(cross.rerendered, false);
+  await context.close();
+});
+
+test("a data-perso-wait slot the edge filled is shown at once, without waiting for the runtime (or its 1 s fallback)", async () => {
+  // No JavaScript: only the edge's markup and the anti-flicker CSS (perso-slots.css,
+  // which hides a data-perso-wait slot until it is decided, 1 s at most).
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(`${edgeUrl}/`, { referer: "https://gadgets.com/reviews/headphones", waitUntil: "load" });
+  const hero = await page.evaluate(() => {
+    const slot = document.querySelector('[data-perso-slot="hero"]');
+    const style = getComputedStyle(slot);
+    return { wait: slot.hasAttribute("data-perso-wait"), rendered: slot.getAttribute("data-perso-rendered"), animation: style.animationName, visibility: style.visibility };
+  });
+  assert.equal(hero.rendered, "aff-hero");
+  assert.equal(hero.wait, true, "the store's page marks the hero slot data-perso-wait");
+  // The hiding rule (visibility: hidden, then the 1 s reveal animation) does not apply
+  // to it: independent of how long this machine took to load the page.
+  assert.equal(hero.animation, "none", "the anti-flicker rule does not hold the edge's slot back");
+  assert.equal(hero.visibility, "visible", "the edge decided this slot: it is not hidden");
   await context.close();
 });

@@ -71,11 +71,7 @@ impl PageContext {
 }
 
 fn cut(text: &str, max: usize) -> String {
-    let mut end = text.len().min(max);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text.get(..end).unwrap_or("").to_owned()
+    text.get(..crate::util::floor_char_boundary(text, max)).unwrap_or("").to_owned()
 }
 
 /// `page.type`: the page's own declaration, else the first rule that matches (an
@@ -171,7 +167,7 @@ pub fn normalize(facts: &PageFacts<'_>, rules: &[PageTypeRule]) -> PageContext {
     let own_host = url.hostname.to_ascii_lowercase();
     let web = |r: &&UrlParts<'_>| r.protocol.eq_ignore_ascii_case("http:") || r.protocol.eq_ignore_ascii_case("https:");
     let referrer = facts.referrer.as_ref().filter(web);
-    let mut page_url = String::with_capacity(url.origin.len() + url.pathname.len());
+    let mut page_url = String::with_capacity(url.origin.len().saturating_add(url.pathname.len()));
     page_url.push_str(url.origin);
     page_url.push_str(url.pathname);
     PageContext {

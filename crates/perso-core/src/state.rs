@@ -141,11 +141,7 @@ pub enum StateError {
 
 fn bound_text(mut s: String) -> String {
     if s.len() > MAX_TEXT {
-        let mut cut = MAX_TEXT;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
+        s.truncate(crate::util::floor_char_boundary(&s, MAX_TEXT));
     }
     s
 }
@@ -285,7 +281,9 @@ impl VisitorState {
         self.campaigns.iter().find(|r| r.id == id)
     }
 
-    fn record_mut(&mut self, id: &str, now_ms: i64) -> &mut CampaignRecord {
+    /// Campaign `id`'s record, created if the state has none (evicting the least
+    /// recently touched one past the limit), touched at `now_ms`. Always `Some`.
+    fn record_mut(&mut self, id: &str, now_ms: i64) -> Option<&mut CampaignRecord> {
         let index = match self.campaigns.iter().position(|r| r.id == id) {
             Some(index) => index,
             None => {
@@ -295,21 +293,23 @@ impl VisitorState {
                         self.campaigns.swap_remove(oldest);
                     }
                 }
+                let index = self.campaigns.len();
                 self.campaigns.push(CampaignRecord { id: bound_text(id.to_owned()), ..Default::default() });
-                self.campaigns.len() - 1
+                index
             }
         };
-        let record = &mut self.campaigns[index];
+        let record = self.campaigns.get_mut(index)?;
         record.last_ms = now_ms;
-        record
+        Some(record)
     }
 
     /// A campaign was rendered. `interruption` is true for offers, registration
     /// prompts and chat triggers (see [`crate::Engine::record_impression`]).
     pub fn impression(mut self, campaign: &str, interruption: bool, now_ms: i64) -> VisitorState {
-        let record = self.record_mut(campaign, now_ms);
-        record.s = record.s.saturating_add(1);
-        record.t = record.t.saturating_add(1);
+        if let Some(record) = self.record_mut(campaign, now_ms) {
+            record.s = record.s.saturating_add(1);
+            record.t = record.t.saturating_add(1);
+        }
         if interruption {
             self.session.interruptions = self.session.interruptions.saturating_add(1);
             self.session.last_interruption_ms = Some(now_ms);
@@ -318,13 +318,16 @@ impl VisitorState {
     }
 
     pub fn dismissal(mut self, campaign: &str, now_ms: i64) -> VisitorState {
-        self.record_mut(campaign, now_ms).dismissed_ms = Some(now_ms);
+        if let Some(record) = self.record_mut(campaign, now_ms) {
+            record.dismissed_ms = Some(now_ms);
+        }
         self.touch(now_ms)
     }
 
     pub fn click(mut self, campaign: &str, now_ms: i64) -> VisitorState {
-        let record = self.record_mut(campaign, now_ms);
-        record.clicks = record.clicks.saturating_add(1);
+        if let Some(record) = self.record_mut(campaign, now_ms) {
+            record.clicks = record.clicks.saturating_add(1);
+        }
         self.touch(now_ms)
     }
 

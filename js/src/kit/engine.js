@@ -95,6 +95,15 @@ export function createKit(glue, exports) {
     free() {
       this.handle.free();
     }
+
+    /**
+     * Forgets the handle of an instance that was replaced after a trap
+     * (`reinstantiate`): it must not be freed, nor finalized later, into the new
+     * instance's memory, where its pointer means nothing.
+     */
+    abandon() {
+      this.handle.__destroy_into_raw?.();
+    }
   }
 
   class Engine {
@@ -374,6 +383,11 @@ export function createKit(glue, exports) {
 
     free() {
       this.handle.free();
+    }
+
+    /** See `Visitor.abandon`. */
+    abandon() {
+      this.handle.__destroy_into_raw?.();
     }
   }
 

@@ -8,3 +8,8 @@ export { LIMITS } from "./limits.js";
 export { parseKeys, parseSignatureFile, verifyBundle } from "./signature.js";
 export { encodeBase64, decodeBase64 } from "./base64.js";
 export { consentFromTcf, consentFromTcString, decodeTcString, consentFromShopify, TCF_PURPOSES } from "./consent.js";
+export {
+  COOKIE, COOKIE_LIMITS, COOKIE_VERSION, encodeBase64Url, decodeBase64Url, encodeJsonBase64Url, decodeJsonBase64Url,
+  cookieValue, readCookies, cookieString, unsignedValue, readUnsignedValue, signValue, verifyValue, verifyKeyedValue,
+  statePayload, readStatePayload, stateBudget, peekStateCookie, readClientEvents, appendClientEvent, cartValue, readCart,
+} from "./cookies.js";

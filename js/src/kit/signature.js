@@ -5,25 +5,30 @@ import { PersoError } from "./errors.js";
 
 const decodeBase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
-/** Parses `data-key` into `{ any: key }` or `{ byKid: Map }`; throws on a malformed value. */
-export function parseKeys(attribute) {
+/**
+ * Parses `data-key` into `{ any: key }` or `{ byKid: Map }`; throws on a malformed value.
+ * `name` is what the messages call the setting (the edge worker's PERSO_PUBLIC_KEYS).
+ */
+export function parseKeys(attribute, { name = "data-key" } = {}) {
   const words = String(attribute ?? "").trim().split(/\s+/).filter(Boolean);
-  if (words.length === 0) throw new PersoError("key_missing", "No public key: set data-key on the script tag (or `key` in start()).");
+  if (words.length === 0) {
+    throw new PersoError("key_missing", name === "data-key" ? "No public key: set data-key on the script tag (or `key` in start())." : `No public key: set ${name}.`);
+  }
   const toKey = (b64, label) => {
     let bytes;
     try {
       bytes = decodeBase64(b64);
     } catch {
-      throw new PersoError("key_invalid", `data-key ${label}is not base64.`);
+      throw new PersoError("key_invalid", `${name} ${label}is not base64.`);
     }
-    if (bytes.length !== 32) throw new PersoError("key_invalid", `data-key ${label}must be a raw 32-byte Ed25519 key, got ${bytes.length} bytes.`);
+    if (bytes.length !== 32) throw new PersoError("key_invalid", `${name} ${label}must be a raw 32-byte Ed25519 key, got ${bytes.length} bytes.`);
     return bytes;
   };
   if (words.length === 1 && !words[0].includes(":")) return { any: toKey(words[0], "") };
   const byKid = new Map();
   for (const word of words) {
     const colon = word.indexOf(":");
-    if (colon <= 0) throw new PersoError("key_invalid", `data-key entry "${word.slice(0, 20)}" must be "kid:BASE64".`);
+    if (colon <= 0) throw new PersoError("key_invalid", `${name} entry "${word.slice(0, 20)}" must be "kid:BASE64".`);
     byKid.set(word.slice(0, colon), toKey(word.slice(colon + 1), `for kid "${word.slice(0, colon)}" `));
   }
   return { byKid };

@@ -150,12 +150,11 @@ fn pointer_of(path: &str) -> String {
     let mut rest = path;
     while !rest.is_empty() {
         if let Some(after) = rest.strip_prefix('[') {
-            let Some(close) = after.find(']') else { break };
-            let inner = &after[..close];
+            let Some((inner, after)) = after.split_once(']') else { break };
             let key = serde_json::from_str::<String>(inner).unwrap_or_else(|_| inner.to_owned());
             pointer.push('/');
             pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
-            rest = &after[close + 1..];
+            rest = after;
         } else {
             let body = rest.strip_prefix('.').unwrap_or(rest);
             let end = body.find(['.', '[']).unwrap_or(body.len());
@@ -261,7 +260,7 @@ impl Compiler {
         }
         let expires_at_ms = self.time(&source.expires_at, "expires_at").unwrap_or(i64::MIN);
         let issued_at_ms = source.issued_at.as_ref().and_then(|issued| self.time(issued, "issued_at"));
-        if source.utc_offset_minutes.abs() > 14 * 60 {
+        if source.utc_offset_minutes.unsigned_abs() > 14 * 60 {
             self.issue("utc_offset_minutes", Problem::OutOfRange("must be between -840 and 840 minutes"));
         }
 
@@ -311,11 +310,13 @@ impl Compiler {
         }
         for placement in &mut placements {
             // Highest priority first; the sort is stable, so ties keep bundle order.
-            placement.campaigns.sort_by_key(|&i| std::cmp::Reverse(campaigns[i as usize].priority));
+            // (Every index is one of `campaigns`', pushed just above: `get` never misses.)
+            placement.campaigns.sort_by_key(|&i| std::cmp::Reverse(campaigns.get(i as usize).map(|c| c.priority)));
         }
+        let id_of = |i: u32| campaigns.get(i as usize).map(|c| &*c.id);
         let mut campaigns_by_id: Vec<u32> = (0..campaigns.len() as u32).collect();
-        campaigns_by_id.sort_by(|a, b| campaigns[*a as usize].id.cmp(&campaigns[*b as usize].id));
-        campaigns_by_id.dedup_by(|a, b| campaigns[*a as usize].id == campaigns[*b as usize].id);
+        campaigns_by_id.sort_by(|a, b| id_of(*a).cmp(&id_of(*b)));
+        campaigns_by_id.dedup_by(|a, b| id_of(*a) == id_of(*b));
 
         // Distinct "why" texts once (most campaigns share a default one).
         let mut whys: Vec<String> = Vec::new();
@@ -323,8 +324,9 @@ impl Compiler {
             campaign.why = match whys.iter().position(|w| *w == text) {
                 Some(i) => i as u32,
                 None => {
+                    let index = whys.len() as u32;
                     whys.push(text);
-                    (whys.len() - 1) as u32
+                    index
                 }
             };
         }
@@ -453,7 +455,8 @@ impl Compiler {
         let mut acyclic = true;
         if let Some(cycle) = find_cycle(&edges) {
             acyclic = false;
-            let names: Vec<&str> = cycle.iter().map(|&i| segments[usize::from(i)].id.as_str()).collect();
+            let names: Vec<&str> =
+                cycle.iter().filter_map(|&i| segments.get(usize::from(i))).map(|s| s.id.as_str()).collect();
             let first = cycle.first().copied().unwrap_or(0);
             self.issue(format!("segments[{first}].condition"), Problem::SegmentCycle(names.join(" -> ")));
         }
@@ -836,15 +839,15 @@ impl Compiler {
     fn template(&mut self, template: &str, path: &str) -> Option<Vec<TemplatePart>> {
         let mut parts = Vec::new();
         let mut rest = template;
-        while let Some(open) = rest.find('{') {
-            if open > 0 {
-                parts.push(TemplatePart::Text(rest[..open].into()));
+        while let Some((text, after)) = rest.split_once('{') {
+            if !text.is_empty() {
+                parts.push(TemplatePart::Text(text.into()));
             }
-            let Some(close) = rest[open..].find('}') else {
+            let Some((field, after)) = after.split_once('}') else {
                 self.issue(path, Problem::BadTemplate("is not closed with }".into()));
                 return None;
             };
-            let field = rest[open + 1..open + close].trim();
+            let field = field.trim();
             if field.is_empty() || field.contains('{') {
                 self.issue(path, Problem::BadTemplate(format!("\"{field}\" is not a context path")));
                 return None;
@@ -859,7 +862,7 @@ impl Compiler {
                 return None;
             }
             parts.push(TemplatePart::Field(self.schema.var(field)));
-            rest = &rest[open + close + 1..];
+            rest = after;
         }
         if rest.contains('}') {
             self.issue(path, Problem::BadTemplate("has a } without {".into()));
@@ -889,13 +892,15 @@ fn find_cycle(edges: &[Vec<u16>]) -> Option<Vec<u16>> {
     let mut mark = vec![0u8; edges.len()];
     let mut stack: Vec<u16> = Vec::new();
     fn visit(node: u16, edges: &[Vec<u16>], mark: &mut [u8], stack: &mut Vec<u16>) -> Option<Vec<u16>> {
-        mark[usize::from(node)] = 1;
+        if let Some(m) = mark.get_mut(usize::from(node)) {
+            *m = 1;
+        }
         stack.push(node);
         for &next in edges.get(usize::from(node)).map(Vec::as_slice).unwrap_or(&[]) {
             match mark.get(usize::from(next)) {
                 Some(1) => {
                     let start = stack.iter().position(|&n| n == next).unwrap_or(0);
-                    let mut cycle = stack[start..].to_vec();
+                    let mut cycle = stack.get(start..).unwrap_or_default().to_vec();
                     cycle.push(next);
                     return Some(cycle);
                 }
@@ -908,11 +913,13 @@ fn find_cycle(edges: &[Vec<u16>]) -> Option<Vec<u16>> {
             }
         }
         stack.pop();
-        mark[usize::from(node)] = 2;
+        if let Some(m) = mark.get_mut(usize::from(node)) {
+            *m = 2;
+        }
         None
     }
     for node in 0..edges.len() {
-        if mark[node] == 0 {
+        if mark.get(node) == Some(&0) {
             if let Some(cycle) = visit(node as u16, edges, &mut mark, &mut stack) {
                 return Some(cycle);
             }
@@ -924,10 +931,10 @@ fn find_cycle(edges: &[Vec<u16>]) -> Option<Vec<u16>> {
 /// Segments in an order where every segment comes after those it refers to (acyclic).
 fn dependency_order(edges: &[Vec<u16>]) -> Vec<u16> {
     fn visit(node: u16, edges: &[Vec<u16>], done: &mut [bool], order: &mut Vec<u16>) {
-        if done.get(usize::from(node)).copied().unwrap_or(true) {
-            return;
+        match done.get_mut(usize::from(node)) {
+            Some(seen) if !*seen => *seen = true,
+            _ => return,
         }
-        done[usize::from(node)] = true;
         for &next in edges.get(usize::from(node)).map(Vec::as_slice).unwrap_or(&[]) {
             visit(next, edges, done, order);
         }
@@ -947,10 +954,12 @@ fn nesting(edges: &[Vec<u16>], node: u16) -> usize {
         if seen > MAX_SEGMENT_NESTING + 1 {
             return seen;
         }
-        1 + edges
+        // Depths are small counts (cut off above): saturating never bites.
+        let below = edges
             .get(usize::from(node))
-            .map(|next| next.iter().map(|n| depth(*n, edges, seen + 1)).max().unwrap_or(0))
-            .unwrap_or(0)
+            .map(|next| next.iter().map(|n| depth(*n, edges, seen.saturating_add(1))).max().unwrap_or(0))
+            .unwrap_or(0);
+        below.saturating_add(1)
     }
     depth(node, edges, 0)
 }

@@ -26,20 +26,25 @@ fn kind_name(value: &Value) -> &'static str {
     }
 }
 
-/// Edit distance, to suggest the field a typo meant.
+/// Edit distance, to suggest the field a typo meant (one row of the Levenshtein
+/// table; every cell is at most the longer length, so the additions cannot saturate).
 fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let current = row[j + 1];
-            row[j + 1] = (previous + usize::from(ca != *cb)).min(row[j] + 1).min(current + 1);
-            previous = current;
+    for ca in a.chars() {
+        let Some((first, rest)) = row.split_first_mut() else { break };
+        let mut diagonal = *first;
+        *first = first.saturating_add(1);
+        let mut left = *first;
+        for (cell, cb) in rest.iter_mut().zip(&b) {
+            let up = *cell;
+            *cell =
+                diagonal.saturating_add(usize::from(ca != *cb)).min(left.saturating_add(1)).min(up.saturating_add(1));
+            left = *cell;
+            diagonal = up;
         }
     }
-    row[b.len()]
+    row.last().copied().unwrap_or(0)
 }
 
 /// The candidate a typo most likely meant: the closest within two edits (the
@@ -448,8 +453,9 @@ impl Reader<'_> {
         let hours = match m.get("hours") {
             None | Some(Value::Null) => None,
             Some(Value::Array(pair)) if pair.len() == 2 => {
-                let from = self.integer(&pair[0], format!("{p}.hours[0]"), 0, 24);
-                let to = self.integer(&pair[1], format!("{p}.hours[1]"), 0, 24);
+                let [from, to] = pair.as_slice() else { return None };
+                let from = self.integer(from, format!("{p}.hours[0]"), 0, 24);
+                let to = self.integer(to, format!("{p}.hours[1]"), 0, 24);
                 Some([from? as u8, to? as u8])
             }
             Some(other) => {

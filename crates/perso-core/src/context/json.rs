@@ -22,11 +22,14 @@ impl Trie {
             let index = match node.children.iter().position(|(k, _)| &**k == key) {
                 Some(index) => index,
                 None => {
+                    let index = node.children.len();
                     node.children.push((Box::from(key), Trie::default()));
-                    node.children.len() - 1
+                    index
                 }
             };
-            node = &mut node.children[index].1;
+            // The child was found or pushed just above: `get_mut` never misses.
+            let Some((_, child)) = node.children.get_mut(index) else { return };
+            node = child;
         }
         node.slot = Some(slot);
     }

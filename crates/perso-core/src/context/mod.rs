@@ -123,6 +123,20 @@ pub struct KnownSlots {
     pub page_type: Option<u16>,
 }
 
+/// Why a loaded [`Schema`] cannot be used ([`Schema::validate`]; a corrupt or
+/// hand-made binary bundle).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaFault {
+    /// A well-known slot (consent, time, cart) is past the schema's slots.
+    KnownSlot,
+    /// The kinds are not one per slot, or a slot's kind is not its path's documented one.
+    Kinds,
+    /// More slots than a `u16` can number.
+    TooManySlots,
+    /// The derived facts used name a fact past [`DERIVED_PATHS`].
+    Derived,
+}
+
 /// Every context path a bundle reads, interned into slots.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Schema {
@@ -225,7 +239,7 @@ impl Schema {
     }
 
     /// Structure check of a loaded schema.
-    pub fn validate(&self) -> Result<(), ()> {
+    pub fn validate(&self) -> Result<(), SchemaFault> {
         let n = self.paths.len();
         let known = &self.known;
         let in_range = [
@@ -242,10 +256,16 @@ impl Schema {
         .all(|s| s.is_none_or(|s| usize::from(s) < n));
         let kinds_match = self.kinds.len() == n
             && self.paths.iter().zip(&self.kinds).all(|(path, kind)| documented_kind(path) == *kind);
-        if in_range && kinds_match && n <= usize::from(u16::MAX) && self.derived_used < (1 << DERIVED_PATHS.len()) {
-            Ok(())
+        if !in_range {
+            Err(SchemaFault::KnownSlot)
+        } else if !kinds_match {
+            Err(SchemaFault::Kinds)
+        } else if n > usize::from(u16::MAX) {
+            Err(SchemaFault::TooManySlots)
+        } else if self.derived_used >= (1 << DERIVED_PATHS.len()) {
+            Err(SchemaFault::Derived)
         } else {
-            Err(())
+            Ok(())
         }
     }
 
@@ -334,25 +354,21 @@ fn bound(value: &mut Datum<'_>, depth: usize) {
         return;
     }
     match value {
-        Datum::Str(text) => {
-            if text.len() > MAX_CONTEXT_TEXT {
-                let mut cut = MAX_CONTEXT_TEXT;
-                while !text.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                match text {
-                    Cow::Borrowed(s) => *s = s.get(..cut).unwrap_or(""),
-                    Cow::Owned(s) => s.truncate(cut),
-                }
+        Datum::Str(text) if text.len() > MAX_CONTEXT_TEXT => {
+            let cut = crate::util::floor_char_boundary(text, MAX_CONTEXT_TEXT);
+            match text {
+                Cow::Borrowed(s) => *s = s.get(..cut).unwrap_or(""),
+                Cow::Owned(s) => s.truncate(cut),
             }
         }
+        // `depth` is below MAX_CONTEXT_DEPTH here: the increments cannot saturate.
         Datum::List(items) => {
             items.truncate(MAX_CONTEXT_LIST);
-            items.iter_mut().for_each(|item| bound(item, depth + 1));
+            items.iter_mut().for_each(|item| bound(item, depth.saturating_add(1)));
         }
         Datum::Map(entries) => {
             entries.truncate(MAX_CONTEXT_LIST);
-            entries.iter_mut().for_each(|(_, item)| bound(item, depth + 1));
+            entries.iter_mut().for_each(|(_, item)| bound(item, depth.saturating_add(1)));
         }
         _ => {}
     }

@@ -42,9 +42,9 @@ impl<'a> Cursor<'a> {
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], ContextError> {
         let end = self.at.checked_add(n).filter(|end| *end <= self.bytes.len());
-        match end.and_then(|end| self.bytes.get(self.at..end)) {
-            Some(chunk) => {
-                self.at += n;
+        match end.and_then(|end| Some((end, self.bytes.get(self.at..end)?))) {
+            Some((end, chunk)) => {
+                self.at = end;
                 Ok(chunk)
             }
             None => self.fail(),
@@ -90,7 +90,7 @@ impl<'a> Cursor<'a> {
                 }
                 let mut items = Vec::with_capacity(count);
                 for _ in 0..count {
-                    items.push(self.value(depth + 1)?);
+                    items.push(self.value(depth.saturating_add(1))?);
                 }
                 Datum::List(items)
             }
@@ -102,12 +102,13 @@ impl<'a> Cursor<'a> {
                 let mut entries = Vec::with_capacity(count);
                 for _ in 0..count {
                     let key = self.text()?;
-                    entries.push((Cow::Borrowed(key), self.value(depth + 1)?));
+                    entries.push((Cow::Borrowed(key), self.value(depth.saturating_add(1))?));
                 }
                 Datum::Map(entries)
             }
             _ => {
-                self.at -= 1;
+                // The offset of the unknown tag byte, read just above (so at least 1).
+                self.at = self.at.saturating_sub(1);
                 return self.fail();
             }
         })

@@ -132,7 +132,7 @@ impl Output {
     pub fn picks_of(&self, winner: &Winner) -> &[u32] {
         match winner.computed {
             ComputedOut::Recommend { start, len } => {
-                self.picks.get(start as usize..(start + len) as usize).unwrap_or(&[])
+                self.picks.get(start as usize..).and_then(|picks| picks.get(..len as usize)).unwrap_or(&[])
             }
             _ => &[],
         }
@@ -140,7 +140,9 @@ impl Output {
 
     pub fn text_of(&self, winner: &Winner) -> &str {
         match winner.computed {
-            ComputedOut::Welcome { start, len } => self.text.get(start as usize..(start + len) as usize).unwrap_or(""),
+            ComputedOut::Welcome { start, len } => {
+                self.text.get(start as usize..).and_then(|text| text.get(..len as usize)).unwrap_or("")
+            }
             _ => "",
         }
     }
@@ -212,7 +214,7 @@ impl Hooks for CampaignHooks<'_, '_> {
     fn implicit_bucket_key(&self, _env: &Env<'_>) -> Option<String> {
         let id = &self.run.state.id;
         (!id.is_empty()).then(|| {
-            let mut key = String::with_capacity(self.owner.len() + id.len());
+            let mut key = String::with_capacity(self.owner.len().saturating_add(id.len()));
             key.push_str(self.owner);
             key.push_str(id);
             key
@@ -240,10 +242,12 @@ fn slot_value<'a>(slots: &'a [Datum<'a>], slot: Option<u16>) -> &'a Datum<'a> {
 /// Whether a visitor with this id is in the bundle's global holdout.
 pub fn in_global_holdout(program: &Program, visitor_id: &str) -> Option<bool> {
     let holdout = program.holdout.as_ref()?;
-    let mut key = String::with_capacity(holdout.salt.len() + visitor_id.len());
+    let mut key = String::with_capacity(holdout.salt.len().saturating_add(visitor_id.len()));
     key.push_str(&holdout.salt);
     key.push_str(visitor_id);
-    let weights = [i64::from(holdout.basis_points), 10_000 - i64::from(holdout.basis_points)];
+    // Above 10,000 basis points (a hand-made binary) the second weight is negative,
+    // which counts as zero: everyone is held out.
+    let weights = [i64::from(holdout.basis_points), 10_000i64.saturating_sub(i64::from(holdout.basis_points))];
     Some(crate::logic::hash::pick_bucket(key.as_bytes(), weights.into_iter()) == Some(0))
 }
 
@@ -455,7 +459,7 @@ impl<'r> Run<'r> {
                 return Err(Reject::OneInterruptionAtATime);
             }
             // Both count against the session's budget, those decided beside it included.
-            let decided = u32::from(taken.answering) + u32::from(taken.unprompted);
+            let decided = u32::from(taken.answering).saturating_add(u32::from(taken.unprompted));
             if session.interruptions.saturating_add(decided) >= guardrails.max_interruptions_per_session {
                 return Err(Reject::Budget(session.interruptions));
             }
@@ -508,17 +512,13 @@ impl<'r> Run<'r> {
                 Node::Truthy(inner) => Some(*inner),
                 Node::Segment(index) => self.program.segments.get(usize::from(*index)).map(|s| s.condition),
                 Node::If(items) => {
-                    let items = logic.args(*items);
-                    let mut taken = None;
-                    let mut i = 0;
-                    while i + 1 < items.len() {
-                        if items.get(i).is_some_and(|c| self.truthy(*c, owner).unwrap_or(false)) {
-                            taken = items.get(i + 1).copied();
-                            break;
-                        }
-                        i += 2;
-                    }
-                    taken.or_else(|| items.get(i).copied().filter(|_| i + 1 >= items.len()))
+                    // (condition, branch) pairs, then the else branch if the count is odd.
+                    let mut pairs = logic.args(*items).chunks_exact(2);
+                    let taken = pairs.by_ref().find_map(|pair| match pair {
+                        [condition, then] if self.truthy(*condition, owner).unwrap_or(false) => Some(*then),
+                        _ => None,
+                    });
+                    taken.or_else(|| pairs.remainder().first().copied())
                 }
                 _ => None,
             };
@@ -542,7 +542,8 @@ impl<'r> Run<'r> {
             Computed::Recommend { count, fallback } => {
                 let start = out.picks.len();
                 self.recommend(usize::from(*count), fallback, &mut out.picks);
-                let len = out.picks.len() - start;
+                // `recommend` only appends: the length cannot go below `start`.
+                let len = out.picks.len().saturating_sub(start);
                 if len == 0 {
                     return Err(Reject::NothingToShow(Empty::NoRecommendation));
                 }
@@ -554,7 +555,8 @@ impl<'r> Run<'r> {
                     out.text.truncate(start);
                     return Err(Reject::NothingToShow(Empty::GreetingFieldMissing));
                 }
-                ComputedOut::Welcome { start: start as u32, len: (out.text.len() - start) as u32 }
+                // `fill` only appends: the length cannot go below `start`.
+                ComputedOut::Welcome { start: start as u32, len: out.text.len().saturating_sub(start) as u32 }
             }
         })
     }
@@ -633,7 +635,7 @@ impl<'r> Run<'r> {
         // The top `count` by score; product indices are in sku order, so the index
         // breaks ties by sku. A selection (count <= 24), not a sort of every candidate.
         let better = |(pa, sa): &(u32, f64), (pb, sb): &(u32, f64)| sa.total_cmp(sb).reverse().then(pa.cmp(pb)).is_lt();
-        let mut top: Vec<(u32, f64)> = Vec::with_capacity(count + 1);
+        let mut top: Vec<(u32, f64)> = Vec::with_capacity(count.saturating_add(1));
         for candidate in scores {
             let at = top.iter().position(|kept| better(&candidate, kept)).unwrap_or(top.len());
             if at < count {

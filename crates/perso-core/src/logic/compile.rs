@@ -90,7 +90,7 @@ impl NodePaths {
 
     fn set(&mut self, id: NodeId, path: String, pointer: String) {
         if self.paths.len() <= id.index() {
-            self.paths.resize(id.index() + 1, None);
+            self.paths.resize(id.index().saturating_add(1), None);
         }
         if let Some(slot) = self.paths.get_mut(id.index()) {
             *slot = Some((path, pointer));
@@ -247,7 +247,7 @@ impl<'r> Compiler<'_, 'r, '_, '_> {
         if depth > MAX_DEPTH {
             return Err(self.fail(LogicProblem::TooDeep));
         }
-        self.nodes += 1;
+        self.nodes = self.nodes.saturating_add(1);
         if self.nodes > MAX_NODES_PER_CONDITION {
             return Err(self.fail(LogicProblem::TooLarge));
         }
@@ -261,8 +261,12 @@ impl<'r> Compiler<'_, 'r, '_, '_> {
                         // One literal for the whole list: its elements' nodes (the last
                         // ones pushed, by construction) go.
                         if let Some(first) = compiled.first() {
-                            let consecutive = compiled.iter().enumerate().all(|(i, id)| id.index() == first.index() + i);
-                            if consecutive && first.index() + compiled.len() == self.logic.nodes.len() {
+                            let consecutive = compiled
+                                .iter()
+                                .enumerate()
+                                .all(|(i, id)| id.index().checked_sub(i) == Some(first.index()));
+                            if consecutive && self.logic.nodes.len().checked_sub(compiled.len()) == Some(first.index())
+                            {
                                 let lits_from = match self.logic.node(*first) {
                                     Node::Lit(lit) => lit.0 as usize,
                                     _ => self.logic.lits.len(),
@@ -284,7 +288,7 @@ impl<'r> Compiler<'_, 'r, '_, '_> {
                     return Ok(self.lit(Datum::from_json(rule).into_static()));
                 };
                 let op = op.as_str();
-                self.at(&[Step::Key(op)], |c| c.operator(op, args, depth + 1, in_scope))
+                self.at(&[Step::Key(op)], |c| c.operator(op, args, depth.saturating_add(1), in_scope))
             }
             other => Ok(self.lit(Datum::from_json(other).into_static())),
         }

@@ -127,7 +127,7 @@ impl<'l> Estimator<'l> {
     /// Records a segment's estimate, for the conditions that refer to it.
     pub fn set_segment_cost(&mut self, segment: usize, cost: u64) {
         if self.segment_cost.len() <= segment {
-            self.segment_cost.resize(segment + 1, 0);
+            self.segment_cost.resize(segment.saturating_add(1), 0);
         }
         if let Some(slot) = self.segment_cost.get_mut(segment) {
             *slot = cost;
@@ -154,12 +154,12 @@ impl<'l> Estimator<'l> {
         if depth > crate::limits::MAX_DEPTH * 4 || self.scoped_memo.len() > MAX_VISITS {
             return Err(TooCostly { node: id, cost: u64::MAX });
         }
-        let estimate = self.compute(id, scope, depth + 1)?;
+        let estimate = self.compute(id, scope, depth.saturating_add(1))?;
         self.over(id, estimate.cost)?;
         match scope {
             Scope::Root => {
                 if self.root_memo.len() <= id.index() {
-                    self.root_memo.resize(id.index() + 1, None);
+                    self.root_memo.resize(id.index().saturating_add(1), None);
                 }
                 if let Some(slot) = self.root_memo.get_mut(id.index()) {
                     *slot = Some(estimate);
@@ -196,10 +196,10 @@ impl<'l> Estimator<'l> {
             }
             Node::Var { path, default } => {
                 let mut size = self.var_size(path, scope);
-                let mut cost = 1;
+                let mut cost = 1u64;
                 if let Some(d) = default {
                     let d = self.node(*d, scope, depth)?;
-                    cost += d.cost;
+                    cost = cost.saturating_add(d.cost);
                     size = size.max(d.size);
                 }
                 Estimate { cost, size }
@@ -228,21 +228,24 @@ impl<'l> Estimator<'l> {
                     None => 0,
                 };
                 let len = paths.len() as u64;
-                Estimate { cost: 1 + need + len, size: Size { len, text: MAX_CONTEXT_TEXT as u64 } }
+                Estimate {
+                    cost: need.saturating_add(len).saturating_add(1),
+                    size: Size { len, text: MAX_CONTEXT_TEXT as u64 },
+                }
             }
             Node::If(items) | Node::And(items) | Node::Or(items) => {
                 let items = logic.args(*items);
                 let parts = self.all(items, scope, depth)?;
                 Estimate { cost: sum(&parts), size: widest(&parts) }
             }
-            Node::Not(a) | Node::Truthy(a) => scalar(1 + self.node(*a, scope, depth)?.cost),
+            Node::Not(a) | Node::Truthy(a) => scalar(self.node(*a, scope, depth)?.cost.saturating_add(1)),
             Node::Log(a) => {
                 let inner = self.node(*a, scope, depth)?;
-                Estimate { cost: 1 + inner.cost, size: inner.size }
+                Estimate { cost: inner.cost.saturating_add(1), size: inner.size }
             }
             Node::Equals { left, right, .. } => scalar(sum(&self.all(&[*left, *right], scope, depth)?)),
             Node::Compare { args, .. } | Node::SemVer(args) => scalar(sum(&self.all(logic.args(*args), scope, depth)?)),
-            Node::InSet { needle, .. } => scalar(1 + self.node(*needle, scope, depth)?.cost),
+            Node::InSet { needle, .. } => scalar(self.node(*needle, scope, depth)?.cost.saturating_add(1)),
             Node::In { needle, haystack } => {
                 let parts = self.all(&[*needle, *haystack], scope, depth)?;
                 let hay = parts.get(1).map_or(Size::default(), |h| h.size);
@@ -314,7 +317,7 @@ impl<'l> Estimator<'l> {
                         .saturating_add(step.size.len)
                         .saturating_add(text_units(usize::try_from(step.size.text).unwrap_or(usize::MAX)));
                     self.over(id, cost)?;
-                    k += 1;
+                    k = k.saturating_add(1);
                     if step.size == accumulator {
                         // A fixed point: every further iteration costs the same.
                         stable = step
@@ -339,7 +342,7 @@ impl<'l> Estimator<'l> {
             | Node::Between { general, .. }
             | Node::StrEq { general, .. }
             | Node::InStrSet { general, .. }
-            | Node::SomeFieldEq { general, .. } => scalar(1 + self.node(*general, scope, depth)?.cost),
+            | Node::SomeFieldEq { general, .. } => scalar(self.node(*general, scope, depth)?.cost.saturating_add(1)),
         })
     }
 

@@ -97,7 +97,10 @@ pub fn to_json(logic: &Logic, id: NodeId, schema: &Schema, segments: &dyn Fn(u16
         Node::Segment(s) => json!({"segment": segments(*s)}),
         Node::Fractional { key, buckets } => {
             let mut args: Vec<Value> = key.iter().map(one).collect();
-            args.extend(logic.args(*buckets).chunks_exact(2).map(|pair| json!([one(&pair[0]), one(&pair[1])])));
+            args.extend(logic.args(*buckets).chunks_exact(2).filter_map(|pair| match pair {
+                [variant, weight] => Some(json!([one(variant), one(weight)])),
+                _ => None,
+            }));
             json!({"fractional": args})
         }
         Node::SemVer(items) => json!({"sem_ver": all(items)}),

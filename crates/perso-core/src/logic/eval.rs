@@ -92,7 +92,7 @@ impl Hooks for DataHooks {
     fn implicit_bucket_key(&self, env: &Env<'_>) -> Option<String> {
         let targeting = env.root.get("targetingKey")?.as_str().filter(|k| !k.is_empty())?;
         let flag = env.root.get("$flagd").and_then(|f| f.get("flagKey")).and_then(Datum::as_str).unwrap_or("");
-        let mut key = String::with_capacity(flag.len() + targeting.len());
+        let mut key = String::with_capacity(flag.len().saturating_add(targeting.len()));
         key.push_str(flag);
         key.push_str(targeting);
         Some(key)
@@ -261,7 +261,8 @@ impl<'a> Env<'a> {
                     other => alloc::vec![other],
                 };
                 let missing = self.missing_keys(&names, *in_scope);
-                if (names.len() - missing.len()) as f64 >= need {
+                // Each missing key is one of `names`: the difference is the keys present.
+                if names.len().saturating_sub(missing.len()) as f64 >= need {
                     owned(Datum::List(Vec::new()))
                 } else {
                     owned(Datum::List(missing))
@@ -278,22 +279,23 @@ impl<'a> Env<'a> {
                     .map(|(name, _)| logic.lit(*name).clone())
                     .collect();
                 match need {
-                    Some(need) if (paths.len() - missing.len()) as f64 >= to_number(&self.eval(*need)) => {
+                    Some(need) if paths.len().saturating_sub(missing.len()) as f64 >= to_number(&self.eval(*need)) => {
                         owned(Datum::List(Vec::new()))
                     }
                     _ => owned(Datum::List(missing)),
                 }
             }
             Node::If(items) => {
-                let items = logic.args(*items);
-                let mut i = 0;
-                while i + 1 < items.len() {
-                    if items.get(i).is_some_and(|c| self.truthy(*c)) {
-                        return items.get(i + 1).map_or(Cow::Borrowed(&NULL), |then| self.eval(*then));
+                // (condition, branch) pairs, then the else branch if the count is odd.
+                let mut pairs = logic.args(*items).chunks_exact(2);
+                for pair in pairs.by_ref() {
+                    if let [condition, then] = pair {
+                        if self.truthy(*condition) {
+                            return self.eval(*then);
+                        }
                     }
-                    i += 2;
                 }
-                match items.get(i) {
+                match pairs.remainder().first() {
                     Some(otherwise) => self.eval(*otherwise),
                     None => Cow::Borrowed(&NULL),
                 }
@@ -674,7 +676,10 @@ impl<'a> Env<'a> {
             })
             .collect();
         match pick_bucket(bucket_key.as_bytes(), weights.iter().copied()) {
-            Some(index) => buckets.get(index * 2).map_or(Cow::Borrowed(&NULL), |variant| self.eval(*variant)),
+            Some(index) => {
+                let variant = buckets.chunks_exact(2).nth(index).and_then(<[NodeId]>::first);
+                variant.map_or(Cow::Borrowed(&NULL), |variant| self.eval(*variant))
+            }
             None => Cow::Borrowed(&NULL),
         }
     }

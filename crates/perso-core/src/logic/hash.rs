@@ -10,17 +10,17 @@ pub fn murmur3_x86_32(data: &[u8], seed: u32) -> u32 {
     let mut h = seed;
     let mut chunks = data.chunks_exact(4);
     for chunk in &mut chunks {
-        let mut k = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+        // `chunks_exact(4)` yields only 4-byte chunks: the pattern always matches.
+        let &[b0, b1, b2, b3] = chunk else { continue };
+        let mut k = u32::from_le_bytes([b0, b1, b2, b3]);
         k = k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
         h ^= k;
         h = h.rotate_left(13).wrapping_mul(5).wrapping_add(0xe654_6b64);
     }
     let tail = chunks.remainder();
     if !tail.is_empty() {
-        let mut k: u32 = 0;
-        for (i, byte) in tail.iter().enumerate() {
-            k |= u32::from(*byte) << (8 * i);
-        }
+        // The tail's bytes little-endian: the last byte ends up highest.
+        let mut k = tail.iter().rev().fold(0u32, |k, byte| (k << 8) | u32::from(*byte));
         k = k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
         h ^= k;
     }
@@ -35,17 +35,19 @@ pub fn murmur3_x86_32(data: &[u8], seed: u32) -> u32 {
 
 /// flagd's bucket choice: `bucket = hash * total_weight >> 32`, then the first entry
 /// whose cumulative weight exceeds the bucket. Negative weights count as zero;
-/// `None` when every weight is zero.
+/// `None` when every weight is zero (or the weights sum past 2^96, which would take
+/// billions of entries: no bucket rather than a wrapped one).
 pub fn pick_bucket(key: &[u8], weights: impl Iterator<Item = i64> + Clone) -> Option<usize> {
     // In u128, so no sum of weights (each up to i64::MAX) can overflow.
     let total: u128 = weights.clone().map(|w| w.max(0) as u128).sum();
     if total == 0 {
         return None;
     }
-    let bucket = (u128::from(murmur3_x86_32(key, 0)) * total) >> 32;
+    let bucket = u128::from(murmur3_x86_32(key, 0)).checked_mul(total)? >> 32;
     let mut cumulative = 0u128;
     for (index, weight) in weights.enumerate() {
-        cumulative += weight.max(0) as u128;
+        // Never above `total`, which did not overflow.
+        cumulative = cumulative.saturating_add(weight.max(0) as u128);
         if cumulative > bucket {
             return Some(index);
         }

@@ -335,13 +335,15 @@ impl Logic {
     }
 
     pub fn push(&mut self, node: Node) -> NodeId {
+        let id = NodeId(self.nodes.len() as u32);
         self.nodes.push(node);
-        NodeId((self.nodes.len() - 1) as u32)
+        id
     }
 
     pub fn push_lit(&mut self, value: Datum<'static>) -> LitId {
+        let id = LitId(self.lits.len() as u32);
         self.lits.push(value);
-        LitId((self.lits.len() - 1) as u32)
+        id
     }
 
     /// Depth of every node (a leaf is 1), computed forward: children come first.

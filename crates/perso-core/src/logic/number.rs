@@ -61,7 +61,10 @@ fn simple_integer(text: &str) -> Option<f64> {
     if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let value = digits.bytes().fold(0u64, |acc, b| acc * 10 + u64::from(b - b'0')) as f64;
+    // At most 15 digits, far below u64::MAX: the checks never fail.
+    let value =
+        digits.bytes().try_fold(0u64, |acc, b| acc.checked_mul(10)?.checked_add(u64::from(b.checked_sub(b'0')?)))?;
+    let value = value as f64;
     Some(if negative { -value } else { value })
 }
 
@@ -94,20 +97,23 @@ pub fn write(n: f64, out: &mut String) {
     } else if n == 0.0 {
         out.push('0');
     } else if libm::trunc(n) == n && n.abs() < EXACT {
+        // Below 2^53: at most 16 digits, written from the end.
         let mut digits = [0u8; 20];
-        let mut at = digits.len();
+        let mut start = digits.len();
         let mut rest = n.abs() as u64;
-        while rest > 0 {
-            at -= 1;
-            if let Some(d) = digits.get_mut(at) {
-                *d = b'0' + (rest % 10) as u8;
+        for (at, d) in digits.iter_mut().enumerate().rev() {
+            if rest == 0 {
+                break;
             }
+            // A digit (< 10) has no bit in common with b'0' (0x30): `|` is the addition.
+            *d = b'0' | (rest % 10) as u8;
             rest /= 10;
+            start = at;
         }
         if n < 0.0 {
             out.push('-');
         }
-        for d in digits.get(at..).unwrap_or(&[]) {
+        for d in digits.get(start..).unwrap_or(&[]) {
             out.push(char::from(*d));
         }
     } else {
@@ -177,29 +183,26 @@ mod native {
             }
         }
         let bytes = t.as_bytes();
-        let mut end = 0;
+        let mut end = bytes.len();
+        let mut previous = None;
         let mut seen_digit = false;
         let mut seen_dot = false;
         let mut seen_exp = false;
-        while let Some(&b) = bytes.get(end) {
+        for (at, &b) in bytes.iter().enumerate() {
             match b {
                 b'0'..=b'9' => seen_digit = true,
-                b'+' | b'-' if end == 0 || matches!(bytes.get(end - 1), Some(b'e' | b'E')) => {}
+                b'+' | b'-' if matches!(previous, None | Some(b'e' | b'E')) => {}
                 b'.' if !seen_dot && !seen_exp => seen_dot = true,
                 b'e' | b'E' if seen_digit && !seen_exp => seen_exp = true,
-                _ => break,
+                _ => {
+                    end = at;
+                    break;
+                }
             }
-            end += 1;
+            previous = Some(b);
         }
-        // Back off an incomplete exponent ("1e", "1e+").
-        let mut candidate = t.get(..end).unwrap_or("");
-        while !candidate.is_empty() {
-            if let Ok(n) = candidate.parse::<f64>() {
-                return n;
-            }
-            candidate = candidate.get(..candidate.len() - 1).unwrap_or("");
-        }
-        f64::NAN
+        // Back off an incomplete exponent ("1e", "1e+"); the prefix is ASCII.
+        (1..=end).rev().find_map(|len| t.get(..len)?.parse::<f64>().ok()).unwrap_or(f64::NAN)
     }
 
     /// `Number::toString` for what [`super::write`] does not handle itself: Rust's
@@ -213,14 +216,15 @@ mod native {
         let digits = digits.trim_end_matches('0');
         let digits = if digits.is_empty() { "0" } else { digits };
         // n = 0.digits × 10^point
-        let point = exponent + 1;
+        // `{:e}` of an f64 has an exponent within ±324: none of this saturates.
+        let point = exponent.saturating_add(1);
         let k = digits.len() as i32;
         if n < 0.0 {
             out.push('-');
         }
         if k <= point && point <= 21 {
             out.push_str(digits);
-            (0..point - k).for_each(|_| out.push('0'));
+            (0..point.saturating_sub(k)).for_each(|_| out.push('0'));
         } else if 0 < point && point <= 21 {
             let (int, frac) = digits.split_at(point as usize);
             out.push_str(int);
@@ -228,10 +232,10 @@ mod native {
             out.push_str(frac);
         } else if -6 < point && point <= 0 {
             out.push_str("0.");
-            (0..-point).for_each(|_| out.push('0'));
+            (0..point.saturating_neg()).for_each(|_| out.push('0'));
             out.push_str(digits);
         } else {
-            let e = point - 1;
+            let e = point.saturating_sub(1);
             let (first, rest) = digits.split_at(1);
             out.push_str(first);
             if !rest.is_empty() {

@@ -114,7 +114,8 @@ pub fn time_thresholds(logic: &Logic, roots: &[NodeId], time: u8) -> Vec<u32> {
             } else {
                 out.push(libm::ceil(n) as u32);
                 if op.is_none() && libm::floor(n) == n {
-                    out.push(n as u32 + 1);
+                    // As the float casts above, saturating at u32::MAX seconds.
+                    out.push((n as u32).saturating_add(1));
                 }
             }
         }

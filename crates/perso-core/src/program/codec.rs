@@ -106,7 +106,7 @@ pub fn split(bytes: &[u8]) -> Result<Sections<'_>, BinaryError> {
     let expires_at_ms = u64_at(bytes, 16).ok_or(BinaryError::Truncated { section: Section::Header })? as i64;
     let section = |at: usize, which: Section| -> Result<(&[u8], usize), BinaryError> {
         let len = u32_at(bytes, at).ok_or(BinaryError::Truncated { section: which })?;
-        let start = at + 4;
+        let start = at.checked_add(4).ok_or(BinaryError::Truncated { section: which })?;
         let end = start.checked_add(len).ok_or(BinaryError::Truncated { section: which })?;
         let body = bytes.get(start..end).ok_or(BinaryError::Truncated { section: which })?;
         Ok((body, end))
@@ -138,7 +138,7 @@ pub fn encode(program: &Program, host: &crate::host::HostView) -> alloc::vec::Ve
     // Plain data into a Vec: neither serializer can fail.
     let engine = postcard::to_allocvec(program).unwrap_or_default();
     let host = serde_json::to_vec(host).unwrap_or_default();
-    let mut out = alloc::vec::Vec::with_capacity(HEADER + 8 + engine.len() + host.len());
+    let mut out = alloc::vec::Vec::with_capacity((HEADER + 8).saturating_add(engine.len()).saturating_add(host.len()));
     out.extend_from_slice(&MAGIC);
     out.push(BINARY_VERSION);
     out.extend_from_slice(&[0, 0, 0]);

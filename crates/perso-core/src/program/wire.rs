@@ -34,7 +34,7 @@ impl<'a> Reader<'a> {
 
     pub fn byte(&mut self) -> Option<u8> {
         let b = *self.bytes.get(self.at)?;
-        self.at += 1;
+        self.at = self.at.checked_add(1)?;
         Some(b)
     }
 
@@ -50,7 +50,7 @@ impl<'a> Reader<'a> {
         let mut value = 0u64;
         for i in 0..max_bytes {
             let b = self.byte()?;
-            value |= u64::from(b & 0x7f).checked_shl(7 * i)?;
+            value |= u64::from(b & 0x7f).checked_shl(i.checked_mul(7)?)?;
             if b & 0x80 == 0 {
                 return Some(value);
             }
@@ -71,7 +71,13 @@ impl<'a> Reader<'a> {
     }
 
     fn zigzag(v: u64) -> i64 {
-        ((v >> 1) as i64) ^ -((v & 1) as i64)
+        // The low bit is the sign: `x ^ -1` is `!x`.
+        let magnitude = (v >> 1) as i64;
+        if v & 1 == 0 {
+            magnitude
+        } else {
+            !magnitude
+        }
     }
 
     pub fn i32(&mut self) -> Option<i32> {
