@@ -1,17 +1,20 @@
 // Exposure events into the store's own analytics (opt-in: `data-exposure` / the
-// `exposure` and `onExposure` options; docs/browser-runtime.md, "Measuring: exposures
-// into your analytics"). perso sends nothing itself: it pushes standard events into
-// the page's first-party `window.dataLayer` (created if absent, as gtag does), where
-// the store's tag manager forwards them like any other — or hands them to the store's
-// `onExposure(event)` instead. Two schemas:
+// `exposure` and `onExposure` options; docs/browser-runtime.md, "Exposure events into
+// your analytics"). perso sends nothing itself: it hands standard events to the page's
+// own tag — `gtag("event", ...)` when the page defines `window.gtag` (Google tag),
+// else a push into the first-party `window.dataLayer` (created if absent) that the
+// store's tag manager forwards like any other — or to the store's `onExposure(event)`
+// instead. Two families, both on unless the option names one:
 //   "ga4":        view_promotion when a campaign is rendered, select_promotion on a click;
 //   "growthbook": experiment_viewed {experiment_id, variation_id} (GrowthBook's warehouse
-//                 exposure, what `perso report` reads) when a visitor is exposed to an
-//                 experiment's variant, held out of it (variation "holdout"), or is in or
-//                 out of the bundle's global holdout (experiment "perso_global").
-// Ids only (campaign, variant, placement), never a context value, segment or rule; and
-// nothing at all unless perso may keep state (consent not denied, not still required,
-// no Global Privacy Control): the runtime's `allowed()`.
+//                 exposure, what `perso report` reads: docs/report.md) when a visitor is
+//                 exposed to an experiment's variant, held out of it (variation
+//                 "holdout"), or is in or out of the bundle's global holdout (experiment
+//                 "perso_global", variation "holdout" or "personalized").
+// Once per impression per page. Ids only (campaign, variant, placement), never a
+// context value, segment or rule; and nothing at all unless the runtime's `allowed()`
+// says so (perso may keep state: consent not denied, not still required, no Global
+// Privacy Control; analytics consent not denied; never in a preview).
 
 /** The experiment id of the bundle's global holdout. */
 export const GLOBAL_EXPERIMENT = "perso_global";
@@ -20,18 +23,22 @@ export const HOLDOUT = "holdout";
 const SCHEMAS = ["ga4", "growthbook"];
 
 /**
- * The `exposure` option (or `data-exposure`: "ga4", "growthbook", "ga4 growthbook") and
- * `onExposure` → `{ ga4, growthbook, onExposure }`, or null when off. `onExposure`
- * alone turns both schemas on.
+ * The `exposure` option (or `data-exposure`: empty, "true" or "all" for both families,
+ * else "ga4", "growthbook" or both words) and `onExposure` → `{ ga4, growthbook,
+ * onExposure }`, or null when off ("false", "off", or no option and no callback).
  */
 export function exposureConfig(value, onExposure) {
   const callback = typeof onExposure === "function" ? onExposure : null;
-  const words = Array.isArray(value) ? value.map(String) : typeof value === "string" ? value.trim().split(/[\s,]+/).filter(Boolean) : [];
+  let words;
+  if (value === true || value === "" || value === "true" || value === "all" || ((value === undefined || value === null) && callback)) words = SCHEMAS;
+  else if (Array.isArray(value)) words = value.map(String);
+  else if (typeof value === "string") words = value.trim().split(/[\s,]+/).filter(Boolean);
+  else words = [];
+  if (words.length === 1 && (words[0] === "false" || words[0] === "off")) return null;
   for (const word of words) {
     if (!SCHEMAS.includes(word)) console.warn(`perso: exposure "${word}" is not one of ${SCHEMAS.join(", ")}; ignored.`);
   }
-  const chosen = words.length === 0 && callback ? SCHEMAS : words;
-  const config = { ga4: chosen.includes("ga4"), growthbook: chosen.includes("growthbook"), onExposure: callback };
+  const config = { ga4: words.includes("ga4"), growthbook: words.includes("growthbook"), onExposure: callback };
   return config.ga4 || config.growthbook ? config : null;
 }
 
@@ -71,31 +78,37 @@ export class Exposures {
   }
 
   #promotion(name, placed, once) {
-    const item = { promotion_id: placed.campaign, promotion_name: placed.campaign, creative_slot: placed.placement };
-    if (placed.variant) item.creative_name = placed.variant;
+    // GA4's promotion parameters at the event's level and on its one item (GA4 reads
+    // either; `perso report` the event's `promotion_id`, else the first item's).
+    const promotion = { promotion_id: placed.campaign, promotion_name: placed.campaign, creative_slot: placed.placement };
+    if (placed.variant) promotion.creative_name = placed.variant;
     const key = once ? `${name}|${placed.campaign}|${placed.variant ?? ""}|${placed.placement}` : null;
-    this.#push({ event: name, ecommerce: { items: [item] } }, key);
+    this.#send(name, { ...promotion, items: [{ ...promotion }] }, true, key);
   }
 
   #experiment(experiment, variation) {
-    this.#push({ event: "experiment_viewed", experiment_id: experiment, variation_id: variation }, `x|${experiment}|${variation}`);
+    this.#send("experiment_viewed", { experiment_id: experiment, variation_id: variation }, false, `x|${experiment}|${variation}`);
   }
 
-  #push(event, key) {
+  /** One event to the store's callback, its Google tag, or its dataLayer (key: once per page). */
+  #send(name, params, ecommerce, key) {
     if (!this.allowed() || (key !== null && this.seen.has(key))) return;
     if (key !== null) this.seen.add(key);
-    if (this.config.onExposure) {
-      try {
-        this.config.onExposure(event);
-      } catch (error) {
-        console.warn("perso: the onExposure callback threw", error);
+    // The dataLayer form, as Google documents it for tag managers: ecommerce events
+    // carry their parameters under `ecommerce`, others at the top level.
+    const event = ecommerce ? { event: name, ecommerce: params } : { event: name, ...params };
+    try {
+      if (this.config.onExposure) this.config.onExposure(event);
+      else if (typeof this.win.gtag === "function") this.win.gtag("event", name, params);
+      else {
+        const layer = (this.win.dataLayer = this.win.dataLayer || []);
+        // Google's advice for ecommerce pushes: clear the previous ecommerce object
+        // first, so a tag manager's merged data model does not carry its items over.
+        if (ecommerce) layer.push({ ecommerce: null });
+        layer.push(event);
       }
-      return;
+    } catch (error) {
+      console.warn("perso: handing an exposure event to the page's analytics threw", error);
     }
-    const layer = (this.win.dataLayer = this.win.dataLayer || []);
-    // Google's advice for ecommerce pushes: clear the previous ecommerce object first,
-    // so a tag manager's merged data model does not carry its items into this event.
-    if (event.ecommerce) layer.push({ ecommerce: null });
-    layer.push(event);
   }
 }

@@ -31,8 +31,10 @@ export function resolveConfig(options, base) {
     signatureUrl: new URL(options.signature ?? `${bundleUrl}.sig`, base).href,
     keysText: options.key,
     previewKeysText: options.previewKeys,
-    // Read by exposure.js, loaded only when asked for.
-    exposure: options.exposure || typeof options.onExposure === "function" ? { value: options.exposure, onExposure: options.onExposure } : null,
+    // Read by exposure.js, loaded only when asked for (`data-exposure` present, even empty, or a callback).
+    exposure: (options.exposure !== undefined && options.exposure !== null && options.exposure !== false) || typeof options.onExposure === "function"
+      ? { value: options.exposure, onExposure: options.onExposure }
+      : null,
     consent: options.consent === "required" ? "required" : "implied",
     currency: options.currency ?? "USD",
     maxBundleBytes: Number.isFinite(maxBundleBytes) && maxBundleBytes > 0 ? Math.min(maxBundleBytes, LIMITS.MAX_BUNDLE_BYTES) : LIMITS.MAX_BUNDLE_BYTES,
@@ -84,8 +86,8 @@ let current = null;
  * `consentPlatforms: false` (do not look for TCF / Shopify), `currency`,
  * `maxBundleBytes`, `fetchTimeoutMs`, `debug`, `onChat(detail)`, `wasm` / `fullWasm`
  * (URLs of the engine's files), `previewKeys` (data-preview-keys format: the keys
- * preview links' drafts may be signed with), `exposure` ("ga4", "growthbook" or both)
- * and `onExposure(event)` (exposure events for the store's analytics).
+ * preview links' drafts may be signed with), `exposure` (true, or "ga4" / "growthbook")
+ * and `onExposure(event)` (exposure events for the store's analytics: exposure.js).
  * Resolves once the first decision is applied (or the page was left on defaults).
  */
 export async function start(options = {}, early = null) {

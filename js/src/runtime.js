@@ -58,6 +58,7 @@ export class Runtime {
     // Exposure events into the store's analytics (exposure.js, loaded only when asked
     // for, while the engine compiles): opt-in, never in a preview.
     this.exposure = null;
+    this.analyticsDenied = false; // Google Consent Mode's analytics_storage "denied"
     this.exposureModule = config.exposure && !this.previewing ? import("./exposure.js") : null;
     this.exposureModule?.catch(() => {});
     this.placements = new Placements(win, {
@@ -144,6 +145,7 @@ export class Runtime {
         this.#cartChanged(name === "add_to_cart" && totalQty(this.cart) > before);
       },
       onConsent: (granted) => this.consent(granted),
+      onAnalyticsConsent: (granted) => (this.analyticsDenied = !granted),
     });
     this.#watchNavigation();
     // Slots mounted later (lazy components, client-side routes) are filled from the decision at hand.
@@ -169,7 +171,7 @@ export class Runtime {
       try {
         const { Exposures, exposureConfig } = await this.exposureModule;
         const chosen = exposureConfig(this.config.exposure.value, this.config.exposure.onExposure);
-        if (chosen) this.exposure = new Exposures(this.win, chosen, () => this.#mayPersist());
+        if (chosen) this.exposure = new Exposures(this.win, chosen, () => this.#mayPersist() && !this.analyticsDenied && !this.previewing);
       } catch (error) {
         console.warn("perso: the exposure module failed to load; no exposure events on this page.", error);
       }

@@ -138,7 +138,7 @@ test("the published page shows its hero; the preview link the draft's, marked, w
   // What a marketer does while looking: a cart, a click on the hero, a route change.
   await page.evaluate(() => {
     document.addEventListener("click", (event) => event.preventDefault(), true); // stay on the page
-    window.perso.setCart([{ sku: "HP-100", category: "audio", price: 199, qty: 1 }]);
+    window.perso.setCart([{ sku: "HP-100", category: "audio", price: 199, qty: 1 }, { sku: "SP-200", category: "audio", price: 79, qty: 1 }]);
     document.querySelector("[data-perso-slot=hero]").shadowRoot.querySelector("a.cta").click();
     history.pushState({}, "", `/category/audio${location.search}`);
   });
@@ -254,7 +254,7 @@ test("refused previews: production as usual, perso:error with preview: true, the
 test("behind the edge: a preview re-renders the edge's slots with the draft and writes no hand-off cookie", async () => {
   const { context, page } = await newPage();
   const aff = BUNDLE.campaigns.find((c) => c.id === "aff-hero");
-  const markup = renderPlacement({ placement: "hero", campaign: "aff-hero", action: aff.action, why: aff.why }, {});
+  const markup = renderPlacement({ placement: "hero", campaign: "aff-hero", action: aff.action, why: aff.why }, { safeUrl: (url) => url.startsWith("/") });
   await page.route(/\/(\?.*)?$/, async (route) => {
     const response = await route.fetch();
     const html = (await response.text())
