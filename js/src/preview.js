@@ -23,7 +23,19 @@
 export const PREVIEW_KID_PREFIX = "preview-";
 
 let tools = null; // { PersoError, parseKeys, parseSignatureFile, verifyBundle, fetchBundle }
-const untrusted = (message) => new tools.PersoError("preview_untrusted", message);
+/** A refusal of the link itself; `reason` is the marker's few words. */
+const untrusted = (message, reason) => Object.assign(new tools.PersoError("preview_untrusted", message), { reason });
+
+/** The marker's words for a refused draft (its error's code), beside the code itself. */
+export function refusalReason(error) {
+  if (error?.reason) return error.reason;
+  const code = String(error?.code ?? "");
+  if (code === "expired") return "the draft has expired";
+  if (code === "bundle_fetch" || code === "bundle_too_large") return "the draft could not be fetched";
+  if (code.startsWith("signature_") || code.startsWith("key_")) return "the draft's signature does not verify";
+  if (code.startsWith("bundle_")) return "the draft is not a valid compiled bundle";
+  return "the draft could not be used";
+}
 
 /**
  * The draft's URL if `value` is a path of this site (`/…`: no scheme, no `//host`, no
@@ -44,15 +56,15 @@ export function sameOriginPath(value, origin) {
 
 /** `data-preview-keys` → `{ byKid }` of its `preview-…` keys; throws `preview_untrusted` when none. */
 export function parsePreviewKeys(text) {
-  if (!String(text ?? "").trim()) throw untrusted("This page lists no preview keys (data-preview-keys on the script tag, or previewKeys in start()): previews are refused.");
+  if (!String(text ?? "").trim()) throw untrusted("This page lists no preview keys (data-preview-keys on the script tag, or previewKeys in start()): previews are refused.", "this page lists no preview keys");
   let keys;
   try {
     keys = tools.parseKeys(text);
   } catch (error) {
-    throw untrusted(`data-preview-keys is malformed (${error.message.replace(/data-key/g, "the value")}): previews are refused.`);
+    throw untrusted(`data-preview-keys is malformed (${error.message.replace(/data-key/g, "the value")}): previews are refused.`, "this page's preview keys are malformed");
   }
   const byKid = new Map([...(keys.byKid ?? [])].filter(([kid]) => kid.startsWith(PREVIEW_KID_PREFIX)));
-  if (byKid.size === 0) throw untrusted(`data-preview-keys must list "${PREVIEW_KID_PREFIX}kid:BASE64" keys; previews are refused.`);
+  if (byKid.size === 0) throw untrusted(`data-preview-keys must list "${PREVIEW_KID_PREFIX}kid:BASE64" keys; previews are refused.`, "this page lists no preview keys");
   return { byKid };
 }
 
@@ -88,10 +100,13 @@ export class Preview {
     this.refused = null;
     this.note = null;
     this.marker = null;
-    const bundleUrl = sameOriginPath(value, win.location.origin);
-    this.draft = bundleUrl
-      ? tools.fetchBundle(win, { ...config, bundleUrl, signatureUrl: `${bundleUrl}.sig` })
-      : Promise.reject(untrusted(`perso_preview must be a path of this site ("/…"), not ${JSON.stringify(value.slice(0, 80))}: the preview is refused.`));
+    // A page that trusts no preview key, or a draft elsewhere, is refused before any GET.
+    this.draft = (async () => {
+      const keys = parsePreviewKeys(config.previewKeysText);
+      const bundleUrl = sameOriginPath(value, win.location.origin);
+      if (!bundleUrl) throw untrusted(`perso_preview must be a path of this site ("/…"), not ${JSON.stringify(value.slice(0, 80))}: the preview is refused.`, "the draft is not on this site");
+      return { keys, fetched: await tools.fetchBundle(win, { ...config, bundleUrl, signatureUrl: `${bundleUrl}.sig` }) };
+    })();
     this.draft.catch(() => {}); // awaited in load()
   }
 
@@ -101,11 +116,10 @@ export class Preview {
    */
   async load(host) {
     try {
-      const fetched = await this.draft;
-      const keys = parsePreviewKeys(this.config.previewKeysText);
+      const { keys, fetched } = await this.draft;
       const { kid } = tools.parseSignatureFile(fetched.sig);
       if (!kid?.startsWith(PREVIEW_KID_PREFIX) || !keys.byKid.has(kid)) {
-        throw untrusted(`The draft is signed with key ${JSON.stringify(kid)}, which is not a preview key this page lists in data-preview-keys: the preview is refused.`);
+        throw untrusted(`The draft is signed with key ${JSON.stringify(kid)}, which is not a preview key this page lists in data-preview-keys: the preview is refused.`, "the draft is not signed with a preview key this page lists");
       }
       await tools.verifyBundle(fetched.bytes, fetched.sig, keys);
       const engine = host.compile(fetched.bytes);
@@ -152,10 +166,10 @@ export class Preview {
       (doc.body ?? doc.documentElement).append(this.marker);
     }
     const parts = this.refused
-      ? [`perso preview refused (${this.refused.code ?? "error"}): production shown`]
+      ? [`perso preview refused: ${refusalReason(this.refused)} (${this.refused.code ?? "error"})`, "the published site is shown"]
       : [`perso preview · serial ${this.serial}`, this.campaign && `campaign ${this.campaign}`, this.variant && `variant ${this.variant}`, this.note];
     const box = doc.createElement("div");
-    box.className = "marker";
+    box.className = this.refused ? "marker refused" : "marker";
     box.setAttribute("role", "status");
     box.setAttribute("part", "marker");
     const text = doc.createElement("span");
@@ -176,7 +190,9 @@ function markerSheet() {
 .marker { position: fixed; left: 12px; top: 12px; z-index: 2147483647; max-width: calc(100vw - 24px);
   padding: 8px 12px; border-radius: 8px; background: #1d1d1f; color: #fff; box-shadow: 0 4px 16px rgba(0,0,0,.3);
   font: 600 13px/1.4 system-ui, sans-serif; }
-.marker a { color: #9cf; margin-left: 8px; }`);
+.marker.refused { background: #8a1c1c; }
+.marker a { color: #9cf; margin-left: 8px; }
+.marker.refused a { color: #fff; }`);
   }
   return sheet;
 }

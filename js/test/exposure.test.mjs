@@ -8,7 +8,11 @@
 // with Global Privacy Control; perso itself still makes no request.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { launchBrowser, startDemo, instrumentPage, settled, persoEvents, slotText, compileBundle } from "./helpers.mjs";
 import { renderPlacement } from "../../edge/src/slot-markup.js";
 
@@ -244,4 +248,147 @@ await start({ bundle: "/perso/bundle.bin", key: ${JSON.stringify(demo.key.public
   assert.deepEqual(exposures, [promotion("view_promotion", HERO)]);
   assert.deepEqual(await pushed(page), [], "the callback instead of the dataLayer");
   await context.close();
+});
+
+// ----- the contract with `perso report` (docs/report.md, "Inputs") -----
+
+/** A Google tag (gtag.js) stand-in: the calls the page makes, as gtag.js receives them. */
+const googleTag = () => {
+  window.dataLayer = window.dataLayer || [];
+  window.__gtag = [];
+  window.gtag = function gtag() {
+    window.__gtag.push(JSON.parse(JSON.stringify([...arguments])));
+    window.dataLayer.push(arguments);
+  };
+};
+const gtagEvents = (page) => page.evaluate(() => window.__gtag.filter(([command]) => command === "event"));
+
+/**
+ * What GA4 writes into its BigQuery export (`events_YYYYMMDD`) for a `gtag("event", name,
+ * params)` call: its scalar parameters as `event_params`, its items as `items`.
+ */
+function ga4ExportRow([, name, params], visitor, timestampUs) {
+  const { items, ...scalars } = params;
+  const row = {
+    event_name: name,
+    event_timestamp: String(timestampUs), // BigQuery writes INT64 as a JSON string
+    user_pseudo_id: visitor,
+    event_params: Object.entries(scalars).map(([key, value]) => ({ key, value: { string_value: String(value) } })),
+  };
+  if (items) row.items = items;
+  return row;
+}
+
+/** The marketers' CLI's `perso report`, when this tree has it (PERSO_REPORT_BIN names another build): argv prefix or null. */
+function reportCommand() {
+  if (process.env.PERSO_REPORT_BIN) return [process.env.PERSO_REPORT_BIN, "report"];
+  const repo = fileURLToPath(new URL("../../", import.meta.url));
+  try {
+    execFileSync("cargo", ["run", "-q", "-p", "perso-cli", "--", "report", "--help"], { cwd: repo, stdio: "ignore" });
+    return ["cargo", "run", "-q", "-p", "perso-cli", "--", "report"];
+  } catch {
+    return null;
+  }
+}
+
+test("with the Google tag: gtag('event', ...) with exactly the parameters `perso report` reads; analytics_storage denied stops them", async () => {
+  const experimentBundle = (b) => {
+    b.holdout = { percent: 50, salt: "global-report" };
+    b.campaigns.find((c) => c.id === "aff-hero").experiment = {
+      salt: "hero-report", holdout: 50, variants: [{ id: "b", weight: 50, action: { kind: "banner", title: "Readers' picks, variant B" } }],
+    };
+  };
+  // Visitors of the affiliate scenario, each a fresh device (their own visitor id, so their own buckets).
+  const rows = [];
+  const seen = { global: new Set(), hero: new Set() };
+  for (let visitor = 0; visitor < 10; visitor++) {
+    const { context, page } = await newPage({ exposure: "", init: googleTag, bundle: experimentBundle });
+    await page.goto(`${demo.url}/`, { referer: GADGETS });
+    await settled(page);
+    const decision = await page.evaluate(() => window.perso.decision());
+    const global = decision.global_holdout;
+    const hero = decision.placements.find((p) => p.placement === "hero" && p.campaign === "aff-hero");
+    const heroHeld = (decision.holdouts ?? []).includes("aff-hero");
+    const expected = [["event", "experiment_viewed", { experiment_id: "perso_global", variation_id: global }]];
+    if (hero) {
+      const item = { promotion_id: "aff-hero", promotion_name: "aff-hero", creative_slot: "hero", creative_name: "b" };
+      expected.push(["event", "view_promotion", { ...item, items: [item] }], ["event", "experiment_viewed", { experiment_id: "aff-hero", variation_id: "b" }]);
+    } else if (heroHeld) {
+      expected.push(["event", "experiment_viewed", { experiment_id: "aff-hero", variation_id: "holdout" }]);
+    }
+    await page.waitForFunction((n) => window.__gtag.filter(([c]) => c === "event").length >= n, expected.length);
+    const events = await gtagEvents(page);
+    assert.deepEqual(events.filter(([, name]) => name !== "add_to_cart"), expected, `visitor ${visitor} (${global}, hero ${hero ? "b" : heroHeld ? "holdout" : "none"})`);
+    assert.deepEqual(await pushed(page), [], "the Google tag instead of raw dataLayer objects");
+    seen.global.add(global);
+    if (hero || heroHeld) seen.hero.add(hero ? "b" : "holdout");
+    const id = `visitor-${visitor}`;
+    const t0 = 1_764_000_000_000_000 + visitor * 10_000_000;
+    events.forEach((event, i) => rows.push(ga4ExportRow(event, id, t0 + i)));
+    // Half of them buy afterwards (the store's own purchase event).
+    if (visitor % 2 === 0) rows.push({ event_name: "purchase", event_timestamp: String(t0 + 5_000_000), user_pseudo_id: id, event_params: [], ecommerce: { transaction_id: `T${visitor}`, purchase_revenue: 40 + visitor } });
+    await context.close();
+  }
+  assert.ok(seen.global.size >= 1);
+
+  // The export's columns are the ones docs/report.md names (once it is in this tree).
+  const reportDoc = new URL("../../docs/report.md", import.meta.url);
+  if (existsSync(reportDoc)) {
+    const doc = readFileSync(reportDoc, "utf8");
+    for (const name of ["experiment_viewed", "experiment_id", "variation_id", "view_promotion", "promotion_id", "creative_slot", "promotion_name", "perso_global", "personalized", "holdout"]) {
+      assert.ok(doc.includes(`\`${name}\``), `docs/report.md names ${name}`);
+    }
+  }
+
+  // Through the report reader itself, when this tree has `perso report`.
+  const command = reportCommand();
+  if (command) {
+    const dir = mkdtempSync(join(tmpdir(), "perso-exposure-report-"));
+    try {
+      const file = join(dir, "events.jsonl");
+      writeFileSync(file, rows.map((row) => JSON.stringify(row)).join("\n") + "\n");
+      const [bin, ...args] = command;
+      const report = JSON.parse(execFileSync(bin, [...args, file, "--json", "--strict"], { cwd: fileURLToPath(new URL("../../", import.meta.url)), encoding: "utf8" }));
+      assert.equal(report.input.skipped_rows, 0);
+      assert.equal(report.input.ignored_exposure_events, 0);
+      assert.equal(report.input.exposure_events, rows.filter((r) => r.event_name === "experiment_viewed" || r.event_name === "view_promotion").length);
+      assert.equal(report.input.orders, 5);
+      const byId = Object.fromEntries(report.campaigns.map((c) => [c.campaign, c]));
+      assert.deepEqual(byId.perso_global.arms.map((a) => a.variant).sort(), [...seen.global].sort());
+      assert.equal(byId.perso_global.arms.reduce((sum, a) => sum + a.visitors, 0), 10, "every visitor in perso_global, once");
+      if (seen.hero.size > 0) {
+        assert.equal(byId["aff-hero"].kind, "experiment");
+        assert.deepEqual(byId["aff-hero"].arms.map((a) => a.variant).sort(), [...seen.hero].sort());
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  } else {
+    console.log("# perso report is not in this tree's CLI: the export rows were checked against the documented columns only");
+  }
+
+  // Consent Mode: analytics_storage denied, nothing; granted later, from then on.
+  const denied = await newPage({
+    exposure: "",
+    init: () => {
+      window.dataLayer = [["consent", "default", { analytics_storage: "denied" }]];
+      window.__gtag = [];
+      window.gtag = function gtag() {
+        window.__gtag.push(JSON.parse(JSON.stringify([...arguments])));
+        window.dataLayer.push(arguments);
+      };
+    },
+  });
+  await denied.page.goto(`${demo.url}/`, { referer: GADGETS });
+  await settled(denied.page);
+  assert.match(await slotText(denied.page, "hero"), /Gadgets\.com readers/, "personalization still on (its own consent)");
+  await clickHero(denied.page);
+  assert.deepEqual((await gtagEvents(denied.page)).filter(([, name]) => EVENTS.includes(name)), []);
+  await denied.page.evaluate(() => {
+    window.gtag("consent", "update", { analytics_storage: "granted" });
+    document.querySelector("[data-perso-slot=hero]").shadowRoot.querySelector("a.cta").click();
+  });
+  const item = { promotion_id: "aff-hero", promotion_name: "aff-hero", creative_slot: "hero" };
+  assert.deepEqual((await gtagEvents(denied.page)).filter(([, name]) => EVENTS.includes(name)), [["event", "select_promotion", { ...item, items: [item] }]]);
+  await denied.context.close();
 });

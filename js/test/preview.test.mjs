@@ -216,16 +216,20 @@ test("refused previews: production as usual, perso:error with preview: true, the
   const intruder = publishPreview(draftBundle(), join(keys, "preview-intruder.key"), join(work, "intruder"));
   const draftBytes = readFileSync(join(draft.dir, "bundle.bin"));
   const expired = publishPreview(draftBundle(), join(keys, "preview-qa.key"), join(work, "expired"), ["--now", "2026-11-01T00:00:00Z"]);
+  const intruderSig = readFileSync(join(intruder.dir, "bundle.bin.sig"), "utf8");
   const cases = [
-    { name: "a preview key the page does not list", code: "preview_untrusted", path: "/perso/intruder/bundle.bin",
-      files: [readFileSync(join(intruder.dir, "bundle.bin")), readFileSync(join(intruder.dir, "bundle.bin.sig"), "utf8")] },
-    { name: "a draft signed with the production key", code: "preview_untrusted", path: "/perso/prod-signed/bundle.bin",
+    { name: "a preview key the page does not list", code: "preview_untrusted", reason: "the draft is not signed with a preview key this page lists", path: "/perso/intruder/bundle.bin",
+      files: [readFileSync(join(intruder.dir, "bundle.bin")), intruderSig] },
+    { name: "a forged signature (the listed kid, another key)", code: "signature_mismatch", reason: "the draft's signature does not verify", path: "/perso/forged/bundle.bin",
+      files: [readFileSync(join(intruder.dir, "bundle.bin")), intruderSig.replace('"preview-intruder"', '"preview-qa"')] },
+    { name: "a draft signed with the production key", code: "preview_untrusted", reason: "the draft is not signed with a preview key this page lists", path: "/perso/prod-signed/bundle.bin",
       files: [draftBytes, await demo.key.sign(draftBytes)] },
-    { name: "an expired draft", code: "expired", path: "/perso/expired/bundle.bin",
+    { name: "an expired draft", code: "expired", reason: "the draft has expired", path: "/perso/expired/bundle.bin",
       files: [readFileSync(join(expired.dir, "bundle.bin")), readFileSync(join(expired.dir, "bundle.bin.sig"), "utf8")] },
-    { name: "another origin (//host)", code: "preview_untrusted", path: "//evil.example/perso/preview/bundle.bin" },
-    { name: "another origin (https://)", code: "preview_untrusted", path: "https://evil.example/perso/preview/bundle.bin" },
-    { name: "a page without data-preview-keys", code: "preview_untrusted", path: "/perso/preview/bundle.bin", noKeys: true },
+    { name: "an unknown draft (404)", code: "bundle_fetch", reason: "the draft could not be fetched", path: "/perso/preview/nope.bin" },
+    { name: "another origin (//host)", code: "preview_untrusted", reason: "the draft is not on this site", path: "//evil.example/perso/preview/bundle.bin" },
+    { name: "another origin (https://)", code: "preview_untrusted", reason: "the draft is not on this site", path: "https://evil.example/perso/preview/bundle.bin" },
+    { name: "a page without data-preview-keys", code: "preview_untrusted", reason: "this page lists no preview keys", path: "/perso/preview/bundle.bin", noKeys: true },
   ];
   for (const c of cases) {
     const { context, page, log } = await newPage();
@@ -242,10 +246,12 @@ test("refused previews: production as usual, perso:error with preview: true, the
     assert.match(await slotText(page, "hero"), PRODUCTION_HERO, `${c.name}: production's hero`);
     const errors = (await persoEvents(page, "perso:error")).map((e) => e.detail);
     assert.deepEqual(errors.map(({ code, preview }) => ({ code, preview })), [{ code: c.code, preview: true }], `${c.name}: ${JSON.stringify(errors)}`);
-    assert.match(await marker(page), new RegExp(`^perso preview refused \\(${c.code}\\): production shown Leave preview$`), c.name);
+    assert.equal(await marker(page), `perso preview refused: ${c.reason} (${c.code}) · the published site is shown Leave preview`, c.name);
     assert.deepEqual(await perKeys(page), [], `${c.name}: nothing stored`);
     assert.deepEqual(await context.cookies(), []);
     for (const request of log.requests) assert.equal(new URL(request.url).origin, demo.url, `${c.name}: a request left the origin: ${request.url}`);
+    // The marker is on screen, above the page.
+    assert.ok(await page.locator("perso-preview .marker").isVisible(), `${c.name}: the refusal is visible`);
     if (c.code === "preview_untrusted" && c.files) await shot(page, "preview-3-refused");
     await context.close();
   }
