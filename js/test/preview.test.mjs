@@ -250,6 +250,10 @@ test("refused previews: production as usual, perso:error with preview: true, the
     assert.deepEqual(await perKeys(page), [], `${c.name}: nothing stored`);
     assert.deepEqual(await context.cookies(), []);
     for (const request of log.requests) assert.equal(new URL(request.url).origin, demo.url, `${c.name}: a request left the origin: ${request.url}`);
+    if (!c.files && c.code === "preview_untrusted") {
+      const draftGets = log.requests.map((r) => new URL(r.url)).filter((u) => u.pathname.startsWith("/perso/preview/") || u.hostname === "evil.example");
+      assert.deepEqual(draftGets.map(String), [], `${c.name}: refused before any GET of the draft`);
+    }
     // The marker is on screen, above the page.
     assert.ok(await page.locator("perso-preview .marker").isVisible(), `${c.name}: the refusal is visible`);
     if (c.code === "preview_untrusted" && c.files) await shot(page, "preview-3-refused");
