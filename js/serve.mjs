@@ -8,6 +8,8 @@
 //   /playground/           the engine playground (playground/): a context in, the decision and why
 //   POST /login, /logout   the demo's sign-in (js/demo/accounts.mjs): a server-side session;
 //                          pages of a signed-in customer carry their profile, rendered here
+//   /api/, /checkout, /order/<id>   the store side: the claim endpoint, checkout and its
+//                          redemption ledger (js/demo/checkout.mjs, a SQLite file under --data-dir)
 // Every response carries a strict Content-Security-Policy: no inline scripts, no eval,
 // only 'wasm-unsafe-eval' so WebAssembly can compile.
 //
@@ -19,15 +21,20 @@
 // `perso keygen --kid preview-...` prints), else an ephemeral preview key made at
 // start-up, whose private half tests can sign drafts with (`previewKey.sign`).
 //
-// Usage: node js/serve.mjs [--port 8080] [--host 127.0.0.1]
+// Usage: node js/serve.mjs [--port 8080] [--host 127.0.0.1] [--data-dir DIR]
+//   (the ledger and the claim/link keys live in DIR, default $PERSO_DEMO_DATA or
+//   ~/.local/state/perso-demo, created on start; a restart keeps them)
 import { createServer } from "node:http";
-import { readFileSync, existsSync } from "node:fs";
+import { readFileSync, existsSync, mkdtempSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
 import { createHash, webcrypto } from "node:crypto";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import sirv from "sirv";
 import compression from "compression";
 import { createAccounts, customerElement } from "./demo/accounts.mjs";
+import { createStore } from "./demo/checkout.mjs";
 
 const repoRoot = fileURLToPath(new URL("../", import.meta.url));
 const paths = {
@@ -65,6 +72,8 @@ const PAGE_ROUTES = [
   [/^\/cart$/, "cart.html"],
   [/^\/login$/, "login.html"],
   [/^\/affiliate\/gadgets$/, "affiliate.html"],
+  [/^\/checkout$/, "checkout.html"],
+  [/^\/order\/[A-Za-z0-9-]+$/, "order.html"],
 ];
 
 const base64 = (bytes) => Buffer.from(bytes).toString("base64");
@@ -133,8 +142,10 @@ function etagOf(bytes) {
  * (base64 PKCS#8; default $PERSO_SIGNING_KEY or an ephemeral key), `sign: false` to
  * serve no signature at all, `previewKeys` (the pages' data-preview-keys; default
  * $PERSO_PREVIEW_KEYS or an ephemeral `preview-demo` key), `previewDir` (a folder served
- * at /perso/preview/; default $PERSO_PREVIEW_DIR).
- * Resolves to `{ server, url, publicKey, kid, previewKeys, previewKey, close() }`
+ * at /perso/preview/; default $PERSO_PREVIEW_DIR); the store side (js/demo/checkout.mjs):
+ * `dataDir` (default: a fresh temporary folder), `edgeKeys` (voucher keys it trusts),
+ * `now` (its clock).
+ * Resolves to `{ server, url, publicKey, kid, store, previewKeys, previewKey, close() }`
  * (`previewKey`: the ephemeral preview key, `{ kid, publicKey, sign(bytes) }`, or null).
  */
 export async function startServer({
@@ -147,6 +158,9 @@ export async function startServer({
   sign = true,
   previewKeys = process.env.PERSO_PREVIEW_KEYS,
   previewDir = process.env.PERSO_PREVIEW_DIR,
+  dataDir = mkdtempSync(join(tmpdir(), "perso-demo-")),
+  edgeKeys = process.env.PERSO_EDGE_KEYS ?? "",
+  now,
 } = {}) {
   const source = givenBytes ?? readFileSync(bundlePath);
   const bundleBytes = givenBytes || bundlePath.endsWith(".bin") ? Buffer.from(source) : compileBundle(source);
@@ -156,6 +170,9 @@ export async function startServer({
   const previewKey = previewKeys ? null : await ephemeralPreviewKey();
   const previewKeysText = previewKeys ?? `${previewKey.kid}:${previewKey.publicKey}`;
   const servePreview = previewDir ? sirv(previewDir, { dev: true, etag: true }) : null;
+  const accounts = createAccounts({ accountsPath: paths.accounts, customersPath: paths.customers });
+  const store = await createStore({ dataDir, accounts, bundleBin: bundleBytes, bundleJson: bundlePath.endsWith(".json") && !givenBytes ? source : undefined, edgeKeys, now });
+  const affiliateLink = store.affiliateLink("gadgets.com", "/?utm_source=gadgets.com&utm_medium=affiliate&utm_campaign=review");
 
   const serveRuntime = sirv(paths.runtime, { dev: true, etag: true });
   const serveWww = sirv(paths.www, { dev: true, etag: true, extensions: [] });
@@ -163,8 +180,6 @@ export async function startServer({
   // The playground is a tool: it uses the host kit and the engine's full build as files.
   const serveKit = sirv(paths.kit, { dev: true, etag: true });
   const serveFull = sirv(paths.pkgFull, { dev: true, etag: true });
-
-  const accounts = createAccounts({ accountsPath: paths.accounts, customersPath: paths.customers });
 
   const notFound = (res) => {
     res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" });
@@ -174,7 +189,8 @@ export async function startServer({
   const sendPage = (req, res, file) => {
     let html = readFileSync(`${paths.www}/${file}`, "utf8")
       .replaceAll("%PERSO_PUBLIC_KEY%", publicKey)
-      .replaceAll("%PERSO_PREVIEW_KEYS%", previewKeysText);
+      .replaceAll("%PERSO_PREVIEW_KEYS%", previewKeysText)
+      .replaceAll("%PERSO_AFFILIATE_LINK%", affiliateLink.replaceAll("&", "&amp;"));
     const customer = accounts.customerFor(req);
     if (customer) {
       // The signed-in customer's profile, rendered by the server (as a store's templates would).
@@ -224,6 +240,13 @@ export async function startServer({
       if (!res.headersSent) res.writeHead(400);
       return res.end();
     }
+    if (pathname.startsWith("/api/")) {
+      return store.handle(req, res, pathname).catch((error) => {
+        console.error("serve: /api failed", error);
+        if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" });
+        res.end('{"error":"internal"}');
+      });
+    }
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { Allow: "GET, HEAD" });
       return res.end();
@@ -258,7 +281,15 @@ export async function startServer({
     kid,
     previewKeys: previewKeysText,
     previewKey,
-    close: () => new Promise((resolve) => server.close(resolve)),
+    store,
+    dataDir,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections?.();
+      server.close(() => {
+        store.close();
+        resolve();
+      });
+    }),
   };
 }
 
@@ -274,8 +305,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     console.error("serve: js/dist/perso.js or pkg-node/ is missing; build first: bash scripts/build-wasm.sh && node js/scripts/build.mjs");
     process.exit(1);
   }
-  const { url, publicKey, kid } = await startServer({ port, host });
+  const dataDir = argValue(argv, "--data-dir", process.env.PERSO_DEMO_DATA || join(homedir(), ".local", "state", "perso-demo"));
+  const { url, publicKey, kid, store } = await startServer({ port, host, dataDir });
   console.log(`perso demo storefront: ${url}/`);
   console.log(`bundle signed with key "${kid}" (${process.env.PERSO_SIGNING_KEY ? "PERSO_SIGNING_KEY" : "ephemeral"}), public key ${publicKey}`);
   console.log(`preview keys (data-preview-keys): ${process.env.PERSO_PREVIEW_KEYS ? "PERSO_PREVIEW_KEYS" : "ephemeral"}${process.env.PERSO_PREVIEW_DIR ? `; drafts served from ${process.env.PERSO_PREVIEW_DIR} at /perso/preview/` : ""}`);
+  console.log(`store data (ledger, claim and link keys): ${dataDir}; claim key ${store.claimKey.kid}:${store.claimKey.publicBase64}`);
 }

@@ -11,6 +11,8 @@ export PATH="${PERSO_TOOLS:-$HOME/.wasm-tools}/node_modules/.bin:$HOME/.cargo/bi
 
 step() { printf '\n=== %s ===\n' "$*"; }
 
+step "format (cargo fmt --all --check)"
+cargo fmt --all --check
 step "lints (cargo clippy --workspace --all-targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -q -- -D warnings
 

@@ -4,12 +4,12 @@
 //! `PersoError` with a sentence naming what is wrong, and its test checks the two
 //! lists agree.
 
+use core::sync::atomic::{AtomicU32, Ordering};
 use perso_core::context::ContextError;
 use perso_core::program::codec::{BinaryError, Section};
 use perso_core::program::ProgramFault;
 use perso_core::state::StateError;
 use perso_core::FreshnessError;
-use std::cell::Cell;
 
 #[derive(Debug, Clone, Copy)]
 #[repr(u32)]
@@ -29,18 +29,20 @@ pub enum Code {
     Expired = 31,
 }
 
-thread_local! {
-    static LAST: Cell<[u32; 4]> = const { Cell::new([0; 4]) };
-}
+/// The last error record. Atomics rather than a thread local: the lean build has no
+/// std, and the wasm is single-threaded (relaxed loads and stores are plain ones).
+static LAST: [AtomicU32; 4] = [const { AtomicU32::new(0) }; 4];
 
 pub fn last() -> [u32; 4] {
-    LAST.with(Cell::get)
+    LAST.each_ref().map(|field| field.load(Ordering::Relaxed))
 }
 
 /// Records an error; returns its code (for functions that return one).
 pub fn fail(code: Code, fields: [u32; 3]) -> u32 {
     let [a, b, c] = fields;
-    LAST.with(|last| last.set([code as u32, a, b, c]));
+    for (field, value) in LAST.iter().zip([code as u32, a, b, c]) {
+        field.store(value, Ordering::Relaxed);
+    }
     code as u32
 }
 

@@ -88,7 +88,9 @@ pub fn apply_rule_json(rule: &str, data: &str) -> Option<String> {
         match serde_json::from_str(text) {
             Ok(value) => Some(value),
             Err(e) => {
-                set_message(serde_json::json!({ "code": "rule_invalid", "message": format!("{what}: {e}"), "path": null }));
+                set_message(
+                    serde_json::json!({ "code": "rule_invalid", "message": format!("{what}: {e}"), "path": null }),
+                );
                 None
             }
         }
@@ -97,7 +99,9 @@ pub fn apply_rule_json(rule: &str, data: &str) -> Option<String> {
     match perso_core::logic::apply(&rule, &data) {
         Ok(result) => Some(result.to_string()),
         Err(error) => {
-            set_message(serde_json::json!({ "code": "rule_invalid", "message": error.to_string(), "path": error.path }));
+            set_message(
+                serde_json::json!({ "code": "rule_invalid", "message": error.to_string(), "path": error.path }),
+            );
             None
         }
     }
@@ -124,7 +128,44 @@ impl Engine {
         match self.inner.read_context(context.as_bytes()) {
             Ok(context) => serde_json::to_string(&self.inner.decide(&context, &visitor.state, now_ms as i64)).ok(),
             Err(error) => {
-                set_message(serde_json::json!({ "code": "context_invalid", "message": error.to_string(), "path": null }));
+                set_message(
+                    serde_json::json!({ "code": "context_invalid", "message": error.to_string(), "path": null }),
+                );
+                None
+            }
+        }
+    }
+
+    /// Why the checkout's re-check refuses an offer for a JSON context (docs/offers.md):
+    /// `null` when it is granted, else `{"verdict": "failed" | "disabled" | ...,
+    /// "failed": {"path", "rule"} | null}` as JSON text.
+    #[wasm_bindgen(js_name = explainOfferJson)]
+    pub fn explain_offer_json(&self, campaign: &str, visitor: &Visitor, context: &str, now_ms: f64) -> Option<String> {
+        use perso_core::decide::OfferVerdict;
+        match self.inner.read_context(context.as_bytes()) {
+            Ok(context) => {
+                let refusal = self.inner.explain_offer(campaign, &context, &visitor.state, now_ms as i64);
+                let json = match refusal {
+                    None => serde_json::Value::Null,
+                    Some(r) => {
+                        let verdict = match r.verdict {
+                            OfferVerdict::Eligible => "eligible",
+                            OfferVerdict::Unknown => "unknown",
+                            OfferVerdict::NotAnOffer => "not_an_offer",
+                            OfferVerdict::Disabled => "disabled",
+                            OfferVerdict::OutsideSchedule => "outside_schedule",
+                            OfferVerdict::Failed { .. } => "failed",
+                            OfferVerdict::OverBudget => "over_budget",
+                        };
+                        serde_json::json!({ "verdict": verdict, "failed": r.failed })
+                    }
+                };
+                Some(json.to_string())
+            }
+            Err(error) => {
+                set_message(
+                    serde_json::json!({ "code": "context_invalid", "message": error.to_string(), "path": null }),
+                );
                 None
             }
         }
@@ -136,7 +177,9 @@ impl Engine {
         match self.inner.read_context(context.as_bytes()) {
             Ok(context) => serde_json::to_string(&self.inner.explain(&context, &visitor.state, now_ms as i64)).ok(),
             Err(error) => {
-                set_message(serde_json::json!({ "code": "context_invalid", "message": error.to_string(), "path": null }));
+                set_message(
+                    serde_json::json!({ "code": "context_invalid", "message": error.to_string(), "path": null }),
+                );
                 None
             }
         }

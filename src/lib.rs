@@ -16,12 +16,18 @@
 //! The `full` feature adds what tools need and shoppers do not: compiling JSON
 //! bundles, explain, plain JsonLogic (`applyRule`), the state as JSON ([`full`]).
 
+#![cfg_attr(all(target_arch = "wasm32", not(feature = "std")), no_std)]
+
+extern crate alloc;
+
 mod errors;
 #[cfg(feature = "full")]
 mod full;
 #[cfg(feature = "full")]
 pub use full::{apply_rule_json, bundle_warnings, compile_bundle, last_error_message};
 
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 use errors::{fail, Code};
 use perso_core::context::slots;
 use perso_core::decide::{ComputedOut, Force, Output};
@@ -30,6 +36,19 @@ use perso_core::page::{PageFacts, UrlParts};
 use perso_core::state::{PageView, Utm};
 use perso_core::VisitorState;
 use wasm_bindgen::prelude::*;
+
+/// Without std (the lean wasm), a panic is a trap, as `panic = "abort"` made it
+/// before; nothing formats its message, so no `core::fmt` is linked. Hosts already
+/// treat a trap as a fault: drop the instance, keep the page's defaults.
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+#[global_allocator]
+static ALLOC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = include_str!("types.d.ts");
@@ -182,11 +201,8 @@ impl Engine {
     /// visitor's own); consent still applies (`perso_core::decide::Force`). A preview
     /// link's QA view; `campaign` = `u32::MAX` (or one the bundle lacks) forces nothing.
     pub fn force(&mut self, campaign: u32, variant: u32) {
-        self.force = self
-            .inner
-            .program()
-            .campaign(campaign)
-            .map(|_| Force { campaign, variant: u16::try_from(variant).ok() });
+        self.force =
+            self.inner.program().campaign(campaign).map(|_| Force { campaign, variant: u16::try_from(variant).ok() });
     }
 
     /// The last decision as words: winner count, then per winner `placement,
@@ -524,5 +540,8 @@ pub fn limit(name: &str) -> f64 {
 /// error, keep the page's defaults, reinstantiate). Never called by perso itself.
 #[wasm_bindgen(js_name = debugTrap)]
 pub fn debug_trap() {
+    #[cfg(target_arch = "wasm32")]
+    core::arch::wasm32::unreachable();
+    #[cfg(not(target_arch = "wasm32"))]
     std::process::abort();
 }

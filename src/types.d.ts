@@ -42,13 +42,18 @@ export type Trigger =
 export interface Link { label: string; url: string }
 export interface Product { sku: string; name: string; price?: number; url: string; image?: string }
 
+/** How an offer is redeemed (docs/offers.md): a claim, by the checkout itself, a literal code, or not at all. */
+export type Redeem = "claim" | "checkout" | "code" | "none";
+/** What the checkout applies. */
+export type Benefit = { kind: "percent_off"; percent: number } | { kind: "amount_off"; amount: number } | { kind: "free_shipping" };
+
 export type Action =
   | { kind: "banner"; title: string; body?: string; image?: string; cta?: Link }
-  | { kind: "offer"; title: string; body?: string; code?: string; single_use: boolean; display: "toast" | "modal";
-      expires_in_s?: number; terms?: string; cta?: Link }
+  | { kind: "offer"; title: string; body?: string; code?: string; single_use: boolean; redeem: Redeem; benefit?: Benefit;
+      display: "toast" | "modal"; expires_in_s?: number; terms?: string; cta?: Link }
   | { kind: "recommend"; title: string; items: Product[] }
   | { kind: "welcome"; text: string }
-  | { kind: "register"; title: string; body?: string; submit_label: string; reward?: { text: string; code?: string };
+  | { kind: "register"; title: string; body?: string; submit_label: string; reward?: { text: string; code?: string; redeem: Redeem; benefit?: Benefit };
       questions: { id: string; label: string; multiple: boolean; options: { value: string; label: string }[] }[] }
   | { kind: "chat"; message?: string; topic?: string };
 

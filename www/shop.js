@@ -1,8 +1,10 @@
 // The Gizmos demo shop's own script (not perso): renders the catalog pages, keeps the
-// shop's cart, pushes GA4 ecommerce events like a real store, signs a demo customer
-// in, and shows a stand-in chat widget when perso raises `perso:chat`.
+// shop's cart, pushes GA4 ecommerce events like a real store (sign-in is the server's:
+// js/demo/accounts.mjs renders the signed-in customer into the page), runs the
+// checkout against the store's server (which prices the order and checks every claim
+// itself: js/demo/checkout.mjs), and shows a stand-in chat widget on `perso:chat`.
 // perso is fed through its queue (`window.perso.push([...])`) before it has loaded.
-import { CATEGORIES, PRODUCTS, productBySku, imageFor } from "./catalog.js";
+import { CATEGORIES, PRODUCTS, productBySku, imageFor } from "./catalog.mjs";
 
 const CART_KEY = "gizmos:cart";
 const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
@@ -117,12 +119,7 @@ const pages = {
       }
       if (lines.length > 0) {
         list.append(h("p", { class: "total" }, `Total ${money.format(total)}`),
-          h("button", { type: "button", class: "primary", "data-checkout": "", onclick: () => {
-            window.dataLayer.push({ event: "purchase", ecommerce: { transaction_id: `T${lines.length}${Math.round(total)}`, value: total, currency: "USD", items: lines.map((l) => ga4Item(productBySku(l.sku), l.qty)) } });
-            saveCart([]);
-            render();
-            list.prepend(h("p", { class: "notice", role: "status" }, "Thank you for your order!"));
-          } }, "Place order"));
+          h("p", {}, h("a", { class: "primary", href: "/checkout", "data-checkout": "" }, "Checkout")));
       }
       updateCartCount();
       return lines;
@@ -134,6 +131,102 @@ const pages = {
     // The server checks the password and renders the signed-in customer's profile into
     // every page (js/demo/accounts.mjs); this page only shows a failed attempt.
     if (new URLSearchParams(location.search).has("error")) document.querySelector("[data-login-error]").hidden = false;
+  },
+  checkout() {
+    const claims = [];
+    const view = {
+      lines: document.querySelector("[data-quote-lines]"),
+      summary: document.querySelector("[data-summary]"),
+      applied: document.querySelector("[data-applied]"),
+      refused: document.querySelector("[data-refused]"),
+      claimForm: document.querySelector("[data-claim-form]"),
+      orderForm: document.querySelector("[data-order-form]"),
+      status: document.querySelector("[data-status]"),
+    };
+    const body = () => ({
+      lines: cart().map((l) => ({ sku: l.sku, qty: l.qty })),
+      claims,
+      email: view.orderForm.querySelector("input[name=email]").value,
+    });
+    const post = (path) => fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body()) });
+    const row = (label, value, attrs = {}) => h("p", { class: "row", ...attrs }, h("span", {}, label), h("span", {}, value));
+    const show = (quote) => {
+      view.lines.replaceChildren(...quote.lines.map((l) => h("div", { class: "line short", "data-sku": l.sku },
+        h("span", {}, l.name), h("span", {}, `× ${l.qty}`), h("span", { class: "price" }, money.format(l.line_total)))));
+      view.applied.replaceChildren(...quote.applied.map((a) => h("li", { "data-campaign": a.campaign },
+        h("strong", {}, a.title), ` (claim ${a.code}): −${money.format(a.amount)}`)));
+      view.refused.replaceChildren(...quote.refused.map((r) => h("li", { "data-error": r.error },
+        h("code", {}, r.input), ` refused: ${r.reason}`)));
+      view.summary.replaceChildren(
+        row("Subtotal", money.format(quote.subtotal)),
+        row("Discount", `−${money.format(quote.discount)}`, { "data-discount": String(quote.discount) }),
+        row("Shipping", quote.shipping === 0 ? "Free" : money.format(quote.shipping), { "data-shipping": String(quote.shipping) }),
+        row("Total", money.format(quote.total), { class: "row total", "data-total": String(quote.total) }));
+      document.body.dataset.quoted = String(Number(document.body.dataset.quoted ?? 0) + 1);
+    };
+    const refresh = async () => {
+      if (cart().length === 0) {
+        view.lines.replaceChildren(h("p", {}, "Your cart is empty. ", h("a", { href: "/" }, "Keep shopping")));
+        return;
+      }
+      const response = await post("/api/checkout/quote");
+      const quote = await response.json();
+      if (!response.ok) {
+        view.status.textContent = quote.error;
+        return;
+      }
+      show(quote);
+    };
+    view.claimForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const input = view.claimForm.querySelector("input[name=claim]");
+      const code = input.value.trim();
+      if (code && !claims.includes(code)) claims.push(code);
+      input.value = "";
+      refresh();
+    });
+    view.refused.addEventListener("click", (event) => {
+      const item = event.target.closest("li");
+      if (!item) return;
+      const code = item.querySelector("code")?.textContent;
+      const at = claims.indexOf(code);
+      if (at >= 0) claims.splice(at, 1);
+      refresh();
+    });
+    view.orderForm.querySelector("input[name=email]").addEventListener("change", refresh);
+    view.orderForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const response = await post("/api/orders");
+      const result = await response.json();
+      if (response.status === 201) {
+        saveCart([]);
+        location.href = `/order/${result.order}`;
+        return;
+      }
+      if (result.lines) show(result);
+      view.status.textContent = result.error ?? "Your order was not placed: remove the refused claims, or place it without them.";
+    });
+    refresh();
+  },
+  async order() {
+    const id = location.pathname.split("/")[2];
+    const main = document.querySelector("[data-order]");
+    const response = await fetch(`/api/orders/${encodeURIComponent(id)}`);
+    if (!response.ok) {
+      main.append(h("p", {}, "No such order in this browser session."));
+      return;
+    }
+    const order = await response.json();
+    main.append(
+      h("p", { class: "notice", role: "status" }, `Thank you for your order ${order.id}!`),
+      ...order.lines.map((l) => h("div", { class: "line short" }, h("span", {}, l.name), h("span", {}, `× ${l.qty}`), h("span", { class: "price" }, money.format(l.line_total)))),
+      h("ul", { "data-applied": "" }, ...order.applied.map((a) => h("li", { "data-campaign": a.campaign }, `${a.title}: −${money.format(a.amount)}`))),
+      h("p", { class: "row" }, h("span", {}, "Subtotal"), h("span", {}, money.format(order.subtotal))),
+      h("p", { class: "row", "data-discount": String(order.discount) }, h("span", {}, "Discount"), h("span", {}, `−${money.format(order.discount)}`)),
+      h("p", { class: "row", "data-shipping": String(order.shipping) }, h("span", {}, "Shipping"), h("span", {}, order.shipping === 0 ? "Free" : money.format(order.shipping))),
+      h("p", { class: "row total", "data-total": String(order.total) }, h("span", {}, "Total"), h("span", {}, money.format(order.total))));
+    window.dataLayer.push({ event: "purchase", ecommerce: { transaction_id: order.id, value: order.total, currency: "USD",
+      items: order.lines.map((l) => ga4Item(productBySku(l.sku), l.qty)) } });
   },
 };
 

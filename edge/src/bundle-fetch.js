@@ -5,7 +5,7 @@
 
 import { BundleError } from "./errors.js";
 import { MAX_BUNDLE_BYTES, MAX_SIGNATURE_BYTES } from "./limits.js";
-import { readAllWithin } from "./read-capped.js";
+import { readAllWithin } from "../../js/src/kit/read-capped.js";
 
 /** `{ bundleBytes (Uint8Array), signatureText }`; throws BundleError (bundle_fetch, bundle_timeout, bundle_too_large, signature_missing). */
 export async function fetchBundle(url, { timeoutMs }) {

@@ -6,7 +6,7 @@
 // cookie changes nothing (it never mints a fresh state).
 
 import { MAX_FORM_BYTES } from "./limits.js";
-import { readAtMost } from "./read-capped.js";
+import { readAtMost } from "../../js/src/kit/read-capped.js";
 
 /** A same-site path to return to, or "/". */
 export function safeReturnPath(value) {

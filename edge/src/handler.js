@@ -20,7 +20,7 @@ import {
 } from "./engine-calls.js";
 import { logEdge } from "./log.js";
 import { originRequest } from "./origin.js";
-import { readAtMost, resumeStream } from "./read-capped.js";
+import { readAtMost, resumeStream } from "../../js/src/kit/read-capped.js";
 import { consentOf, mayPersist, pageFacts, requestContext } from "./request-context.js";
 import { rewritePage } from "./rewrite.js";
 import { renderPlacement } from "./slot-markup.js";

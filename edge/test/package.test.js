@@ -131,7 +131,7 @@ test("every log code the worker writes is documented in docs/edge-deploy.md, wit
   }
 
   // And a line as workerd prints it has exactly the documented keys.
-  const tampered = await startEdge({ bindings: { PERSO_BUNDLE: base64(compileBundle(BUNDLE_TEXT.replace("GADGETS10", "GADGETS90"))) } });
+  const tampered = await startEdge({ bindings: { PERSO_BUNDLE: base64(compileBundle(BUNDLE_TEXT.replace("Welcome, Gadgets.com readers", "Welcome, tampered readers"))) } });
   try {
     await fetch(new URL("/", tampered.url)).then((r) => r.arrayBuffer());
     const line = tampered.logs.find((l) => l.includes('"code":"signature_mismatch"'));

@@ -11,7 +11,8 @@ import { mintCustomerCookie } from "../src/customer-cookie.js";
 import { encodeJsonBase64Url, signValue } from "../../js/src/kit/cookies.js";
 
 /** The Gizmos bundle with one offer's code changed, compiled (what an attacker would serve with the real .sig). */
-const TAMPERED = compileBundle(BUNDLE_TEXT.replace("GADGETS10", "GADGETS90"));
+const TAMPERED = compileBundle(BUNDLE_TEXT.replace("Welcome, Gadgets.com readers", "Welcome, tampered readers"));
+if (Buffer.from(TAMPERED).equals(Buffer.from(BUNDLE_BIN))) throw new Error("the tampered bundle must differ from the signed one");
 
 let edge;
 before(async () => {

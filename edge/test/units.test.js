@@ -205,7 +205,7 @@ test("the origin request: perso's device cookies out, the store's in; inserted m
 });
 
 test("capped reads: stop at the cap, hand back what was read and the rest of the stream", async () => {
-  const { readAtMost, readAllWithin, resumeStream } = await import("../src/read-capped.js");
+  const { readAtMost, readAllWithin, resumeStream } = await import("../../js/src/kit/read-capped.js");
   const stream = () => new ReadableStream({ start(c) { for (let i = 0; i < 5; i++) c.enqueue(new Uint8Array(10).fill(i)); c.close(); } });
   const whole = await readAtMost(stream(), 50);
   assert.equal(whole.complete, true);

@@ -10,10 +10,11 @@ import { createHandler } from "../src/handler.js";
 import { bundleSettled, loadBundle, noteEngineTrap } from "../src/bundle.js";
 import { workerConfig } from "../src/config.js";
 import {
-  decide, openVisitor, pageView, recordDismissal, recordImpressions, recoverFromEngineFailure, registerAnswers, releaseVisitor,
+  decide, openVisitor, pageContext, pageView, recordDismissal, recordImpressions, recoverFromEngineFailure, registerAnswers, releaseVisitor,
   trapForTests, wasmMemoryBytes,
 } from "../src/engine-calls.js";
 import { replayScenario } from "../../tests/vectors/replay.mjs";
+import { pageFacts } from "../src/request-context.js";
 
 const handler = createHandler({
   now: (request) => Number(request.headers.get("x-test-now")) || Date.now(),
@@ -59,6 +60,12 @@ export default {
     if (path === "/__test/bundle-settled") {
       await bundleSettled();
       return Response.json({ settled: true });
+    }
+    if (request.headers.get("x-test-page-context") === "1") {
+      // The page part of the context the handler builds for this very request
+      // (tests/vectors/page-context.json): the production pageFacts, the worker's engine.
+      const bundle = await loadBundle(env, Number(request.headers.get("x-test-now")) || Date.now(), { settings: workerConfig(env) });
+      return Response.json(pageContext(bundle, pageFacts(request)).page);
     }
     if (path === "/__test/trap") {
       // A real trap inside the engine while a request uses the current bundle, handled

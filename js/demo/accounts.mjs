@@ -85,11 +85,20 @@ export function createAccounts({ accountsPath, customersPath }) {
   return {
     /** The signed-in customer's profile for this request, or null. */
     customerFor(req) {
+      return this.accountFor(req)?.profile ?? null;
+    },
+
+    /**
+     * The signed-in customer's record for this request (id, email, profile, orders
+     * placed before the demo's ledger began), or null: what the checkout trusts.
+     */
+    accountFor(req) {
       const token = cookieValue(req.headers.cookie, SESSION_COOKIE);
       const session = token ? sessions.get(token) : null;
       if (!session || session.expiresMs < Date.now()) return null;
-      const profile = profiles.get(session.account.customer_id) ?? { known: true };
-      return { ...profile, known: true, first_name: session.account.first_name };
+      const { account } = session;
+      const profile = { ...(profiles.get(account.customer_id) ?? {}), known: true, first_name: account.first_name };
+      return { id: account.customer_id, email: account.email, profile, ordersBefore: account.orders_before ?? 0 };
     },
 
     /** POST /login and /logout; true when it handled the request. */

@@ -4,6 +4,7 @@
 // (anti-rollback, expiry) before it replaces the cached one. Bundles that crashed the
 // engine on this device are quarantined by hash and never used again.
 import { PersoError, verifyBundle, encodeBase64, decodeBase64, LIMITS } from "./kit/index.js";
+import { readAllWithin } from "./kit/read-capped.js";
 import { STORAGE_KEYS } from "./storage.js";
 
 const hex = (buffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -78,26 +79,7 @@ async function readCapped(response, limit, url) {
   const declared = Number(response.headers.get("Content-Length"));
   if (declared > limit) throw tooLarge(declared);
   if (!response.body) return new Uint8Array(await response.arrayBuffer());
-  const reader = response.body.getReader();
-  const chunks = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > limit) {
-      reader.cancel().catch(() => {});
-      throw tooLarge(size);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.length;
-  }
-  return bytes;
+  return readAllWithin(response.body, limit, () => tooLarge(limit + 1));
 }
 
 /** Fetches the compiled bundle and its detached signature: `{ bytes, sig }`. */

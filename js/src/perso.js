@@ -40,6 +40,7 @@ export function resolveConfig(options, base) {
     maxBundleBytes: Number.isFinite(maxBundleBytes) && maxBundleBytes > 0 ? Math.min(maxBundleBytes, LIMITS.MAX_BUNDLE_BYTES) : LIMITS.MAX_BUNDLE_BYTES,
     fetchTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : DEFAULT_FETCH_TIMEOUT_MS,
     debug: Boolean(options.debug) || new URL(globalThis.location.href).searchParams.get("perso_debug") === "1",
+    claimUrl: options.claimUrl ? new URL(options.claimUrl, base).href : null,
     onChat: typeof options.onChat === "function" ? options.onChat : null,
     wasmUrl: options.wasm ? new URL(options.wasm, base).href : new URL("./perso_bg.wasm", import.meta.url).href,
     fullWasmUrl: options.fullWasm ? new URL(options.fullWasm, base).href : new URL("./perso-full.wasm", import.meta.url).href,
@@ -65,7 +66,10 @@ function apiFor(runtime, config) {
     },
   };
   // Segment names and rules are for the store's engineers, not every script on the page.
-  if (config.debug) api.explain = () => runtime.explain();
+  if (config.debug) {
+    api.explain = () => runtime.explain();
+    api.context = () => runtime.context();
+  }
   return api;
 }
 
@@ -85,9 +89,10 @@ let current = null;
  * (URL, default bundle + ".sig"), `consent: "required"`, `consentAdapter(report)`,
  * `consentPlatforms: false` (do not look for TCF / Shopify), `currency`,
  * `maxBundleBytes`, `fetchTimeoutMs`, `debug`, `onChat(detail)`, `wasm` / `fullWasm`
- * (URLs of the engine's files), `previewKeys` (data-preview-keys format: the keys
- * preview links' drafts may be signed with), `exposure` (true, or "ga4" / "growthbook")
- * and `onExposure(event)` (exposure events for the store's analytics: exposure.js).
+ * (URLs of the engine's files), `claimUrl` (the store's claim endpoint, same origin:
+ * docs/offers.md), `previewKeys` (data-preview-keys format: the keys preview links'
+ * drafts may be signed with), `exposure` (true, or "ga4" / "growthbook") and
+ * `onExposure(event)` (exposure events for the store's analytics: exposure.js).
  * Resolves once the first decision is applied (or the page was left on defaults).
  */
 export async function start(options = {}, early = null) {
@@ -151,6 +156,7 @@ export function optionsFromDataset(data) {
     debug: data.debug === "true",
     previewKeys: data.previewKeys,
     exposure: data.exposure,
+    claimUrl: data.claimUrl,
   };
 }
 

@@ -351,6 +351,7 @@ export class Placements {
       onDismiss: () => this.hooks.onDismiss(placed),
       onClosed: () => this.openPopups.delete(placed.campaign),
       onRegister: (answers) => this.hooks.onRegister(placed, answers),
+      onClaim: this.hooks.onClaim ? () => this.hooks.onClaim(placed) : null,
     });
     this.openPopups.set(placed.campaign, { ...popup, placement: placed.placement });
     this.hooks.onImpression(placed);

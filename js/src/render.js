@@ -2,6 +2,7 @@
 // in as text (never HTML), links only to http(s) URLs or same-origin paths. Each piece
 // lives in a Shadow DOM root so the store's CSS cannot break it (and vice versa).
 import { adoptStyles } from "./styles.js";
+import { claimBlock } from "./claims.js";
 
 export const DEVICE_NOTE = "This was worked out on your device from this visit; nothing about your visit was sent anywhere.";
 
@@ -129,9 +130,10 @@ let popupCount = 0;
  * An instant offer or registration prompt as a toast or a modal dialog, in its own
  * Shadow DOM host appended to <body>. Returns `{ host, close }`.
  * Handlers: onDismiss() (closed before it was acted on), onClosed() (any close),
- * onClick(), onRegister(interests) -> reward or null.
+ * onClick(), onRegister(interests) -> reward or null, onClaim() -> the claim endpoint's
+ * answer (null: the page has none).
  */
-export function openPopup(doc, placed, { base, onDismiss, onClosed = () => {}, onClick, onRegister, safeUrl: isSafe }) {
+export function openPopup(doc, placed, { base, onDismiss, onClosed = () => {}, onClick, onRegister, onClaim = null, safeUrl: isSafe }) {
   const { action, why } = placed;
   // A registration prompt without a display (bundles before 0.2) is a dialog.
   const modal = action.display === "modal" || (action.kind === "register" && action.display === undefined);
@@ -154,6 +156,8 @@ export function openPopup(doc, placed, { base, onDismiss, onClosed = () => {}, o
   if (action.kind === "offer") {
     if (action.body) box.append(el(doc, "p", {}, action.body));
     if (action.code) box.append(el(doc, "p", {}, "Use code ", el(doc, "span", { class: "code" }, action.code)));
+    else if (action.redeem === "claim") box.append(claimBlock(doc, el, onClaim) ?? "");
+    else if (action.redeem === "checkout") box.append(el(doc, "p", { class: "terms" }, "Applied at checkout to eligible orders."));
     if (action.expires_in_s) {
       const hours = Math.round(action.expires_in_s / 3600);
       box.append(el(doc, "p", { class: "terms" }, hours >= 48 ? `Valid for ${Math.round(hours / 24)} days.` : `Valid for ${hours} hours.`));
@@ -185,6 +189,7 @@ export function openPopup(doc, placed, { base, onDismiss, onClosed = () => {}, o
       form.replaceChildren(el(doc, "p", { role: "status" }, "Thanks! Your answers stay on this device."));
       if (reward?.text) form.append(el(doc, "p", {}, reward.text));
       if (reward?.code) form.append(el(doc, "p", {}, "Use code ", el(doc, "span", { class: "code" }, reward.code)));
+      else if (reward?.redeem === "claim") form.append(claimBlock(doc, el, onClaim) ?? "");
       closeButton.focus();
     });
     box.append(form);

@@ -15,6 +15,7 @@ import { Placements } from "./placements.js";
 import { edgeSerial, readEdgeState, reportToEdge, shareCart } from "./edge-handoff.js";
 import { watchNavigation } from "./navigation.js";
 import { observeSlots } from "./slot-observer.js";
+import { Claims } from "./claims.js";
 
 export class Runtime {
   /** `config`: see `start()` in perso.js; `config.engineModule` is the wasm's compile promise. */
@@ -61,6 +62,9 @@ export class Runtime {
     this.analyticsDenied = false; // Google Consent Mode's analytics_storage "denied"
     this.exposureModule = config.exposure && !this.previewing ? import("./exposure.js") : null;
     this.exposureModule?.catch(() => {});
+    // The claim click's request (docs/offers.md): only with a claim endpoint configured,
+    // and never in a preview (a draft's offer must not mint a real code).
+    this.claims = new Claims(win, { claimUrl: this.previewing ? null : config.claimUrl, mayPersist: () => this.#mayPersist() });
     this.placements = new Placements(win, {
       config,
       edge: Boolean(this.edge),
@@ -70,6 +74,7 @@ export class Runtime {
       onAdopted: (placed) => this.#adopted(placed),
       onHeldOut: (info) => this.exposure?.heldOut(info.campaign),
       onRegister: (placed, answers) => this.#register(placed, answers),
+      onClaim: this.claims.available ? (placed) => this.#claim(placed) : null,
       onChat: (detail) => this.#emit("perso:chat", detail),
       emit: (type, detail) => this.#emit(type, detail),
       isBroken: () => Boolean(this.host.broken),
@@ -126,6 +131,11 @@ export class Runtime {
   /** The last decision (null before the first one). */
   decision() {
     return this.lastDecision;
+  }
+
+  /** The context the next decision reads (debug mode only: see perso.js). */
+  context() {
+    return this.page ? this.#context() : null;
   }
 
   /** Why each campaign won, lost or was excluded (debug mode only: it names segments and rules). */
@@ -286,6 +296,14 @@ export class Runtime {
       return this.#fail(error);
     }
     this.lastDecision = decision;
+    if (decision.over_budget && !this.reportedCodes.has("over_budget")) {
+      // Bounded work (docs/bundle-format.md, Limits): these campaigns were left out, the
+      // decision stands. Said once per page, like every other error.
+      this.reportedCodes.add("over_budget");
+      const message = `${decision.over_budget.slice(0, 10).join(", ")}${decision.over_budget.length > 10 ? ", ..." : ""}: over the engine's evaluation budget, left out of this decision`;
+      console.warn(`perso: ${message} (code over_budget); the rest of the page is decided.`);
+      this.#emit("perso:error", { code: "over_budget", message, campaigns: [...decision.over_budget] });
+    }
     this.#emit("perso:decision", {
       serial: decision.serial,
       placements: decision.placements.map(({ placement, campaign, variant }) => ({ placement, campaign, variant: variant ?? null })),
@@ -348,6 +366,13 @@ export class Runtime {
     this.#tellEdge({ t: "click", c: placed.campaign });
     this.#emit("perso:click", ids(placed));
     this.exposure?.click(placed);
+  }
+
+  /** The shopper clicked "Claim": a click, and the one request to the store's claim endpoint. */
+  #claim(placed) {
+    this.#click(placed);
+    this.#emit("perso:claim", ids(placed));
+    return this.claims.claim(placed.campaign);
   }
 
   #register(placed, answers) {

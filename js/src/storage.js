@@ -9,6 +9,7 @@ export const STORAGE_KEYS = Object.freeze({
   bundle: "perso:v2:bundle", // last good compiled bundle (base64), its signature file and serial
   serial: "perso:v1:serial", // highest bundle serial accepted (anti-rollback)
   quarantine: "perso:v1:quarantine", // SHA-256 of bundles that crashed the engine here: never used again
+  link: "perso:v2:link", // sessionStorage, this tab only: the signed landing link sent with a claim (claims.js)
 });
 
 /** Keys of earlier formats: removed when found (their content is not readable any more). */

@@ -91,7 +91,7 @@ test("Vite + React, server-rendered: hydrates without a second render, the hero 
   await page.goto(`${plain.url}/`, { referer: GADGETS });
   await settled(page);
   await page.waitForSelector("[data-perso-slot=hero] .hero-banner");
-  await frames(page, 1200); // past the anti-flicker reveal
+  await frames(page, 1700); // past the anti-flicker reveal
   const hero = await page.evaluate(() => {
     const slot = document.querySelector("[data-perso-slot=hero]");
     return { title: slot.querySelector(".hero-banner h2")?.textContent, shadow: Boolean(slot.shadowRoot), campaign: slot.dataset.persoCampaign };
@@ -115,7 +115,7 @@ test("edge-decided page: React hydrates the edge's slot as it is (no re-render, 
   const { context, page, log } = await newPage();
   await page.goto(`${edge.url}/`, { referer: GADGETS });
   await settled(page);
-  await frames(page, 1200);
+  await frames(page, 1700);
   const hero = await page.evaluate(() => {
     const slot = document.querySelector("[data-perso-slot=hero]");
     return { rendered: slot.dataset.persoRendered, decided: slot.hasAttribute("data-perso-decided"), text: slot.textContent.replace(/\s+/g, " ").trim(), shadow: Boolean(slot.shadowRoot), same: slot.firstElementChild === window.__server.heroContent };

@@ -102,7 +102,7 @@ export async function startFixtureServer({ edge = false, signingKey } = {}) {
     visitor.free();
     for (const placed of decision.placements) {
       const bounds = slotBounds(html, placed.placement);
-      const markup = bounds && renderPlacement(placed, { actionPath: "/.perso/", returnPath: req.url, nowMs: now, locale: "en-US", currency: "USD" });
+      const markup = bounds && renderPlacement(placed, { actionPath: "/.perso/", returnPath: req.url, nowMs: now, locale: "en-US", currency: "USD", safeUrl: (u) => kit.safeUrl(u) });
       if (!markup) continue;
       // x-test-edge-campaign: an edge that decided another campaign (older state, say).
       const campaign = req.headers["x-test-edge-campaign"] ?? placed.campaign;
@@ -121,7 +121,17 @@ export async function startFixtureServer({ edge = false, signingKey } = {}) {
     if (pathname === "/perso/bundle.bin") return send(200, "application/octet-stream", bundleBytes);
     if (pathname === "/perso/bundle.bin.sig") return send(200, "application/json", signed.signatureFile);
     const pages = { "/": "index.html", "/cart": "cart/index.html", "/vanilla": "vanilla.html" };
-    if (pages[pathname]) return send(200, TYPES[".html"], page(pages[pathname], req));
+    if (pages[pathname]) {
+      // A fault in the fixture's own edge part answers 500 at once (a test fails, not hangs).
+      let html;
+      try {
+        html = page(pages[pathname], req);
+      } catch (error) {
+        console.error("package-fixture: the page failed", error);
+        return send(500, "text/plain", String(error));
+      }
+      return send(200, TYPES[".html"], html);
+    }
     // The app's build, and the store's product images (the bundle's recommendations show them).
     const [root, file] = pathname.startsWith("/img/") ? [`${repo}www/`, join(`${repo}www/`, pathname)] : [dist, join(dist, pathname)];
     if ((pathname.startsWith("/assets/") || pathname.startsWith("/img/")) && file.startsWith(root) && existsSync(file) && statSync(file).isFile()) {

@@ -4,9 +4,9 @@
 // perso's documented localStorage keys.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import {
   launchBrowser, startDemo, instrumentPage, settled, persoEvents, slotText, popupText, shot, storedVisitor,
+  assertEgress, claimFromPopup, SHOP_COOKIES,
 } from "./helpers.mjs";
 import { STORAGE_KEYS } from "../src/storage.js";
 
@@ -25,51 +25,13 @@ after(async () => {
 const popupCampaigns = (page) =>
   page.evaluate(() => [...document.querySelectorAll("perso-popup")].map((h) => h.dataset.persoCampaign));
 
-/** Images and pages the bundle can make perso show: what a request for one would reveal. */
-const BUNDLE_RESOURCES = (() => {
-  const bundle = JSON.parse(readFileSync(new URL("../../www/bundle.json", import.meta.url), "utf8"));
-  const urls = new Set();
-  for (const product of Object.values(bundle.products ?? {})) if (product.image) urls.add(product.image);
-  for (const c of bundle.campaigns) if (c.action.image) urls.add(c.action.image);
-  return urls;
-})();
-
-/**
- * Every request the page made, after perso started as before: all to the store's own
- * origin; perso's own (fetches: the shop's pages make none) are the bundle GETs and the
- * images of what it rendered, each without cookies, Referer or a query string, so the
- * store's server cannot tie a decision-dependent request to the visitor or the page.
- * perso's rendered images make no request of their own (their `src` is the fetched blob).
- */
-async function assertPrivacy(log, origin, page) {
-  const persoFetches = [];
-  for (const request of log.requests) {
-    request.headers = await request.headers;
-    const url = new URL(request.url);
-    assert.equal(url.origin, origin, `request to another origin: ${request.url}`);
-    if (request.type === "fetch" || request.type === "xhr") persoFetches.push({ ...request, url });
-  }
-  for (const request of persoFetches) {
-    const bundleGet = /^\/perso\/bundle\.bin(\.sig)?$/.test(request.url.pathname);
-    const wasm = /^\/perso\/[\w.-]+\.wasm$/.test(request.url.pathname);
-    assert.ok(bundleGet || wasm || BUNDLE_RESOURCES.has(request.url.pathname), `perso requested ${request.url.href}`);
-    assert.equal(request.method, "GET");
-    assert.equal(request.url.search, "", `${request.url.pathname} carries no query string`);
-    if (wasm) continue; // the engine's code, the same for everyone
-    // (A request served from the memory cache is reported with an empty Referer: none sent.)
-    assert.ok(!request.headers.cookie, `${request.url.pathname} carried the store's cookies`);
-    assert.ok(!request.headers.referer, `${request.url.pathname} carried a Referer (it holds the page URL)`);
-  }
-  assert.ok(persoFetches.some((r) => r.url.pathname === "/perso/bundle.bin"), "the bundle was fetched");
-  const imageSources = await page.evaluate(() => [...document.querySelectorAll("[data-perso-slot], perso-popup")]
-    .flatMap((host) => [...(host.shadowRoot?.querySelectorAll("img") ?? [])].map((img) => img.getAttribute("src"))));
-  for (const src of imageSources) assert.match(src ?? "", /^blob:/, `a rendered image loads by itself: ${src}`);
-}
+/** The privacy contract on every request the page made: helpers.mjs `assertEgress`. */
+const assertPrivacy = (log, origin, page, { claimClicks = 0 } = {}) => assertEgress(log, origin, { claimClicks, page });
 
 async function assertStorage(context, page) {
-  // perso sets no cookie; the only one is the demo shop's own sign-in session (HttpOnly).
+  // perso sets no cookie; the shop's own (sign-in and checkout sessions) are HttpOnly.
   for (const cookie of await context.cookies()) {
-    assert.equal(cookie.name, "gizmos_session", `a cookie other than the shop's session: ${cookie.name}`);
+    assert.ok(Object.values(SHOP_COOKIES).includes(cookie.name), `a cookie other than the shop's: ${cookie.name}`);
     assert.equal(cookie.httpOnly, true);
   }
   assert.equal(await page.evaluate(() => document.cookie), "");
@@ -106,10 +68,17 @@ test("scenario 1: affiliate visitor from gadgets.com (hero, 10% offer after a br
   await page.waitForSelector('perso-popup[data-perso-campaign="aff-offer"] [role=dialog]', { timeout: 25_000 });
   const offer = await popupText(page);
   assert.match(offer, /10% off your next purchase/);
-  assert.match(offer, /GADGETS10/);
+  assert.doesNotMatch(offer, /GADGETS10|code/i, "no redeemable code on the page: the offer is claimed");
+  assert.equal(await page.locator("perso-popup button[part=claim]").count(), 1, "a Claim button");
   assert.match(offer, /Why am I seeing this\?/);
   assert.doesNotMatch(offer, /from_gadgets|segment/i, "no segment names shown to the shopper");
   await shot(page, "s1-2-instant-offer");
+  // Claiming it: the browser's Referer is the shopper's word, not evidence; with no
+  // edge and no signed landing link, the store will not issue a claim (and says why).
+  const claimed = await claimFromPopup(page);
+  assert.equal(claimed.code, null);
+  assert.match(claimed.refusal, /Nothing vouches that you arrived from the partner site/);
+  assert.deepEqual((await persoEvents(page, "perso:claim")).map((e) => e.detail), [{ campaign: "aff-offer", variant: null, placement: "popup" }]);
 
   // Two items in the cart: cross-sell computed from the cart, never what is in it.
   assert.equal(await slotText(page, "cross_sell"), "");
@@ -151,7 +120,8 @@ test("scenario 1: affiliate visitor from gadgets.com (hero, 10% offer after a br
   }
   assert.deepEqual(log.pageErrors, []);
   assert.deepEqual(log.console.filter((m) => m.type === "error" || m.type === "warning"), []);
-  await assertPrivacy(log, demo.url, page);
+  const egress = await assertPrivacy(log, demo.url, page, { claimClicks: 1 });
+  assert.deepEqual(egress.claims, [{ campaign: "aff-offer" }], "the claim request: the campaign, and nothing about the visitor");
   await assertStorage(context, page);
   await context.close();
 });
@@ -181,7 +151,9 @@ test("scenario 2: anonymous visitor registers interests for free shipping; banne
   assert.equal(await slotText(page, "hero"), "", "the default hero is on screen behind the prompt");
   await page.locator("perso-popup input[value=audio]").check();
   await page.locator("perso-popup button[type=submit]").click();
-  assert.match(await popupText(page), /WELCOMESHIP/);
+  assert.doesNotMatch(await popupText(page), /WELCOMESHIP/);
+  const reward = await claimFromPopup(page);
+  assert.match(reward.code ?? reward.refusal, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/, "a claim's display code");
   // The answer shows at once where the shopper is looking: the hero behind the prompt
   // changes on this page (an answer is not a late swap).
   await page.waitForFunction(() => document.querySelector('[data-perso-slot="hero"]').dataset.persoCampaign === "interest-hero-audio", null, { timeout: 2000 });
@@ -214,7 +186,8 @@ test("scenario 2: anonymous visitor registers interests for free shipping; banne
   await shot(page, "s2-5-cart-cross-sell");
 
   assert.deepEqual(log.pageErrors, []);
-  await assertPrivacy(log, demo.url, page);
+  const egress = await assertPrivacy(log, demo.url, page, { claimClicks: 1 });
+  assert.deepEqual(egress.claims, [{ campaign: "anon-register" }]);
   await assertStorage(context, page);
   await context.close();
 });
@@ -237,6 +210,7 @@ test("scenario 3: known high-value customer (greeting, free shipping over $100, 
   assert.equal(await slotText(page, "greeting"), "Welcome back, Ada!");
   await page.waitForSelector('perso-popup[data-perso-campaign="hv-free-shipping"] [role=dialog]');
   assert.match(await popupText(page), /Free shipping on your next purchase over \$100/);
+  assert.doesNotMatch(await popupText(page), /SHIPFREE100/);
   await shot(page, "s3-2-greeting-and-offer");
 
   // Nothing sensitive is ever shown: no tier, band, score or segment name.

@@ -46,6 +46,11 @@ export interface StartOptions {
   maxBundleBytes?: number;
   /** Show the debug overlay (also `?perso_debug=1`). */
   debug?: boolean;
+  /**
+   * The store's claim endpoint (same origin; `data-claim-url`): the "Claim" button of an
+   * offer POSTs `{campaign, link?, voucher?}` there (docs/offers.md).
+   */
+  claimUrl?: string;
   /** Called when a chat trigger fires (the `perso:chat` event is raised as well). */
   onChat?: (detail: ChatDetail) => void;
   /** Abort the bundle GET after this many milliseconds (default 10000). */
@@ -121,6 +126,7 @@ declare global {
     "perso:click": CustomEvent<PersoIdsDetail>;
     "perso:dismiss": CustomEvent<PersoIdsDetail>;
     "perso:chat": CustomEvent<ChatDetail>;
+    "perso:claim": CustomEvent<PersoIdsDetail>;
     "perso:error": CustomEvent<PersoErrorDetail>;
   }
   interface Window {

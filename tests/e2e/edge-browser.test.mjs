@@ -10,10 +10,10 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { launchBrowser } from "../../js/test/helpers.mjs";
 import { startServer } from "../../js/serve.mjs";
+import { startEdgeWorker } from "./edge-worker.mjs";
 import { decodeBase64, peekStateCookie } from "../../js/src/kit/index.js";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
-const { Miniflare } = await import(new URL("edge/node_modules/miniflare/dist/src/index.js", `file://${repo}`));
 const shots = `${repo}test-output/e2e/`;
 const tools = createRequire(import.meta.url)("../../pkg-node/perso.js");
 let demo, mf, edgeUrl, browser;
@@ -21,28 +21,7 @@ let demo, mf, edgeUrl, browser;
 before(async () => {
   demo = await startServer({ port: 0 });
   // The compiled bundle and its signature as the demo store publishes them.
-  const bundle = Buffer.from(await (await fetch(`${demo.url}/perso/bundle.bin`)).arrayBuffer());
-  const signature = await (await fetch(`${demo.url}/perso/bundle.bin.sig`)).text();
-  mf = new Miniflare({
-    modules: true,
-    modulesRoot: repo,
-    scriptPath: `${repo}edge/src/edge-entry.js`,
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
-    compatibilityDate: "2025-09-01",
-    host: "127.0.0.1",
-    bindings: {
-      PERSO_ORIGIN: demo.url,
-      PERSO_BUNDLE: bundle.toString("base64"),
-      PERSO_BUNDLE_SIG: signature,
-      PERSO_PUBLIC_KEYS: demo.publicKey,
-      PERSO_STATE_KEY: "e2e-state-key-0123456789abcdef0123",
-      PERSO_CUSTOMER_KEY: "e2e-customer-key-0123456789abcdef01",
-    },
-  });
-  edgeUrl = String(await mf.ready).replace(/\/$/, "");
+  ({ mf, url: edgeUrl } = await startEdgeWorker(demo));
   browser = await launchBrowser();
 });
 
@@ -177,7 +156,7 @@ test("a data-perso-wait slot the edge filled is shown at once, without waiting f
   });
   assert.equal(hero.rendered, "aff-hero");
   assert.equal(hero.wait, true, "the store's page marks the hero slot data-perso-wait");
-  // The hiding rule (visibility: hidden, then the 1 s reveal animation) does not apply
+  // The hiding rule (visibility: hidden, then the 1.5 s reveal animation) does not apply
   // to it: independent of how long this machine took to load the page.
   assert.equal(hero.animation, "none", "the anti-flicker rule does not hold the edge's slot back");
   assert.equal(hero.visibility, "visible", "the edge decided this slot: it is not hidden");

@@ -69,8 +69,12 @@ pub fn replay_vectors() -> usize {
                 assert!(winners >= 0, "{label}: {:?}", perso::last_error());
                 let words = engine.words().to_vec();
                 let golden = &step["decision"];
-                let want: Vec<&str> =
-                    golden["placements"].as_array().into_iter().flatten().filter_map(|p| p["campaign"].as_str()).collect();
+                let want: Vec<&str> = golden["placements"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| p["campaign"].as_str())
+                    .collect();
                 let got: Vec<&str> = (0..winners as usize)
                     .map(|w| words.get(1 + w * 6 + 1).copied().unwrap_or(u32::MAX))
                     .map(|c| native.program().campaign(c).map_or("?", |c| &*c.id))
@@ -92,7 +96,11 @@ pub fn bad_bundles_are_error_records() {
     let bytes = compiled();
     assert!(perso::Engine::load(&bytes[..bytes.len() - 3]).is_none());
     assert_eq!(perso::last_error().first(), Some(&3), "truncated");
-    assert!(perso::compile_bundle(BUNDLE.replacen("\"placement\": \"hero\"", "\"placement\": \"sidebar\"", 1).as_bytes(), None).is_none());
+    assert!(perso::compile_bundle(
+        BUNDLE.replacen("\"placement\": \"hero\"", "\"placement\": \"sidebar\"", 1).as_bytes(),
+        None
+    )
+    .is_none());
     let message: Value = serde_json::from_str(&perso::last_error_message()).unwrap_or(Value::Null);
     assert_eq!(message["code"], "bundle_invalid");
     assert_eq!(message["path"], "campaigns[1].placement");

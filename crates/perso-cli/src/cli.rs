@@ -38,6 +38,14 @@ pub enum Command {
     Profiles(crate::profiles::ProfilesArgs),
     /// Write a seeded, realistic sample order history over a bundle's catalogue.
     SampleOrders(crate::sample::SampleArgs),
+    /// Issue or verify an offer's claim (docs/offers.md), as a store's claim endpoint and checkout do.
+    Claim(crate::claim_cmd::ClaimArgs),
+    /// Sign an affiliate landing link (`?perso_link=`) that vouches where its shoppers come from.
+    SignLink(crate::claim_cmd::SignLinkArgs),
+    /// Lift of each campaign's variants against the holdout, from exposures and orders (GA4 export or plain CSV).
+    Report(crate::report::ReportArgs),
+    /// Write seeded, simulated experiments with a known true lift (exposures and orders).
+    SampleExposures(crate::sample_exposures::SampleExposuresArgs),
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -52,6 +60,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Publish(args) => crate::publish_cmd::run(args),
         Command::Profiles(args) => crate::profiles::run(args),
         Command::SampleOrders(args) => crate::sample::run(args),
+        Command::Claim(args) => crate::claim_cmd::run(args),
+        Command::SignLink(args) => crate::claim_cmd::sign_link(args),
+        Command::Report(args) => crate::report::run(args),
+        Command::SampleExposures(args) => crate::sample_exposures::run(args),
     }?;
     Ok(ExitCode::SUCCESS)
 }

@@ -246,7 +246,7 @@ fn build_context(args: &ExplainArgs, bundle: &Value) -> Result<Value> {
     Ok(context)
 }
 
-fn cart_items(spec: &str, bundle: &Value) -> Result<Value> {
+pub(crate) fn cart_items(spec: &str, bundle: &Value) -> Result<Value> {
     let mut items = Vec::new();
     for entry in spec.split(',').map(str::trim).filter(|e| !e.is_empty()) {
         let (sku, qty) = match entry.split_once(':') {

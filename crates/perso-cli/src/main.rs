@@ -6,6 +6,7 @@
 //! (clap's own, and values such as `--cart` or `--as-of` that cannot be used).
 
 mod authoring;
+mod claim_cmd;
 mod cli;
 mod clock;
 mod compile_cmd;
@@ -20,7 +21,9 @@ mod load;
 mod locate;
 mod profiles;
 mod publish_cmd;
+mod report;
 mod sample;
+mod sample_exposures;
 mod sign_cmd;
 mod validate_cmd;
 mod verify_cmd;

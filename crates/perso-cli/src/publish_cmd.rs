@@ -34,9 +34,21 @@ pub struct PublishArgs {
     /// File name of the bundle in the published folder.
     #[arg(long, default_value = "bundle.json")]
     pub name: String,
-    /// Set `expires_at` to this many days from now (default: keep the input's).
+    /// Set `expires_at` to this many days from now (default: keep the input's, at most
+    /// --max-expiry-days).
     #[arg(long)]
     pub expires_in_days: Option<u32>,
+    /// Longest life a published bundle gets: an `expires_at` further away is brought in,
+    /// so a leaked or stale bundle stops loading within days; re-publish (a new serial,
+    /// re-signed) before it ends, e.g. from a daily job.
+    #[arg(long, default_value_t = DEFAULT_MAX_EXPIRY_DAYS)]
+    pub max_expiry_days: u32,
+    /// The store's own record of the last published serial (a file it keeps with its
+    /// deploys, e.g. in its repository or bucket): the serial moves past it and it is
+    /// rewritten, so publishing into a fresh folder or from another machine is never a
+    /// rollback hosts would refuse.
+    #[arg(long, value_name = "FILE")]
+    pub serial_file: Option<PathBuf>,
     /// Switch these campaigns off (by id) in what is published.
     #[arg(long, value_name = "CAMPAIGN")]
     pub disable: Vec<String>,
@@ -72,6 +84,9 @@ pub const PREVIEW_KID_PREFIX: &str = "preview-";
 /// Longest life of a preview draft (a link passed around should not work for ever).
 const PREVIEW_DAYS: i64 = 7;
 
+/// Default longest life of a published bundle (days, not months: `--max-expiry-days`).
+pub const DEFAULT_MAX_EXPIRY_DAYS: u32 = 30;
+
 pub fn run(args: PublishArgs) -> Result<()> {
     let key = PrivateKey::load(&args.key)?;
     match (args.preview, key.kid.starts_with(PREVIEW_KID_PREFIX)) {
@@ -99,9 +114,27 @@ pub fn run(args: PublishArgs) -> Result<()> {
     switch_campaigns(&mut bundle, &args.disable, false).map_err(|e| CliError::input(&args.input, e))?;
     switch_campaigns(&mut bundle, &args.enable, true).map_err(|e| CliError::input(&args.input, e))?;
     let published = args.out_dir.join(&args.name);
-    let last_serial = published_serial(&published)?;
+    let recorded = match &args.serial_file {
+        Some(path) => recorded_serial(path)?,
+        None => None,
+    };
+    let last_serial = published_serial(&published)?.max(recorded);
+    if last_serial.is_none() && !args.preview {
+        eprintln!(
+            "note: no earlier serial known ({} does not exist{}): if this store published elsewhere before, pass --serial-file with its record, or hosts that saw a higher serial refuse this one",
+            published.display(),
+            if args.serial_file.is_some() { ", nor does the serial file" } else { "" }
+        );
+    }
     let input_serial = bundle.get("serial").and_then(|raw| raw.get().parse::<u64>().ok()).unwrap_or(0);
     let serial = last_serial.unwrap_or(0).max(input_serial) + 1;
+    if args.expires_in_days.is_some_and(|days| days > args.max_expiry_days) {
+        return Err(CliError::Usage(format!(
+            "--expires-in-days {} is beyond --max-expiry-days {}: raise the maximum if you mean it",
+            args.expires_in_days.unwrap_or(0),
+            args.max_expiry_days
+        )));
+    }
     let set = |bundle: &mut OrderedObject, key: &str, value: serde_json::Value| {
         bundle.set(key, &value).map_err(|e| CliError::input(&args.input, e))
     };
@@ -110,8 +143,9 @@ pub fn run(args: PublishArgs) -> Result<()> {
     if let Some(days) = args.expires_in_days {
         set(&mut bundle, "expires_at", format_rfc3339(now_ms + i64::from(days) * 86_400_000).into())?;
     }
-    if args.preview {
-        let latest = now_ms + PREVIEW_DAYS * 86_400_000;
+    let longest = if args.preview { PREVIEW_DAYS } else { i64::from(args.max_expiry_days) };
+    {
+        let latest = now_ms + longest * 86_400_000;
         let written = bundle
             .get("expires_at")
             .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
@@ -121,7 +155,7 @@ pub fn run(args: PublishArgs) -> Result<()> {
         }
     }
     let bytes = bundle.to_json().into_bytes();
-    let engine = crate::load::load_bytes(&args.input, &bytes)?;
+    let engine = crate::load::load_publishable(&args.input, &bytes)?;
     engine.check_freshness(last_serial, now_ms).map_err(|e| {
         CliError::input(&args.input, format!("{e}; publish with --expires-in-days N or change expires_at"))
     })?;
@@ -157,6 +191,9 @@ pub fn run(args: PublishArgs) -> Result<()> {
         &crate::sign_cmd::sig_path(&compiled_path),
         crate::sign_cmd::signature_json(&compiled, &key).as_bytes(),
     )?;
+    if let Some(path) = &args.serial_file {
+        write_file(path, format!("{serial}\n").as_bytes())?;
+    }
     println!(
         "published serial {serial} (previous {}) to {} and {} ({} bytes compiled), signed with kid {}, expires {}",
         last_serial.map_or("none".to_owned(), |s| s.to_string()),
@@ -167,6 +204,17 @@ pub fn run(args: PublishArgs) -> Result<()> {
         format_rfc3339(engine.expires_at_ms())
     );
     Ok(())
+}
+
+/// The serial the store's own record holds (a decimal number), if the file exists.
+fn recorded_serial(path: &Path) -> Result<Option<u64>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = String::from_utf8_lossy(&read_file(path)?).trim().to_owned();
+    text.parse::<u64>()
+        .map(Some)
+        .map_err(|_| CliError::input(path, format!("the serial file holds `{text}`, not a serial (a whole number)")))
 }
 
 /// The serial of the bundle currently published, if there is one.

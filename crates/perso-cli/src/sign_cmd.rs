@@ -36,7 +36,7 @@ pub fn run(args: SignArgs) -> Result<()> {
     let key = PrivateKey::load(&args.key)?;
     let bytes = read_file(&args.bundle)?;
     // Refuse to sign what no host would load.
-    crate::load::load_bytes(&args.bundle, &bytes)?;
+    crate::load::load_publishable(&args.bundle, &bytes)?;
     let out = args.out.unwrap_or_else(|| sig_path(&args.bundle));
     write_file(&out, signature_json(&bytes, &key).as_bytes())?;
     eprintln!("signed {} with kid {} -> {}", args.bundle.display(), key.kid, out.display());

@@ -22,6 +22,9 @@ pub struct ValidateArgs {
     /// Exit with status 1 when there are warnings, too.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// The store runs no claim endpoint (docs/offers.md): offers redeemed by a claim are errors.
+    #[arg(long)]
+    pub no_claim_endpoint: bool,
     #[command(flatten)]
     pub clock: Clock,
 }
@@ -40,6 +43,7 @@ pub fn run(args: ValidateArgs) -> Result<()> {
             let mut errors = Vec::new();
             if let Err(expired) = engine.check_freshness(None, now_ms) {
                 errors.push(Problem {
+                    code: None,
                     path: Some("expires_at".into()),
                     line: input.origin.line_of("expires_at"),
                     message: format!(
@@ -48,6 +52,11 @@ pub fn run(args: ValidateArgs) -> Result<()> {
                     ),
                 });
             }
+            errors.extend(
+                lint::redeem::errors(&engine, !args.no_claim_endpoint)
+                    .iter()
+                    .map(|l| Problem::from_lint(l, input.origin.line_of(&l.path))),
+            );
             Report { serial: Some(engine.serial()), errors, warnings }
         }
         Err(error) => {
@@ -81,7 +90,7 @@ pub fn run(args: ValidateArgs) -> Result<()> {
         for error in &report.errors {
             println!("{}", error.render(&args.input));
         }
-        if report.errors.is_empty() {
+        if report.errors.is_empty() && report.serial.is_some() {
             println!(
                 "{}: valid (serial {}), {} warning(s)",
                 args.input.display(),

@@ -111,8 +111,8 @@ fn lint_bundle() -> Value {
              "action": {"kind": "offer", "title": "C", "code": "X", "expires_in_s": 60, "single_use": true}},
             {"id": "ended", "placement": "popup", "priority": 2, "schedule": {"end": "2026-01-01"},
              "action": {"kind": "offer", "title": "D", "code": "Y", "single_use": true, "expires_in_s": 60}},
-            {"id": "fakeable", "placement": "popup", "priority": 3, "segments": ["from_partner"],
-             "action": {"kind": "offer", "title": "E", "code": "PARTNER20"}}
+            {"id": "claimed", "placement": "popup", "priority": 3, "segments": ["from_partner"],
+             "action": {"kind": "offer", "title": "E", "benefit": {"kind": "percent_off", "percent": 20}}}
         ]
     })
 }
@@ -136,11 +136,11 @@ fn validate_reports_every_lint_with_its_code() {
     assert!(has("shadowed", Some("shadowed")), "{codes:?}");
     assert!(has("never-matches", Some("never")), "{codes:?}");
     assert!(has("expired-schedule", Some("ended")), "{codes:?}");
-    assert!(has("offer-no-expiry", Some("fakeable")), "{codes:?}");
-    assert!(has("offer-fakeable", Some("fakeable")), "{codes:?}");
+    assert!(has("offer-no-expiry", Some("claimed")), "{codes:?}");
     assert!(has("unused-segment", None), "{codes:?}");
     assert!(has("empty-placement", None), "{codes:?}");
-    assert!(!has("shadowed", Some("always")) && !has("offer-fakeable", Some("never")), "{codes:?}");
+    assert!(!has("shadowed", Some("always")), "{codes:?}");
+    assert_eq!(report["errors"], json!([]), "a code on cart facts, a claim on a vouchable fact: both fine");
     // Warnings carry the line in the file: "never" is the third campaign.
     let never = report["warnings"].as_array().unwrap().iter().find(|w| w["campaign"] == "never").unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
@@ -153,7 +153,87 @@ fn validate_reports_every_lint_with_its_code() {
         .args(["--now", "2026-11-25", "--deny-warnings"])
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("warning[offer-fakeable]: campaigns[4].action.single_use"));
+        .stdout(predicate::str::contains("warning[offer-no-expiry]: campaigns[4].action.expires_in_s"));
+}
+
+/// Nothing in the public bundle may mint a discount: these are errors, in `validate`
+/// and in `sign`/`publish`, each saying what to use instead.
+#[test]
+fn validate_refuses_offers_anyone_could_redeem_or_nobody_can_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bundle = lint_bundle();
+    let offer = |title: &str, extra: Value| {
+        let mut action = json!({"kind": "offer", "title": title, "expires_in_s": 60});
+        action.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        action
+    };
+    let campaigns = bundle["campaigns"].as_array_mut().unwrap();
+    campaigns.push(json!({"id": "literal", "placement": "popup", "segments": ["from_partner"],
+        "action": offer("F", json!({"code": "PARTNER20", "single_use": true}))}));
+    campaigns.push(
+        json!({"id": "dwell", "placement": "popup", "condition": {">=": [{"var": "session.time_on_site_s"}, 30]},
+        "action": offer("G", json!({"benefit": {"kind": "amount_off", "amount": 5}}))}),
+    );
+    campaigns.push(json!({"id": "by-utm", "placement": "popup",
+        "action": offer("H", json!({"redeem": "checkout", "benefit": {"kind": "free_shipping"},
+            "eligibility": {"==": [{"var": "session.entry_utm.source"}, "partner.com"]}}))}));
+    campaigns.push(json!({"id": "tier", "placement": "popup",
+        "action": offer("I", json!({"code": "VIP5", "eligibility": {"==": [{"var": "customer.ltv_band"}, "top"]}}))}));
+    campaigns.push(json!({"id": "signup", "placement": "side", "action": {"kind": "register", "title": "J",
+        "questions": [{"id": "q", "label": "Q", "options": [{"value": "a", "label": "A"}]}],
+        "reward": {"text": "Thanks", "code": "WELCOME"}}}));
+    let path = dir.path().join("offers.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&bundle).unwrap()).unwrap();
+    let out = perso().arg("validate").arg(&path).args(["--json", "--now", "2026-11-25"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    let errors: Vec<(String, String)> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["code"].as_str().unwrap().to_owned(), e["path"].as_str().unwrap().to_owned()))
+        .collect();
+    let pair = |code: &str, path: &str| (code.to_owned(), path.to_owned());
+    assert!(errors.contains(&pair("offer-fakeable", "campaigns[5].action.code")), "{errors:?}");
+    assert!(errors.contains(&pair("offer-unverifiable", "campaigns[6].action.eligibility")), "{errors:?}");
+    assert!(errors.contains(&pair("offer-checkout-unknowable", "campaigns[7].action.eligibility")), "{errors:?}");
+    assert!(errors.contains(&pair("offer-fakeable", "campaigns[9].action.reward.code")), "{errors:?}");
+    assert_eq!(errors.len(), 4, "the code on a tier the checkout knows is fine: {errors:?}");
+    let literal =
+        report["errors"].as_array().unwrap().iter().find(|e| e["path"] == "campaigns[5].action.code").unwrap();
+    let message = literal["message"].as_str().unwrap();
+    assert!(message.contains("PARTNER20") && message.contains("session.entry_referrer_host"), "{message}");
+    assert!(
+        message.contains("redeem: claim") && message.contains("docs/offers.md"),
+        "says what to use instead: {message}"
+    );
+    assert!(literal["line"].as_u64().is_some(), "points at the line");
+
+    // sign (and publish) refuse it too: such a bundle is never signed.
+    let key_dir = tempfile::tempdir().unwrap();
+    perso().args(["keygen", "--kid", "k1", "--dir"]).arg(key_dir.path()).assert().success();
+    perso()
+        .arg("sign")
+        .arg(&path)
+        .arg("--key")
+        .arg(key_dir.path().join("k1.key"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("error[offer-fakeable]"));
+    assert!(!dir.path().join("offers.json.sig").exists());
+
+    // A store without a claim endpoint: claimed offers are refused for that deployment.
+    let out = perso()
+        .arg("validate")
+        .arg(repo().join("www/bundle.json"))
+        .args(["--json", "--no-claim-endpoint"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: Vec<&str> = report["errors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["offer-needs-claim-endpoint"; 3], "{report}");
+    perso().arg("validate").arg(repo().join("www/bundle.json")).assert().success();
 }
 
 #[test]

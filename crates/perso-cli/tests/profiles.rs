@@ -148,9 +148,9 @@ fn emit_sql_alone_writes_the_script_with_its_parameters() {
         .success();
     let text = std::fs::read_to_string(&sql).unwrap();
     for needle in [
-        "CREATE TABLE perso_customer_scores AS",
-        "CREATE TABLE perso_item_affinity AS",
-        "CREATE TABLE perso_category_affinity AS",
+        "CREATE OR REPLACE TEMPORARY VIEW perso_customer_scores AS",
+        "CREATE OR REPLACE TEMPORARY VIEW perso_item_affinity AS",
+        "CREATE OR REPLACE TEMPORARY VIEW perso_category_affinity AS",
         "DATE '2026-11-25'",
         "WHERE rank <= 3",
         "CEIL(0.01 * COUNT(DISTINCT order_id))",
@@ -159,6 +159,11 @@ fn emit_sql_alone_writes_the_script_with_its_parameters() {
     }
     // Neither DuckDB's `//` nor Spark's `div`: only the shared subset.
     assert!(!text.contains("//") && !text.to_lowercase().contains(" div "));
+    // Nothing written to the warehouse (reruns cleanly), and no window over the whole
+    // table (every OVER has a PARTITION BY).
+    assert!(!text.contains("CREATE TABLE") && !text.contains("DROP TABLE"));
+    assert!(text.matches(" OVER (").count() >= 3);
+    assert_eq!(text.matches(" OVER (").count(), text.matches(" OVER (PARTITION BY ").count());
 }
 
 /// The committed outputs in data/ are what the current code computes from data/orders.csv.

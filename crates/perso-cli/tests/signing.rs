@@ -216,7 +216,8 @@ fn webcrypto_accepts_what_perso_signs() {
     };
     assert_eq!(webcrypto(&bundle), "valid");
     let tampered = site.path().join("tampered.json");
-    let text = std::fs::read_to_string(&bundle).unwrap().replace("GADGETS10", "GADGETS90");
+    let text =
+        std::fs::read_to_string(&bundle).unwrap().replace("10% off your next purchase", "90% off your next purchase");
     std::fs::write(&tampered, text).unwrap();
     assert_eq!(webcrypto(&tampered), "invalid");
 }
@@ -295,4 +296,50 @@ fn publish_preview_signs_a_draft_apart_and_prints_the_link() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no campaign of the draft has this id"));
+}
+
+#[test]
+fn the_stores_serial_record_and_the_longest_life() {
+    let keys = tempfile::tempdir().unwrap();
+    let record_dir = tempfile::tempdir().unwrap();
+    let (key, _) = keygen(keys.path(), "2026-11");
+    let record = record_dir.path().join("perso-serial");
+    std::fs::write(&record, "41\n").unwrap();
+    // A fresh folder (a new machine, a new bucket): the store's record keeps the serial going up.
+    let fresh = tempfile::tempdir().unwrap();
+    let publish = |site: &Path| {
+        let mut cmd = perso();
+        cmd.args(["publish", "data/gizmos.perso.yaml", "--key"])
+            .arg(&key)
+            .arg("--out-dir")
+            .arg(site)
+            .args(["--now", "2026-11-25T10:00:00Z"]);
+        cmd
+    };
+    publish(fresh.path())
+        .arg("--serial-file")
+        .arg(&record)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("published serial 42 (previous 41)"));
+    assert_eq!(std::fs::read_to_string(&record).unwrap(), "42\n", "the record moves with each publish");
+    // Without the record, a fresh folder says what it cannot know.
+    let other = tempfile::tempdir().unwrap();
+    publish(other.path()).assert().success().stderr(predicate::str::contains("no earlier serial known"));
+    // The source says 2030; what is published lives 30 days at most.
+    let bundle: Value = serde_json::from_slice(&std::fs::read(fresh.path().join("bundle.json")).unwrap()).unwrap();
+    assert_eq!(bundle["expires_at"], "2026-12-25T10:00:00Z");
+    publish(fresh.path())
+        .args(["--expires-in-days", "90"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("beyond --max-expiry-days 30"));
+    publish(fresh.path()).args(["--expires-in-days", "90", "--max-expiry-days", "120"]).assert().success();
+    std::fs::write(&record, "forty\n").unwrap();
+    publish(fresh.path())
+        .arg("--serial-file")
+        .arg(&record)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not a serial"));
 }

@@ -170,6 +170,18 @@ impl Engine {
         Run::new(&self.program, context, state, now_ms).offer_eligible(campaign)
     }
 
+    /// [`Engine::check_offer_index`] with the reason when it fails (the deepest false
+    /// sub-condition of the eligibility).
+    pub fn offer_verdict_index(
+        &self,
+        campaign: u32,
+        context: &Context<'_>,
+        state: &VisitorState,
+        now_ms: i64,
+    ) -> crate::decide::OfferVerdict {
+        Run::new(&self.program, context, state, now_ms).offer_verdict(campaign)
+    }
+
     pub fn campaign_index(&self, id: &str) -> Option<u32> {
         self.program.campaign_index(id)
     }
@@ -250,6 +262,9 @@ impl Engine {
     }
 }
 
+#[cfg(feature = "json")]
+pub use json_api::OfferRefusal;
+
 /// JSON bundles, decisions and explanations as plain data (native hosts, tools, the
 /// wasm package's full build).
 #[cfg(feature = "json")]
@@ -257,7 +272,16 @@ mod json_api {
     use super::*;
     use crate::bundle::compile::{self, Options};
     use crate::bundle::{BundleError, BundleIssue, Limits};
-    use crate::decision::{Decision, Explanation};
+    use crate::decision::{Decision, Explanation, FailedCondition};
+
+    /// Why an offer is refused at checkout ([`Engine::explain_offer`]).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct OfferRefusal {
+        pub verdict: crate::decide::OfferVerdict,
+        /// The eligibility's deepest false sub-condition, as written when the bundle
+        /// was compiled here (else as evaluated).
+        pub failed: Option<FailedCondition>,
+    }
 
     impl Engine {
         /// Parses, validates and compiles a bundle's JSON with the default limits.
@@ -322,6 +346,33 @@ mod json_api {
             let mut out = Output::default();
             let verdicts = self.explain_into(context, state, now_ms, &mut out);
             crate::decide::render::explanation(&self.program, &self.host, &verdicts, now_ms, self.source.as_ref())
+        }
+
+        /// Why the checkout would refuse an offer now (`None`: it is granted): the
+        /// verdict and, for a false eligibility, the failing rule as written.
+        pub fn explain_offer(
+            &self,
+            campaign: &str,
+            context: &Context<'_>,
+            state: &VisitorState,
+            now_ms: i64,
+        ) -> Option<OfferRefusal> {
+            use crate::decide::OfferVerdict;
+            let Some(index) = self.campaign_index(campaign) else {
+                return Some(OfferRefusal { verdict: OfferVerdict::Unknown, failed: None });
+            };
+            let verdict = self.offer_verdict_index(index, context, state, now_ms);
+            let failed = match verdict {
+                OfferVerdict::Eligible => return None,
+                OfferVerdict::Failed { node } => Some(crate::decide::render::failed(
+                    &self.program,
+                    self.source.as_ref(),
+                    &format!("campaigns[{index}].action.eligibility"),
+                    node,
+                )),
+                _ => None,
+            };
+            Some(OfferRefusal { verdict, failed })
         }
 
         /// [`Engine::check_offer_index`] by campaign id.

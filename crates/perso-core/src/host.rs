@@ -41,6 +41,11 @@ pub struct HostCampaign {
     pub action: HostAction,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variants: Vec<HostVariant>,
+    /// For an offer or reward a shopper can redeem: the context paths its checkout
+    /// re-check reads (segments followed), sorted — the facts a claim rests on and
+    /// where each must come from (docs/offers.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub offer_facts: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,4 +70,24 @@ pub enum HostAction {
     Welcome {},
     Register(Register),
     Chat(Chat),
+}
+
+impl HostAction {
+    /// How the shopper redeems this action's offer or reward, if it has one.
+    pub fn redeem(&self) -> Option<crate::vocab::Redeem> {
+        match self {
+            HostAction::Offer(o) => Some(o.redeem),
+            HostAction::Register(Register { reward: Some(r), .. }) => Some(r.redeem),
+            _ => None,
+        }
+    }
+
+    /// The terms a claim binds: the benefit and the title the shopper read.
+    pub fn terms(&self) -> Option<(&crate::vocab::Benefit, &str)> {
+        match self {
+            HostAction::Offer(o) => o.benefit.as_ref().map(|b| (b, o.title.as_str())),
+            HostAction::Register(Register { reward: Some(r), .. }) => r.benefit.as_ref().map(|b| (b, r.text.as_str())),
+            _ => None,
+        }
+    }
 }

@@ -18,6 +18,7 @@
 //!
 //! Time and the visitor id are inputs, never read from the system, so every
 //! decision is reproducible.
+#![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![cfg_attr(
     not(test),
@@ -44,6 +45,7 @@ pub mod limits;
 pub mod logic;
 pub mod page;
 pub mod program;
+pub mod provenance;
 #[cfg(feature = "verify")]
 pub mod signature;
 pub mod state;
@@ -57,5 +59,7 @@ pub use bundle::{BundleError, BundleIssue, Limits};
 pub use context::{Context, ContextError};
 #[cfg(feature = "json")]
 pub use decision::{Decision, Explanation};
+#[cfg(feature = "json")]
+pub use engine::OfferRefusal;
 pub use engine::{ClientEvent, Engine, FreshnessError};
 pub use state::{PageView, VisitorState};

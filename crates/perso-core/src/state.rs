@@ -10,6 +10,9 @@
 //! version [`COMPACT_VERSION`]); the JSON form (version [`STATE_VERSION`], short field
 //! names) is for tools, tests and people.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 pub use crate::limits::{MAX_CAMPAIGN_RECORDS, MAX_INTERESTS, MAX_STATE_TEXT as MAX_TEXT, SESSION_TIMEOUT_MS};
@@ -239,7 +242,7 @@ impl VisitorState {
             self.campaigns.truncate(MAX_CAMPAIGN_RECORDS);
         }
         for record in &mut self.campaigns {
-            record.id = bound_text(std::mem::take(&mut record.id));
+            record.id = bound_text(core::mem::take(&mut record.id));
         }
         self
     }

@@ -69,8 +69,15 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     }
     let millis = match fraction {
         Some(f) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) => {
-            let padded = format!("{f:0<3}");
-            padded.get(..3)?.parse::<i64>().ok()?
+            // The first three digits, padded with zeros (".5" is 500 ms); no `format!`,
+            // so the lean wasm links no formatting code.
+            let mut digits = f.bytes().chain(core::iter::repeat(b'0'));
+            let mut millis = 0i64;
+            for _ in 0..3 {
+                let digit = digits.next().map_or(0, |b| b.saturating_sub(b'0'));
+                millis = millis.checked_mul(10)?.checked_add(i64::from(digit))?;
+            }
+            millis
         }
         Some(_) => return None,
         None => 0,

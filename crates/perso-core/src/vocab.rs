@@ -57,8 +57,70 @@ pub struct Choice {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reward {
     pub text: String,
+    /// A literal code (only where the checkout can check the reward's eligibility itself).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    /// How the shopper gets the reward (default: `code` with a code, `claim` with a
+    /// benefit, else `none`).
+    #[serde(default)]
+    pub redeem: Redeem,
+    /// What the checkout applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benefit: Option<Benefit>,
+}
+
+/// How a shopper redeems an offer or a reward (docs/offers.md). Offers are claims,
+/// not entitlements: nothing shown in the public bundle is redeemable on its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Redeem {
+    /// The shopper's "Claim" click asks the store's claim endpoint for a signed,
+    /// single-use claim; the checkout verifies it and re-checks eligibility.
+    Claim,
+    /// The checkout grants it from facts it knows itself (`customer.*`, `cart.*`),
+    /// with no claim and no code.
+    Checkout,
+    /// A literal code the shopper types: only for offers whose eligibility the
+    /// checkout can check itself (`perso validate` refuses the others).
+    Code,
+    /// Nothing to redeem (information only).
+    #[default]
+    None,
+}
+
+impl Redeem {
+    /// The default when `redeem` is not written: a code is typed, a benefit is claimed.
+    pub fn default_for(has_code: bool, has_benefit: bool) -> Redeem {
+        if has_code {
+            Redeem::Code
+        } else if has_benefit {
+            Redeem::Claim
+        } else {
+            Redeem::None
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Redeem::Claim => "claim",
+            Redeem::Checkout => "checkout",
+            Redeem::Code => "code",
+            Redeem::None => "none",
+        }
+    }
+}
+
+/// The offer's terms as the checkout applies them (machine-readable; the title and
+/// terms text are what the shopper reads).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Benefit {
+    /// A share of the order's merchandise subtotal, `0 < percent <= 100`.
+    PercentOff { percent: f64 },
+    /// A fixed amount off the merchandise subtotal, in the store's currency, `> 0`.
+    AmountOff { amount: f64 },
+    /// The order ships free.
+    FreeShipping,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,11 +147,18 @@ pub struct Offer {
     pub title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
-    /// The code the shopper enters at checkout.
+    /// A literal code the shopper enters at checkout (`redeem: code` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
-    /// The store issues a single-use code per shopper (the code above is a prefix).
+    /// One use per customer (and, for claims, each claim once).
     pub single_use: bool,
+    /// How the shopper redeems it (default: `code` with a code, `claim` with a
+    /// benefit, else `none`).
+    #[serde(default)]
+    pub redeem: Redeem,
+    /// What the checkout applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benefit: Option<Benefit>,
     pub display: OfferDisplay,
     /// How long the offer stays valid after it is first shown.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -99,6 +99,56 @@ fn each_problem_is_named_with_its_path() {
             "campaigns[1].action.kind",
             "\"popunder\" is not one of",
         ),
+        (
+            "a literal code on a claimed offer",
+            |b| b["campaigns"][4]["action"]["code"] = json!("GADGETS10"),
+            "campaigns[4].action.code",
+            "goes with redeem: code only",
+        ),
+        (
+            "redeem: code without a code",
+            |b| b["campaigns"][4]["action"]["redeem"] = json!("code"),
+            "campaigns[4].action.code",
+            "is required",
+        ),
+        (
+            "a claim without a benefit",
+            |b| {
+                b["campaigns"][5]["action"].as_object_mut().map(|a| a.remove("benefit"));
+            },
+            "campaigns[5].action.benefit",
+            "is required",
+        ),
+        (
+            "a reward's code beside its claim",
+            |b| b["campaigns"][6]["action"]["reward"]["code"] = json!("WELCOMESHIP"),
+            "campaigns[6].action.reward.code",
+            "goes with redeem: code only",
+        ),
+        (
+            "unknown redeem",
+            |b| b["campaigns"][4]["action"]["redeem"] = json!("coupon"),
+            "campaigns[4].action.redeem",
+            "\"coupon\" is not one of",
+        ),
+        (
+            "percent over 100",
+            |b| b["campaigns"][4]["action"]["benefit"] = json!({"kind": "percent_off", "percent": 150}),
+            "campaigns[4].action.benefit.percent",
+            "more than 0",
+        ),
+        (
+            "unknown benefit",
+            |b| b["campaigns"][4]["action"]["benefit"] = json!({"kind": "free_gift"}),
+            "campaigns[4].action.benefit.kind",
+            "\"free_gift\" is not one of",
+        ),
+        (
+            "a reward's eligibility is a condition",
+            |b| b["campaigns"][6]["action"]["reward"]["eligibility"] = json!({"<<": [1, 2]}),
+            "campaigns[6].action.reward.eligibility[\"<<\"]",
+            "unknown operator",
+        ),
         ("bad time", |b| b["expires_at"] = json!("next year"), "expires_at", "not an RFC 3339"),
         (
             "schedule ends first",

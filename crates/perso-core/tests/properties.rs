@@ -82,9 +82,46 @@ const PATHS: &[&str] = &[
 ];
 
 const OPERATORS: &[&str] = &[
-    "var", "missing", "missing_some", "if", "?:", "and", "or", "!", "!!", "==", "===", "!=", "!==", "<", "<=",
-    ">", ">=", "in", "cat", "substr", "+", "-", "*", "/", "%", "min", "max", "merge", "map", "filter", "all",
-    "none", "some", "reduce", "starts_with", "ends_with", "log", "method", "preserve", "unknown_op",
+    "var",
+    "missing",
+    "missing_some",
+    "if",
+    "?:",
+    "and",
+    "or",
+    "!",
+    "!!",
+    "==",
+    "===",
+    "!=",
+    "!==",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "in",
+    "cat",
+    "substr",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "min",
+    "max",
+    "merge",
+    "map",
+    "filter",
+    "all",
+    "none",
+    "some",
+    "reduce",
+    "starts_with",
+    "ends_with",
+    "log",
+    "method",
+    "preserve",
+    "unknown_op",
 ];
 
 fn number() -> impl Strategy<Value = Value> {
@@ -121,12 +158,7 @@ fn text() -> impl Strategy<Value = String> {
 }
 
 fn leaf() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        number(),
-        text().prop_map(Value::String),
-    ]
+    prop_oneof![Just(Value::Null), any::<bool>().prop_map(Value::Bool), number(), text().prop_map(Value::String),]
 }
 
 /// Any JSON, nested up to a few levels.
@@ -134,7 +166,8 @@ fn any_json() -> impl Strategy<Value = Value> {
     leaf().prop_recursive(4, 48, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::vec((text(), inner), 0..5).prop_map(|entries| Value::Object(entries.into_iter().collect())),
+            prop::collection::vec((text(), inner), 0..5)
+                .prop_map(|entries| Value::Object(entries.into_iter().collect())),
         ]
     })
 }

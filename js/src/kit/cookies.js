@@ -70,7 +70,7 @@ export function decodeJsonBase64Url(text) {
   }
 }
 
-/** One cookie's value from a `Cookie` header (`document.cookie` too); first occurrence wins. */
+/** One cookie's value from a `Cookie` header (or the document's cookie string); first occurrence wins. */
 export function cookieValue(header, name) {
   if (!header) return undefined;
   for (const part of header.split(";")) {
@@ -96,7 +96,7 @@ export function readCookies(header) {
 
 const unquote = (value) => (value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value);
 
-/** `Set-Cookie` / `document.cookie` text for one of perso's cookies (values need no quoting). */
+/** `Set-Cookie` text (or the line the browser runtime writes) for one of perso's cookies (values need no quoting). */
 export function cookieString(name, value, { maxAgeS, secure, httpOnly = false }) {
   return `${name}=${value}; Path=/; Max-Age=${maxAgeS}${httpOnly ? "; HttpOnly" : ""}; SameSite=Lax${secure ? "; Secure" : ""}`;
 }

@@ -5,8 +5,9 @@ use super::{CampaignEntry, CampaignOut, Map, Out, Segment, Value};
 use serde::Deserialize;
 use serde_json::json;
 
-/// An instant offer for visitors whose session came from an affiliate; always a
-/// single-use code (the referrer is a fact a shopper can fake).
+/// An instant offer for visitors whose session came from an affiliate; always
+/// redeemed by a claim (the referrer is a fact a shopper can fake: only the edge's
+/// observation or the store's signed landing link vouches for it, docs/offers.md).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AffiliateOffer {
@@ -35,8 +36,8 @@ pub struct AffiliateOffer {
     pub title: String,
     #[serde(default)]
     pub body: Option<String>,
-    /// The code's prefix; the store issues one single-use code per shopper.
-    pub code: String,
+    /// What the checkout applies, e.g. `{kind: percent_off, percent: 10}`.
+    pub benefit: Value,
     #[serde(default)]
     pub display: Option<String>,
     #[serde(default = "one_day")]
@@ -83,6 +84,10 @@ pub struct FreeShipping {
     pub title: Option<String>,
     #[serde(default)]
     pub body: Option<String>,
+    /// `claim` (default), `checkout` (granted from the checkout's own facts) or `code`.
+    #[serde(default)]
+    pub redeem: Option<String>,
+    /// A literal code, with `redeem: code` only.
     #[serde(default)]
     pub code: Option<String>,
     #[serde(default)]
@@ -230,11 +235,19 @@ impl CampaignEntry {
                 action.insert("kind", "offer");
                 action.insert("title", t.title);
                 insert(&mut action, "body", t.body);
-                action.insert("code", t.code);
+                action.insert("redeem", "claim");
+                action.insert("benefit", t.benefit);
                 action.insert("single_use", true);
                 action.insert("display", t.display.unwrap_or_else(|| "toast".into()));
                 action.insert("expires_in_s", t.expires_in_s);
                 insert(&mut action, "terms", t.terms);
+                // What the checkout re-checks: where the session entered, as vouched for
+                // by the edge (Referer) or the affiliate's signed link; not the UTM tag
+                // of a link anyone can type.
+                action.insert(
+                    "eligibility",
+                    json!({ "==": [{ "var": "session.entry_referrer_host" }, t.affiliate.clone()] }),
+                );
                 c.insert("action", action);
                 c.insert("why", t.why.unwrap_or_else(|| format!("You came from {}.", t.affiliate)));
                 (CampaignOut::Template(c), Some(segment))
@@ -267,6 +280,9 @@ impl CampaignEntry {
                     }),
                 );
                 insert(&mut action, "body", t.body);
+                let redeem = t.redeem.unwrap_or_else(|| if t.code.is_some() { "code" } else { "claim" }.into());
+                action.insert("redeem", redeem);
+                action.insert("benefit", json!({ "kind": "free_shipping" }));
                 insert(&mut action, "code", t.code);
                 insert(&mut action, "single_use", t.single_use);
                 action.insert("display", t.display.unwrap_or_else(|| "toast".into()));
@@ -291,7 +307,10 @@ impl CampaignEntry {
                 );
                 c.insert("condition", at_least("cart.count", t.min_items));
                 c.insert("caps", caps_or_once(t.caps.clone()));
-                c.insert("trigger", t.trigger.clone().unwrap_or_else(|| Value::from_json(&serde_json::json!({ "on": "add_to_cart" }))));
+                c.insert(
+                    "trigger",
+                    t.trigger.clone().unwrap_or_else(|| Value::from_json(&serde_json::json!({ "on": "add_to_cart" }))),
+                );
                 let mut action = Map::default();
                 action.insert("kind", "chat");
                 insert(&mut action, "message", t.message);

@@ -87,6 +87,7 @@ pub const DOCUMENTED: &[(&str, Type)] = &[
     ("customer.rfm.m", Type::Num),
     ("customer.rfm.score", Type::Num),
     ("customer.segments", Type::Texts),
+    ("customer.orders", Type::Num),
     ("cart.items", Type::Items),
     ("cart.total", Type::Num),
     ("cart.count", Type::Num),

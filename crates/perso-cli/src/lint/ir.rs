@@ -135,20 +135,6 @@ impl<'p> Ir<'p> {
         out
     }
 
-    /// Context paths the nodes read (slots and derived facts).
-    pub fn paths_read(&self, nodes: &[NodeId]) -> Vec<&'p str> {
-        let mut out = Vec::new();
-        for id in nodes {
-            match self.logic().node(*id) {
-                Node::MissingPaths { paths, .. } => out.extend(paths.iter().filter_map(|(_, p)| self.var_name(p))),
-                node => out.extend(node.var_path().and_then(|p| self.var_name(p))),
-            }
-        }
-        out.sort_unstable();
-        out.dedup();
-        out
-    }
-
     /// Every text literal compared with `path` by `==`/`!=` or `in` a literal list.
     pub fn compared_values(&self, path: &str) -> std::collections::BTreeSet<String> {
         let logic = self.logic();

@@ -17,14 +17,12 @@
 //! - `expired-schedule`: a schedule that ended (an expired *bundle* is an error of
 //!   `perso validate`, not a lint: every host refuses it);
 //! - `offer-no-expiry`: an offer without `expires_in_s`;
-//! - `offer-fakeable`: an offer whose eligibility reads only facts a shopper controls
-//!   (referrer, UTM, time on site, pages, device, local state, `custom.*`) and has no
-//!   single-use code: anyone can claim it by faking those facts. Facts the store's
-//!   server knows at checkout are `customer.*` and `cart.*`;
 //! - `recommend-nothing`: a recommendation with no affinity table and no fallback;
 //! - `unused-segment`, `empty-placement`.
 //!
 //! The YAML traps of authoring files are lints too (`yaml-*`, [`crate::authoring::traps`]).
+//!
+//! What makes an offer redeemable is not a warning but an error: [`redeem`].
 
 use perso_core::bundle::source::{ActionSource, BundleSource, CampaignSource, DEFAULT_PAGE_TYPES};
 use perso_core::logic::ir::Node;
@@ -35,6 +33,7 @@ use std::collections::BTreeSet;
 mod conditions;
 pub mod context;
 mod ir;
+pub mod redeem;
 
 use ir::{Atom, Ir};
 
@@ -48,9 +47,6 @@ pub struct Lint {
     /// The line, when the lint knows it (YAML traps); else found from `path`.
     pub line: Option<usize>,
 }
-
-/// Facts a server can re-check at checkout; everything else comes from the shopper's device.
-const SERVER_KNOWN_PREFIXES: [&str; 2] = ["customer.", "cart."];
 
 /// Every page type the bundle's table gives, and `other` (no rule matched).
 pub fn page_types(bundle: &BundleSource) -> Vec<String> {
@@ -129,38 +125,12 @@ pub fn lint(bundle: &BundleSource, engine: &Engine, now_ms: i64) -> Vec<Lint> {
         }
         for (field, action) in actions(campaign) {
             match action {
-                ActionSource::Offer(offer) => {
-                    if offer.shown.expires_in_s.is_none() {
-                        warn(
-                            "offer-no-expiry",
-                            &format!("{field}.expires_in_s"),
-                            format!("offer `{}` has no expiry: a claim that never ends", campaign.id),
-                        );
-                    }
-                    if !offer.shown.single_use {
-                        // The eligibility the checkout re-checks, else the campaign's own rules.
-                        let rule_paths = match engine.program().campaigns.get(index).and_then(|c| c.eligibility) {
-                            Some(root) => ir.paths_read(&ir.reachable(&[root], true)),
-                            None => {
-                                let mut roots: Vec<_> = ir.expanded(&required[index]);
-                                roots.sort_unstable();
-                                ir.paths_read(&ir.reachable(&roots, true))
-                            }
-                        };
-                        let server_known =
-                            rule_paths.iter().any(|p| SERVER_KNOWN_PREFIXES.iter().any(|s| p.starts_with(s)));
-                        if !rule_paths.is_empty() && !server_known {
-                            warn(
-                                "offer-fakeable",
-                                &format!("{field}.single_use"),
-                                format!(
-                                    "offer `{}` rests only on facts a shopper can fake ({}) and its code is not single-use: set single_use: true, or add an eligibility the checkout can check (customer.*, cart.*)",
-                                    campaign.id,
-                                    rule_paths.join(", ")
-                                ),
-                            );
-                        }
-                    }
+                ActionSource::Offer(offer) if offer.shown.expires_in_s.is_none() => {
+                    warn(
+                        "offer-no-expiry",
+                        &format!("{field}.expires_in_s"),
+                        format!("offer `{}` has no expiry: a claim that never ends", campaign.id),
+                    );
                 }
                 ActionSource::Recommend(recommend)
                     if recommend.fallback.is_empty()

@@ -1,13 +1,27 @@
 //! `perso profiles --emit-sql`: the same computation as the native profiles, as SQL in
-//! the subset DuckDB and Spark SQL share (CTAS, temporary views, window functions
-//! `RANK`/`ROW_NUMBER`/`COUNT(*) OVER ()`, `FLOOR`/`CEIL`/`ROUND`/`GREATEST`, `YEAR`/
-//! `MONTH`/`DAY`). Integer division is written `CAST(FLOOR(a / b) AS BIGINT)` because
-//! the two engines spell it differently (`//` vs `div`), and day numbers are computed
-//! from year/month/day because their date-difference functions differ too.
+//! the subset DuckDB and Spark SQL share (temporary views, `GROUP BY`, joins, window
+//! functions only with a `PARTITION BY`, `FLOOR`/`CEIL`/`ROUND`/`GREATEST`, `YEAR`/
+//! `MONTH`/`DAY`, `LENGTH`/`SUBSTR`). Integer division is written `CAST(FLOOR(a / b)
+//! AS BIGINT)` because the two engines spell it differently (`//` vs `div`), and day
+//! numbers are computed from year/month/day because their date-difference functions
+//! differ too.
+//!
+//! **Scales out.** No window runs over the whole table (a window without `PARTITION
+//! BY` sends every row to one task; Spark warns so): `N` is an aggregate joined back,
+//! and a customer's "strictly worse" count comes from a grouped table of the measure's
+//! distinct values, prefix-summed in two levels: per bucket of values (a window
+//! partitioned by the bucket) plus the totals of all lower buckets (a join of the small
+//! bucket table with itself). The bucket of a value is its number of digits and its
+//! first two digits, which orders buckets as the values are ordered.
+//!
+//! **Reruns cleanly.** Every object is a `CREATE OR REPLACE TEMPORARY VIEW`: nothing is
+//! written to the warehouse, so a rerun in a new session cannot meet the table folder
+//! an earlier run left (Spark's `LOCATION_ALREADY_EXISTS`). Persist the outputs with the
+//! engine's own `CREATE TABLE ... AS SELECT * FROM perso_customer_scores`.
 //!
 //! Input: a table or view `orders(customer_id, order_id, order_date DATE, sku,
 //! category, quantity INT, price DOUBLE)` holding clean rows (the native command reports
-//! and skips bad ones). Output tables, documented in docs/profiles-sql.md:
+//! and skips bad ones). Output views, documented in docs/profiles-sql.md:
 //! `perso_customer_scores`, `perso_item_affinity`, `perso_category_affinity`.
 
 use super::affinity::AffinityRules;
@@ -23,9 +37,34 @@ fn day_number(date: &str) -> String {
     )
 }
 
-/// The quintile rule of `scores.rs`: `1 + ⌊5 × (rank - 1) / N⌋` with `RANK()` worst first.
-fn quintile(order_worst_first: &str) -> String {
-    format!("1 + CAST(FLOOR(5.0 * (RANK() OVER (ORDER BY {order_worst_first}) - 1) / COUNT(*) OVER ()) AS INT)")
+/// Views giving, for each distinct value `v` of `column` in `perso_customer_totals`,
+/// `k` (customers with it) and `less` (customers with a strictly smaller value), with no
+/// unpartitioned window (see the module docs). Named `perso_<name>_less`.
+fn less_counts(name: &str, column: &str) -> String {
+    // Digits and first two digits of v − min(v) ≥ 0: a bucket order that follows the values.
+    let u = "CAST(d.v - lo.lo AS STRING)";
+    format!(
+        "CREATE OR REPLACE TEMPORARY VIEW perso_{name}_values AS
+SELECT d.v, d.k, LENGTH({u}) * 100 + CAST(SUBSTR({u}, 1, 2) AS INT) AS b
+FROM (SELECT {column} AS v, COUNT(*) AS k FROM perso_customer_totals GROUP BY {column}) d
+CROSS JOIN (SELECT MIN({column}) AS lo FROM perso_customer_totals) lo;
+
+CREATE OR REPLACE TEMPORARY VIEW perso_{name}_buckets AS
+SELECT b, SUM(k) AS k FROM perso_{name}_values GROUP BY b;
+
+CREATE OR REPLACE TEMPORARY VIEW perso_{name}_less AS
+SELECT v.v, v.k, COALESCE(below.k, 0) + SUM(v.k) OVER (PARTITION BY v.b ORDER BY v.v) - v.k AS less
+FROM perso_{name}_values v
+LEFT JOIN (
+  SELECT x.b, SUM(y.k) AS k FROM perso_{name}_buckets x JOIN perso_{name}_buckets y ON y.b < x.b GROUP BY x.b
+) below ON below.b = v.b;
+"
+    )
+}
+
+/// The quintile rule of `scores.rs`: `1 + ⌊5 × w / N⌋`, `w` customers strictly worse.
+fn quintile(worse: &str) -> String {
+    format!("1 + CAST(FLOOR(5 * ({worse}) / c.n) AS INT)")
 }
 
 /// The whole script. `as_of` is a `YYYY-MM-DD` date, or `None` for the day after the
@@ -37,14 +76,19 @@ pub fn script(as_of: Option<&str>, rules: AffinityRules) -> String {
         // (the subquery is scalar in both engines)
     };
     let order_day = day_number("order_date");
-    let rfm_r = quintile("recency_days DESC");
-    let rfm_f = quintile("frequency ASC");
-    let rfm_m = quintile("monetary_cents ASC");
+    // Worse recency = more days: the customers above, `N − less − k`.
+    let rfm_r = quintile("c.n - r.less - r.k");
+    let rfm_f = quintile("f.less");
+    let rfm_m = quintile("m.less");
+    let counts = [("recency", "recency_days"), ("frequency", "frequency"), ("monetary", "monetary_cents")]
+        .map(|(name, column)| less_counts(name, column))
+        .join("\n");
     let min_support = format!("{:?}", rules.min_support);
     let top_k = rules.top_k;
     format!(
         "-- Generated by `perso profiles --emit-sql`: the same rules as the native command
--- (docs/profiles-sql.md). Runs on DuckDB and Spark SQL. Input: table or view `orders`.
+-- (docs/profiles-sql.md). Runs on DuckDB and Spark SQL, reruns cleanly (temporary views
+-- only), no window without PARTITION BY. Input: table or view `orders`.
 -- Parameters: as_of = {as_of_text}, min_support = {min_support}, top_k = {top_k}.
 
 CREATE OR REPLACE TEMPORARY VIEW perso_customer_totals AS
@@ -55,21 +99,25 @@ SELECT customer_id,
 FROM orders
 GROUP BY customer_id;
 
-DROP TABLE IF EXISTS perso_customer_scores;
-CREATE TABLE perso_customer_scores AS
+{counts}
+CREATE OR REPLACE TEMPORARY VIEW perso_customer_scores AS
 SELECT customer_id, recency_days, frequency, monetary_cents, r, f, m, r + f + m AS rfm_score,
        CASE WHEN 20 * spent_more < n THEN 'top'
             WHEN 5 * spent_more < n THEN 'high'
             WHEN 2 * spent_more < n THEN 'medium'
             ELSE 'low' END AS ltv_band
 FROM (
-  SELECT customer_id, recency_days, frequency, monetary_cents,
+  SELECT t.customer_id, t.recency_days, t.frequency, t.monetary_cents,
          {rfm_r} AS r,
          {rfm_f} AS f,
          {rfm_m} AS m,
-         RANK() OVER (ORDER BY monetary_cents DESC) - 1 AS spent_more,
-         COUNT(*) OVER () AS n
-  FROM perso_customer_totals
+         c.n - m.less - m.k AS spent_more,
+         c.n
+  FROM perso_customer_totals t
+  JOIN perso_recency_less r ON r.v = t.recency_days
+  JOIN perso_frequency_less f ON f.v = t.frequency
+  JOIN perso_monetary_less m ON m.v = t.monetary_cents
+  CROSS JOIN (SELECT COUNT(*) AS n FROM perso_customer_totals) c
 ) scored;
 
 CREATE OR REPLACE TEMPORARY VIEW perso_basket_skus AS
@@ -89,8 +137,7 @@ SELECT sku, COUNT(*) AS orders FROM perso_basket_skus GROUP BY sku;
 CREATE OR REPLACE TEMPORARY VIEW perso_category_counts AS
 SELECT category, COUNT(*) AS orders FROM perso_basket_categories GROUP BY category;
 
-DROP TABLE IF EXISTS perso_item_affinity;
-CREATE TABLE perso_item_affinity AS
+CREATE OR REPLACE TEMPORARY VIEW perso_item_affinity AS
 SELECT sku, related_sku, pair_orders, support, confidence, lift, rank
 FROM (
   SELECT p.sku, p.related_sku, p.pair_orders,
@@ -110,8 +157,7 @@ FROM (
 ) ranked
 WHERE rank <= {top_k};
 
-DROP TABLE IF EXISTS perso_category_affinity;
-CREATE TABLE perso_category_affinity AS
+CREATE OR REPLACE TEMPORARY VIEW perso_category_affinity AS
 SELECT category, related_sku, pair_orders, support, confidence, lift, rank
 FROM (
   SELECT p.category, p.related_sku, p.pair_orders,

@@ -7,13 +7,13 @@
 use super::read::Reader;
 use super::source::*;
 use super::{BundleError, BundleIssue, Limits, Problem};
-use crate::context::{Schema, TIME_ON_SITE};
+use crate::context::{Schema, DERIVED_PATHS, TIME_ON_SITE};
 use crate::host::{HostAction, HostCampaign, HostVariant, HostView};
 use crate::limits::{MAX_CONDITION_COST, MAX_SEGMENT_NESTING, MAX_SERIAL};
 use crate::logic::compile::{compile as compile_logic, key_segment, Mode, NodePaths, Origin, SchemaResolver};
 use crate::logic::cost::Estimator;
 use crate::logic::ir::{Logic, NodeId, VarPath};
-use crate::logic::passes::{required_slots, time_thresholds};
+use crate::logic::passes::{required_slots, time_thresholds, vars_read};
 use crate::program::{
     ActionKind, Campaign, Caps, Computed, Experiment, GlobalHoldout, Guardrails, PageMatch as CompiledMatch,
     PageTypeRule as CompiledRule, Placement, ProductKey, Program, QuestionKey, Schedule, Segment, TemplatePart,
@@ -21,7 +21,7 @@ use crate::program::{
 };
 use crate::time::parse_rfc3339;
 use crate::url::safe_url;
-use crate::vocab::{Link, Product};
+use crate::vocab::{Link, Product, Redeem};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -218,7 +218,8 @@ impl Compiler {
                 cost = cost.saturating_add(estimate(&mut estimator, root, format!("campaigns[{i}].condition")));
             }
             if let Some(root) = campaign.eligibility {
-                cost = cost.saturating_add(estimate(&mut estimator, root, format!("campaigns[{i}].action.eligibility")));
+                cost =
+                    cost.saturating_add(estimate(&mut estimator, root, format!("campaigns[{i}].action.eligibility")));
             }
             campaign.cost = cost;
         }
@@ -301,6 +302,7 @@ impl Compiler {
             self.schema.var("page.type");
         }
         self.costs(&mut segments, &mut campaigns, &segment_order);
+        self.offer_facts(&campaigns, &segments, &mut shown);
         let mut placements: Vec<Placement> =
             source.placements.iter().map(|_| Placement { campaigns: Vec::new() }).collect();
         for (index, campaign) in campaigns.iter().enumerate() {
@@ -606,12 +608,14 @@ impl Compiler {
             }
             None => (None, Vec::new()),
         };
-        let eligibility = match &source.action {
-            ActionSource::Offer(OfferSource { eligibility: Some(rule), .. }) => {
-                Some(self.condition(rule, &format!("{path}.action.eligibility"), &source.id, &mut refs)?)
+        let eligibility = self.redeemable(&source.action, &format!("{path}.action"), &source.id, &mut refs)?;
+        if let Some(e) = &source.experiment {
+            for (j, variant) in e.variants.iter().enumerate() {
+                if let Some(action) = &variant.action {
+                    self.redeem_fields(action, &format!("{path}.experiment.variants[{j}].action"));
+                }
             }
-            _ => None,
-        };
+        }
         let required = segments
             .iter()
             .filter_map(|s| self.segment_required.get(usize::from(*s)))
@@ -625,6 +629,7 @@ impl Compiler {
         });
         let questions = match &source.action {
             ActionSource::Register(r) => r
+                .shown
                 .questions
                 .iter()
                 .map(|q| QuestionKey {
@@ -645,6 +650,7 @@ impl Compiler {
             why: 0,
             action,
             variants,
+            offer_facts: Vec::new(),
         };
         let compiled = Campaign {
             id: source.id.as_str().into(),
@@ -813,7 +819,7 @@ impl Compiler {
                 Computed::Welcome { parts: self.template(&w.template, &format!("{path}.template"))? },
                 HostAction::Welcome {},
             ),
-            ActionSource::Register(r) => {
+            ActionSource::Register(RegisterSource { shown: r, .. }) => {
                 if r.questions.is_empty() {
                     self.issue(format!("{path}.questions"), Problem::Empty);
                 }
@@ -872,6 +878,89 @@ impl Compiler {
             parts.push(TemplatePart::Text(rest.into()));
         }
         Some(parts)
+    }
+}
+
+// ----- Redeemable offers and rewards (docs/offers.md): what the checkout re-checks -----
+
+impl Compiler {
+    /// The eligibility the checkout re-checks, compiled (`None`: an offer falls back
+    /// to its campaign's rules; an action with nothing to redeem has none). A reward
+    /// without an `eligibility` gets a constant `true`: the claim alone.
+    fn redeemable(
+        &mut self,
+        action: &ActionSource,
+        path: &str,
+        owner: &str,
+        refs: &mut Vec<u16>,
+    ) -> Option<Option<NodeId>> {
+        self.redeem_fields(action, path);
+        let Some(r) = action.redeemable() else { return Some(None) };
+        let rule_path = format!("{path}{}.eligibility", r.field);
+        Some(match (r.eligibility, matches!(action, ActionSource::Register(_))) {
+            (Some(rule), _) => Some(self.condition(rule, &rule_path, owner, refs)?),
+            (None, true) if r.redeem != Redeem::None => {
+                Some(self.condition(&Value::Bool(true), &rule_path, owner, refs)?)
+            }
+            (None, _) => None,
+        })
+    }
+
+    /// `redeem`, `code` and `benefit` agree: a code is typed only with `redeem: code`;
+    /// a claim or a checkout grant has a benefit the checkout can apply.
+    fn redeem_fields(&mut self, action: &ActionSource, path: &str) {
+        let Some(r) = action.redeemable() else { return };
+        let at = |field: &str| format!("{path}{}.{field}", r.field);
+        match (r.redeem, r.code) {
+            (Redeem::Code, None) => self.issue(at("code"), Problem::Missing),
+            (Redeem::Code, Some("")) => self.issue(at("code"), Problem::Empty),
+            (Redeem::Claim | Redeem::Checkout | Redeem::None, Some(_)) => self.issue(
+                at("code"),
+                Problem::OutOfRange(
+                    "a literal code goes with redeem: code only; a claimed offer shows the claim's display code instead",
+                ),
+            ),
+            _ => {}
+        }
+        match (r.redeem, r.benefit) {
+            (Redeem::Claim | Redeem::Checkout, None) => self.issue(at("benefit"), Problem::Missing),
+            (Redeem::None, Some(_)) => self.issue(
+                at("redeem"),
+                Problem::OutOfRange("a benefit nobody can redeem: set redeem to claim, checkout or code"),
+            ),
+            _ => {}
+        }
+    }
+
+    /// Per redeemable campaign, the context paths its checkout re-check reads
+    /// (segments followed), sorted: the facts a claim rests on.
+    fn offer_facts(&self, campaigns: &[Campaign], segments: &[Segment], shown: &mut [HostCampaign]) {
+        let segment_roots: Vec<NodeId> = segments.iter().map(|s| s.condition).collect();
+        for (campaign, host) in campaigns.iter().zip(shown.iter_mut()) {
+            let redeemable = |a: &HostAction| a.redeem().is_some_and(|r| r != Redeem::None);
+            if !redeemable(&host.action) && !host.variants.iter().filter_map(|v| v.action.as_ref()).any(redeemable) {
+                continue;
+            }
+            let roots: Vec<NodeId> = match campaign.eligibility {
+                Some(rule) => vec![rule],
+                None => campaign
+                    .segments
+                    .iter()
+                    .filter_map(|s| segment_roots.get(usize::from(*s)).copied())
+                    .chain(campaign.condition)
+                    .collect(),
+            };
+            let mut facts: Vec<String> = vars_read(&self.logic, &roots, &segment_roots)
+                .iter()
+                .filter_map(|path| match path {
+                    VarPath::Slot(slot) => self.schema.paths().get(usize::from(*slot)).map(|p| p.to_string()),
+                    VarPath::Derived(d) => DERIVED_PATHS.get(usize::from(*d)).map(|p| (*p).to_owned()),
+                    _ => None,
+                })
+                .collect();
+            facts.sort();
+            host.offer_facts = facts;
+        }
     }
 }
 

@@ -7,7 +7,9 @@
 
 use super::source::*;
 use super::{BundleIssue, Problem};
-use crate::vocab::{Banner, Chat, Choice, Link, Offer, OfferDisplay, Question, Register, Reward, Trigger};
+use crate::vocab::{
+    Banner, Benefit, Chat, Choice, Link, Offer, OfferDisplay, Question, Redeem, Register, Reward, Trigger,
+};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -590,6 +592,8 @@ impl Reader<'_> {
                 "terms",
                 "eligibility",
                 "cta",
+                "redeem",
+                "benefit",
             ],
             "recommend" => &["kind", "title", "count", "fallback"],
             "welcome" => &["kind", "template"],
@@ -623,19 +627,31 @@ impl Reader<'_> {
                 image: self.opt_string(m, "image", p),
                 cta: self.link(m, p),
             }),
-            "offer" => ActionSource::Offer(OfferSource {
-                eligibility,
-                shown: Offer {
-                    title: self.req_string(m, "title", p),
-                    body: self.opt_string(m, "body", p),
-                    code: self.opt_string(m, "code", p),
-                    single_use: self.boolean(m, "single_use", p, false),
-                    display: self.display(m, p, OfferSource::DEFAULT_DISPLAY),
-                    expires_in_s: self.opt_integer(m, "expires_in_s", p, 1, i64::MAX).map(|n| n as u64),
-                    terms: self.opt_string(m, "terms", p),
-                    cta: self.link(m, p),
-                },
-            }),
+            "offer" => {
+                let mut offer = OfferSource {
+                    eligibility,
+                    shown: Offer {
+                        title: self.req_string(m, "title", p),
+                        body: self.opt_string(m, "body", p),
+                        code: self.opt_string(m, "code", p),
+                        single_use: self.boolean(m, "single_use", p, false),
+                        benefit: m
+                            .get("benefit")
+                            .filter(|b| !b.is_null())
+                            .and_then(|b| self.benefit(b, &format!("{p}.benefit"))),
+                        redeem: Redeem::None,
+                        display: self.display(m, p, OfferSource::DEFAULT_DISPLAY),
+                        expires_in_s: self.opt_integer(m, "expires_in_s", p, 1, i64::MAX).map(|n| n as u64),
+                        terms: self.opt_string(m, "terms", p),
+                        cta: self.link(m, p),
+                    },
+                };
+                let written = self.redeem(m, p);
+                let shown = &mut offer.shown;
+                shown.redeem =
+                    written.unwrap_or_else(|| Redeem::default_for(shown.code.is_some(), shown.benefit.is_some()));
+                ActionSource::Offer(offer)
+            }
             "recommend" => ActionSource::Recommend(RecommendSource {
                 title: self.req_string(m, "title", p),
                 count: self.opt_integer(m, "count", p, 1, 24).map_or(RecommendSource::DEFAULT_COUNT, |n| n as u8),
@@ -649,31 +665,107 @@ impl Reader<'_> {
                     .enumerate()
                     .filter_map(|(i, q)| self.question(q, &format!("{p}.questions[{i}]")))
                     .collect();
+                let mut reward_eligibility = None;
                 let reward = match m.get("reward").filter(|r| !r.is_null()) {
                     Some(r) => {
                         let rp = format!("{p}.reward");
-                        self.object(r, &rp, &["text", "code"]).map(|rm| Reward {
-                            text: self.req_string(rm, "text", &rp),
-                            code: self.opt_string(rm, "code", &rp),
+                        reward_eligibility = r.get("eligibility").filter(|e| !e.is_null()).cloned();
+                        self.object(r, &rp, &["text", "code", "redeem", "benefit", "eligibility"]).map(|rm| {
+                            let code = self.opt_string(rm, "code", &rp);
+                            let benefit = rm
+                                .get("benefit")
+                                .filter(|b| !b.is_null())
+                                .and_then(|b| self.benefit(b, &format!("{rp}.benefit")));
+                            let redeem = self
+                                .redeem(rm, &rp)
+                                .unwrap_or_else(|| Redeem::default_for(code.is_some(), benefit.is_some()));
+                            Reward { text: self.req_string(rm, "text", &rp), code, redeem, benefit }
                         })
                     }
                     None => None,
                 };
-                ActionSource::Register(Register {
-                    title: self.req_string(m, "title", p),
-                    body: self.opt_string(m, "body", p),
-                    questions,
-                    submit_label: self
-                        .opt_string(m, "submit_label", p)
-                        .unwrap_or_else(|| Register::DEFAULT_SUBMIT_LABEL.to_owned()),
-                    reward,
-                    display: self.display(m, p, Register::DEFAULT_DISPLAY),
+                ActionSource::Register(RegisterSource {
+                    reward_eligibility,
+                    shown: Register {
+                        title: self.req_string(m, "title", p),
+                        body: self.opt_string(m, "body", p),
+                        questions,
+                        submit_label: self
+                            .opt_string(m, "submit_label", p)
+                            .unwrap_or_else(|| Register::DEFAULT_SUBMIT_LABEL.to_owned()),
+                        reward,
+                        display: self.display(m, p, Register::DEFAULT_DISPLAY),
+                    },
                 })
             }
             _ => ActionSource::Chat(Chat {
                 message: self.opt_string(m, "message", p),
                 topic: self.opt_string(m, "topic", p),
             }),
+        })
+    }
+
+    /// `redeem` as written (the default depends on the other fields: [`Redeem::default_for`]).
+    fn redeem(&mut self, map: &Map<String, Value>, p: &str) -> Option<Redeem> {
+        match self.opt_string(map, "redeem", p).as_deref() {
+            None => None,
+            Some("claim") => Some(Redeem::Claim),
+            Some("checkout") => Some(Redeem::Checkout),
+            Some("code") => Some(Redeem::Code),
+            Some("none") => Some(Redeem::None),
+            Some(other) => {
+                self.issue(
+                    format!("{p}.redeem"),
+                    Problem::UnknownKind { found: other.to_owned(), expected: "claim, checkout, code, none" },
+                );
+                None
+            }
+        }
+    }
+
+    /// `{"kind": "percent_off", "percent": 10}`, `{"kind": "amount_off", "amount": 5}`,
+    /// `{"kind": "free_shipping"}`.
+    fn benefit(&mut self, value: &Value, p: &str) -> Option<Benefit> {
+        let kind = value.get("kind").and_then(Value::as_str).unwrap_or("").to_owned();
+        let fields: &[&str] = match kind.as_str() {
+            "percent_off" => &["kind", "percent"],
+            "amount_off" => &["kind", "amount"],
+            "free_shipping" => &["kind"],
+            _ => {
+                if self.object(value, p, &["kind", "percent", "amount"]).is_some() {
+                    let problem = if kind.is_empty() {
+                        Problem::Missing
+                    } else {
+                        Problem::UnknownKind { found: kind, expected: "percent_off, amount_off, free_shipping" }
+                    };
+                    self.issue(format!("{p}.kind"), problem);
+                }
+                return None;
+            }
+        };
+        let m = self.object(value, p, fields)?;
+        let number = |r: &mut Self, key: &str, max: f64| -> Option<f64> {
+            let n = r.required(m, key, p).and_then(|v| match v.as_f64() {
+                Some(n) => Some(n),
+                None => {
+                    r.wrong(Self::field_path(p, key), "a number", v);
+                    None
+                }
+            })?;
+            if n > 0.0 && n <= max {
+                Some(n)
+            } else {
+                r.issue(
+                    Self::field_path(p, key),
+                    Problem::OutOfRange("must be more than 0 (and a percent at most 100)"),
+                );
+                None
+            }
+        };
+        Some(match kind.as_str() {
+            "percent_off" => Benefit::PercentOff { percent: number(self, "percent", 100.0)? },
+            "amount_off" => Benefit::AmountOff { amount: number(self, "amount", f64::MAX)? },
+            _ => Benefit::FreeShipping,
         })
     }
 
@@ -703,7 +795,12 @@ impl Reader<'_> {
         let Some(m) = self.object(
             value,
             p,
-            &["max_interruptions_per_session", "min_gap_between_interruptions_s", "dismiss_cooldown_s", "quiet_page_types"],
+            &[
+                "max_interruptions_per_session",
+                "min_gap_between_interruptions_s",
+                "dismiss_cooldown_s",
+                "quiet_page_types",
+            ],
         ) else {
             return defaults;
         };

@@ -8,7 +8,7 @@
 //! Unknown fields are rejected by the reader: a typo such as `"prority"` must fail
 //! loudly rather than silently fall back to a default.
 
-use crate::vocab::{Banner, Chat, Link, OfferDisplay, Question, Register, Reward, Trigger};
+use crate::vocab::{Banner, Benefit, Chat, Link, OfferDisplay, Question, Redeem, Register, Reward, Trigger};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -201,7 +201,7 @@ pub enum ActionSource {
     Offer(OfferSource),
     Recommend(RecommendSource),
     Welcome(WelcomeSource),
-    Register(Register),
+    Register(RegisterSource),
     Chat(Chat),
 }
 
@@ -221,6 +221,51 @@ impl ActionSource {
     pub fn interrupts(&self) -> bool {
         matches!(self, ActionSource::Offer(_) | ActionSource::Register(_) | ActionSource::Chat(_))
     }
+
+    /// What a shopper can redeem of this action (an offer, or a registration
+    /// prompt's reward): how, and the eligibility the checkout re-checks (`None`:
+    /// the offer's campaign rules; for a reward, nothing beyond the claim).
+    pub fn redeemable(&self) -> Option<Redeemable<'_>> {
+        match self {
+            ActionSource::Offer(o) => Some(Redeemable {
+                redeem: o.shown.redeem,
+                code: o.shown.code.as_deref(),
+                benefit: o.shown.benefit.as_ref(),
+                eligibility: o.eligibility.as_ref(),
+                field: "",
+            }),
+            ActionSource::Register(RegisterSource { shown: Register { reward: Some(r), .. }, reward_eligibility }) => {
+                Some(Redeemable {
+                    redeem: r.redeem,
+                    code: r.code.as_deref(),
+                    benefit: r.benefit.as_ref(),
+                    eligibility: reward_eligibility.as_ref(),
+                    field: ".reward",
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// An offer or reward as the checkout sees it ([`ActionSource::redeemable`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Redeemable<'a> {
+    pub redeem: Redeem,
+    pub code: Option<&'a str>,
+    pub benefit: Option<&'a Benefit>,
+    pub eligibility: Option<&'a Value>,
+    /// Where its fields are below the action (`""` for an offer, `".reward"`).
+    pub field: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub struct RegisterSource {
+    /// What the shopper is shown (questions, reward...).
+    pub shown: Register,
+    /// The condition the checkout re-checks for the reward (`reward.eligibility`);
+    /// absent = the claim alone.
+    pub reward_eligibility: Option<Value>,
 }
 
 #[derive(Debug, Clone)]

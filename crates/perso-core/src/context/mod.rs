@@ -87,7 +87,7 @@ pub fn documented_kind(path: &str) -> Option<Kind> {
         "page.url" | "page.path" | "page.type" | "page.referrer" | "page.referrer_host" => Kind::Str,
         p if p.starts_with("page.utm.") => Kind::Str,
         "cart.items" | "customer.segments" => Kind::List,
-        "cart.total" | "cart.count" | "time.hour" | "time.weekday" => Kind::Num,
+        "cart.total" | "cart.count" | "customer.orders" | "time.hour" | "time.weekday" => Kind::Num,
         "customer.known" | "consent.personalization" | "consent.gpc" => Kind::Bool,
         "customer.first_name" | "customer.ltv_band" | "device.type" | "device.language" => Kind::Str,
         p if p.starts_with("customer.rfm.") && p != "customer.rfm.score" => Kind::Num,
@@ -287,10 +287,11 @@ impl Schema {
             items.truncate(MAX_CART_LINES);
             for (i, item) in items.iter().enumerate() {
                 if !matches!(item, Datum::Map(_)) {
-                    return Err(ContextError::WrongType {
-                        path: alloc::format!("cart.items[{i}]"),
-                        expected: "an object {sku, category, price, qty}",
-                    });
+                    // `cart.items[i]`, written without `format!` (no `core::fmt` in the lean wasm).
+                    let mut path = String::from("cart.items[");
+                    crate::logic::number::write(i as f64, &mut path);
+                    path.push(']');
+                    return Err(ContextError::WrongType { path, expected: "an object {sku, category, price, qty}" });
                 }
                 let qty = item.get("qty").and_then(Datum::as_f64).unwrap_or(1.0);
                 total += item.get("price").and_then(Datum::as_f64).unwrap_or(0.0) * qty;

@@ -674,8 +674,7 @@ impl<'r> Run<'r> {
             let mut winner: Option<u32> = None;
             // A preview's forced campaign goes first, past its rules; if it cannot show
             // (consent, switched off, nothing to show) the placement decides as usual.
-            let mut forcing =
-                self.force.filter(|f| verdicts.is_none() && placement.campaigns.contains(&f.campaign));
+            let mut forcing = self.force.filter(|f| verdicts.is_none() && placement.campaigns.contains(&f.campaign));
             let first = forcing.map(|f| f.campaign);
             for index in first.into_iter().chain(placement.campaigns.iter().copied()) {
                 let forced = forcing.take();
@@ -750,23 +749,81 @@ impl<'r> Run<'r> {
     /// campaign's segments and condition), its switch and its schedule — not caps or
     /// guardrails, which are about pestering, not entitlement.
     pub fn offer_eligible(&self, campaign: u32) -> bool {
-        let Some(c) = self.program.campaign(campaign) else { return false };
-        if c.kind != crate::program::ActionKind::Offer || !c.enabled {
-            return false;
+        self.offer_verdict(campaign) == OfferVerdict::Eligible
+    }
+
+    /// The checkout's re-check of an offer (or a registration prompt's reward) and,
+    /// when it fails, why: the campaign's switch and schedule, then its eligibility
+    /// (an offer without one: its segments and condition) with the deepest false
+    /// sub-condition. Caps, consent, triggers and guardrails are about showing, not
+    /// about what was promised, and are not checked.
+    pub fn offer_verdict(&self, campaign: u32) -> OfferVerdict {
+        let Some(c) = self.program.campaign(campaign) else { return OfferVerdict::Unknown };
+        let redeemable = match c.kind {
+            crate::program::ActionKind::Offer => true,
+            // A reward always has an eligibility (a constant `true` without one).
+            crate::program::ActionKind::Register => c.eligibility.is_some(),
+            _ => false,
+        };
+        if !redeemable {
+            return OfferVerdict::NotAnOffer;
+        }
+        if !c.enabled {
+            return OfferVerdict::Disabled;
         }
         if let Some(s) = &c.schedule {
             if s.start_ms.is_some_and(|t| self.now_ms < t) || s.end_ms.is_some_and(|t| self.now_ms >= t) {
-                return false;
+                return OfferVerdict::OutsideSchedule;
             }
         }
         match c.eligibility {
-            Some(rule) => self.truthy(rule, &c.id).unwrap_or(false),
+            Some(rule) => match self.truthy(rule, &c.id) {
+                Ok(true) => OfferVerdict::Eligible,
+                Ok(false) => OfferVerdict::Failed { node: Some(self.failing(rule, &c.id)) },
+                Err(_) => OfferVerdict::OverBudget,
+            },
             None => {
-                c.segments.iter().all(|s| self.budgeted(|| self.segment(*s)).unwrap_or(false))
-                    && c.condition.is_none_or(|e| self.truthy(e, &c.id).unwrap_or(false))
+                for s in &c.segments {
+                    match self.budgeted(|| self.segment(*s)) {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            let node = self
+                                .program
+                                .segments
+                                .get(usize::from(*s))
+                                .map(|seg| self.failing(seg.condition, &seg.id));
+                            return OfferVerdict::Failed { node };
+                        }
+                        Err(_) => return OfferVerdict::OverBudget,
+                    }
+                }
+                match c.condition.map(|e| (e, self.truthy(e, &c.id))) {
+                    None | Some((_, Ok(true))) => OfferVerdict::Eligible,
+                    Some((e, Ok(false))) => OfferVerdict::Failed { node: Some(self.failing(e, &c.id)) },
+                    Some((_, Err(_))) => OfferVerdict::OverBudget,
+                }
             }
         }
     }
+}
+
+/// The checkout's answer for one offer ([`Run::offer_verdict`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfferVerdict {
+    Eligible,
+    /// No campaign has this index.
+    Unknown,
+    /// The campaign is not an offer, nor a registration prompt with a reward.
+    NotAnOffer,
+    Disabled,
+    /// Before its schedule's start or after its end.
+    OutsideSchedule,
+    /// The eligibility is false; `node` is its deepest false sub-condition.
+    Failed {
+        node: Option<NodeId>,
+    },
+    /// The eligibility ran out of its run-time budget.
+    OverBudget,
 }
 
 #[cfg(all(test, feature = "json"))]

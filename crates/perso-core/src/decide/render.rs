@@ -61,7 +61,12 @@ pub fn decision(program: &Program, host: &HostView, output: &Output) -> Decision
 
 /// What explain can say of a node: its path and rule from the source when the
 /// bundle was compiled here, else the rule as evaluated.
-fn failed(program: &Program, source: Option<&SourceMap>, owner_path: &str, node: Option<NodeId>) -> FailedCondition {
+pub(crate) fn failed(
+    program: &Program,
+    source: Option<&SourceMap>,
+    owner_path: &str,
+    node: Option<NodeId>,
+) -> FailedCondition {
     let Some(node) = node else {
         return FailedCondition { path: owner_path.to_owned(), rule: serde_json::Value::Null };
     };

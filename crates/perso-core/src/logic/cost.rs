@@ -117,7 +117,14 @@ pub fn context_size(list: bool, text: bool) -> Size {
 
 impl<'l> Estimator<'l> {
     pub fn new(logic: &'l Logic, slot_size: &'l dyn Fn(u16) -> Size, segment_cost: Vec<u64>, limit: u64) -> Self {
-        Estimator { logic, slot_size, segment_cost, limit, root_memo: alloc::vec![None; logic.nodes.len()], scoped_memo: Vec::new() }
+        Estimator {
+            logic,
+            slot_size,
+            segment_cost,
+            limit,
+            root_memo: alloc::vec![None; logic.nodes.len()],
+            scoped_memo: Vec::new(),
+        }
     }
 
     pub fn estimate(&mut self, root: NodeId) -> Result<Estimate, TooCostly> {
@@ -244,7 +251,9 @@ impl<'l> Estimator<'l> {
                 Estimate { cost: inner.cost.saturating_add(1), size: inner.size }
             }
             Node::Equals { left, right, .. } => scalar(sum(&self.all(&[*left, *right], scope, depth)?)),
-            Node::Compare { args, .. } | Node::SemVer(args) => scalar(sum(&self.all(logic.args(*args), scope, depth)?)),
+            Node::Compare { args, .. } | Node::SemVer(args) => {
+                scalar(sum(&self.all(logic.args(*args), scope, depth)?))
+            }
             Node::InSet { needle, .. } => scalar(self.node(*needle, scope, depth)?.cost.saturating_add(1)),
             Node::In { needle, haystack } => {
                 let parts = self.all(&[*needle, *haystack], scope, depth)?;

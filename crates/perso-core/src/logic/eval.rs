@@ -172,9 +172,7 @@ impl<'a> Env<'a> {
                 _ => self.truthy(*general),
             },
             Node::InStrSet { path, set, general } => match (self.lookup(path), self.logic.lit(*set)) {
-                (Some(Datum::Str(s)), Datum::List(set)) => {
-                    set.iter().any(|k| matches!(k, Datum::Str(k) if **k == **s))
-                }
+                (Some(Datum::Str(s)), Datum::List(set)) => set.iter().any(|k| matches!(k, Datum::Str(k) if **k == **s)),
                 // null (absent) is in no list of strings
                 (None, _) => false,
                 _ => self.truthy(*general),

@@ -385,9 +385,12 @@ impl Logic {
                 | Node::SemVer(s)
                 | Node::Missing { keys: s, .. }
                 | Node::Compare { args: s, .. }
-                | Node::Arith { args: s, .. } => (s.start as usize).checked_add(s.len as usize).is_some_and(|end| end <= self.args.len()),
+                | Node::Arith { args: s, .. } => {
+                    (s.start as usize).checked_add(s.len as usize).is_some_and(|end| end <= self.args.len())
+                }
                 Node::Fractional { buckets: s, .. } => {
-                    s.len % 2 == 0 && (s.start as usize).checked_add(s.len as usize).is_some_and(|end| end <= self.args.len())
+                    s.len % 2 == 0
+                        && (s.start as usize).checked_add(s.len as usize).is_some_and(|end| end <= self.args.len())
                 }
                 _ => true,
             };

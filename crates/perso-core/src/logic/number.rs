@@ -12,7 +12,7 @@
 //! JavaScript by the differential test.
 
 use alloc::string::String;
-use std::sync::OnceLock;
+use once_cell::race::OnceRef;
 
 /// The host's non-integer conversions.
 pub struct NumberText {
@@ -24,7 +24,7 @@ pub struct NumberText {
     pub write: fn(f64, &mut String),
 }
 
-static HOST: OnceLock<&'static NumberText> = OnceLock::new();
+static HOST: OnceRef<'static, NumberText> = OnceRef::new();
 
 /// Installs the host's conversions (the first call wins; later calls are ignored).
 pub fn install(host: &'static NumberText) {
@@ -46,7 +46,8 @@ static DEFAULT: NumberText =
 /// text reads as NaN and prints as "NaN"; the wasm package installs the JavaScript
 /// ones before anything runs (and a test checks it did).
 #[cfg(not(feature = "native-numbers"))]
-static DEFAULT: NumberText = NumberText { to_number: |_| f64::NAN, parse_float: |_| f64::NAN, write: |_, out| out.push_str("NaN") };
+static DEFAULT: NumberText =
+    NumberText { to_number: |_| f64::NAN, parse_float: |_| f64::NAN, write: |_, out| out.push_str("NaN") };
 
 /// Largest integer every f64 above it still represents exactly (2^53).
 const EXACT: f64 = 9_007_199_254_740_992.0;

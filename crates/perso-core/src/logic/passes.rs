@@ -124,3 +124,43 @@ pub fn time_thresholds(logic: &Logic, roots: &[NodeId], time: u8) -> Vec<u32> {
     out.dedup();
     out
 }
+
+/// Every context path the subtrees of `roots` read, following `{"segment": ..}`
+/// references into `segments` (the segments' condition roots, by index): slots and
+/// derived facts, each once, in first-seen order. What an offer's checkout re-check
+/// needs to know (the host section lists it per redeemable campaign).
+pub fn vars_read(logic: &Logic, roots: &[NodeId], segments: &[NodeId]) -> Vec<VarPath> {
+    let mut seen = alloc::vec![false; logic.nodes.len()];
+    let mut segment_seen = alloc::vec![false; segments.len()];
+    let mut stack: Vec<NodeId> = roots.to_vec();
+    let mut out: Vec<VarPath> = Vec::new();
+    while let Some(id) = stack.pop() {
+        match seen.get_mut(id.index()) {
+            Some(flag) if !*flag => *flag = true,
+            _ => continue,
+        }
+        let node = logic.node(id);
+        if let Node::Segment(index) = node {
+            let index = usize::from(*index);
+            if let (Some(flag), Some(root)) = (segment_seen.get_mut(index), segments.get(index)) {
+                if !*flag {
+                    *flag = true;
+                    stack.push(*root);
+                }
+            }
+        }
+        let mut push = |path: &VarPath| {
+            if matches!(path, VarPath::Slot(_) | VarPath::Derived(_)) && !out.contains(path) {
+                out.push(path.clone());
+            }
+        };
+        if let Some(path) = node.var_path() {
+            push(path);
+        }
+        if let Node::MissingPaths { paths, .. } = node {
+            paths.iter().for_each(|(_, p)| push(p));
+        }
+        logic.for_each_child(node, |child| stack.push(child));
+    }
+    out
+}

@@ -3,7 +3,8 @@
 //! `v`/`V` prefix and partial versions (`1.2` is `1.2.0`), and orders pre-releases per
 //! SemVer 2.0. Anything unparsable yields `None` (JsonLogic `null`).
 
-use std::cmp::Ordering;
+use alloc::vec::Vec;
+use core::cmp::Ordering;
 
 #[derive(Debug, PartialEq, Eq)]
 struct Version<'a> {

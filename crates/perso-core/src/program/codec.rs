@@ -123,7 +123,8 @@ pub fn split(bytes: &[u8]) -> Result<Sections<'_>, BinaryError> {
 /// host section's bytes (for hosts that show decisions).
 pub fn decode(bytes: &[u8]) -> Result<(Program, &[u8]), BinaryError> {
     let sections = split(bytes)?;
-    let program: Program = super::wire::read_all(sections.engine).ok_or(BinaryError::Malformed { section: Section::Engine })?;
+    let program: Program =
+        super::wire::read_all(sections.engine).ok_or(BinaryError::Malformed { section: Section::Engine })?;
     if program.serial != sections.serial || program.expires_at_ms != sections.expires_at_ms {
         return Err(BinaryError::HeaderMismatch);
     }

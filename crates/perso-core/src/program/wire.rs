@@ -310,7 +310,9 @@ mod tests {
         assert!(r.is_empty());
         for cut in 0..bytes.len() {
             let mut r = Reader::new(&bytes[..cut]);
-            let whole = (|| Some((r.u64()?, r.i64()?, Option::<String>::read(&mut r)?, Vec::<(u32, f64)>::read(&mut r)?, r.bool()?)))();
+            let whole = (|| {
+                Some((r.u64()?, r.i64()?, Option::<String>::read(&mut r)?, Vec::<(u32, f64)>::read(&mut r)?, r.bool()?))
+            })();
             assert!(whole.is_none(), "truncated at {cut}");
         }
         let mut w = Writer { bytes: Vec::new() };

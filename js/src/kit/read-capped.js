@@ -1,7 +1,7 @@
 // Reading a body with a byte cap: stop pulling as soon as more than `limit` bytes have
 // arrived, whatever Content-Length says (or does not say: chunked bodies have none).
-// Used for the bundle and its signature, the /.perso/ forms and the pages the worker
-// holds before rewriting them.
+// Both hosts use it: the browser for the bundle and its signature, the edge worker for
+// those, the /.perso/ forms and the pages it holds before rewriting them.
 
 /**
  * `{ complete: true, bytes }` when the stream ended within `limit` bytes, else
