@@ -3,6 +3,8 @@
 //   /perso/perso.js ...    the runtime as it ships (js/dist/: node js/scripts/build.mjs)
 //   /perso/bundle.bin      the compiled bundle (www/bundle.json compiled at start-up by the
 //                          one compiler, the full wasm build) and /perso/bundle.bin.sig
+//   /perso/preview/...     preview drafts (`perso publish --preview --out-dir DIR`), from
+//                          DIR/preview/ when PERSO_PREVIEW_DIR=DIR/preview (or `previewDir`)
 //   /playground/           the engine playground (playground/): a context in, the decision and why
 //   POST /login, /logout   the demo's sign-in (js/demo/accounts.mjs): a server-side session;
 //                          pages of a signed-in customer carry their profile, rendered here
@@ -14,7 +16,10 @@
 // Signing: private keys never live in the repository. At start-up the server signs the
 // bundle with PERSO_SIGNING_KEY (base64 PKCS#8 Ed25519) if given, else with an ephemeral
 // key pair made with WebCrypto; the public key is templated into the pages' script tag
-// (the `%PERSO_PUBLIC_KEY%` placeholder in www/*.html).
+// (the `%PERSO_PUBLIC_KEY%` placeholder in www/*.html). The pages' `data-preview-keys`
+// (`%PERSO_PREVIEW_KEYS%`) lists PERSO_PREVIEW_KEYS ("preview-kid:BASE64 ...", what
+// `perso keygen --kid preview-...` prints), else an ephemeral preview key made at
+// start-up, whose private half tests can sign drafts with (`previewKey.sign`).
 //
 // Usage: node js/serve.mjs [--port 8080] [--host 127.0.0.1] [--data-dir DIR]
 //   (the ledger and the claim/link keys live in DIR, default $PERSO_DEMO_DATA or
@@ -96,6 +101,20 @@ export async function signBundle(bundleBytes, { pkcs8Base64, kid = "demo" } = {}
   return { publicKey: base64(publicKeyRaw), kid, signatureFile };
 }
 
+/**
+ * A preview key pair made at start-up (kid `preview-demo`): its public half goes into
+ * the pages' data-preview-keys, its private half never leaves this process.
+ * `sign(bytes)` → the detached signature file of a draft.
+ */
+async function ephemeralPreviewKey(kid = "preview-demo") {
+  const { subtle } = webcrypto;
+  const pair = await subtle.generateKey("Ed25519", true, ["sign", "verify"]);
+  const publicKey = base64(new Uint8Array(await subtle.exportKey("raw", pair.publicKey)));
+  const sign = async (bytes) =>
+    JSON.stringify({ alg: "Ed25519", kid, sig: base64(new Uint8Array(await subtle.sign("Ed25519", pair.privateKey, bytes))) });
+  return { kid, publicKey, sign };
+}
+
 /** The compiled form of a JSON bundle, by the one compiler (the full wasm build). */
 export function compileBundle(jsonBytes) {
   const tools = createRequire(import.meta.url)(paths.pkgNode);
@@ -121,9 +140,13 @@ function etagOf(bytes) {
  * Options: `bundlePath` (default www/bundle.json: a JSON bundle, compiled here, or a
  * compiled .bin), `bundleBytes` (a compiled bundle given directly), `signingKey`
  * (base64 PKCS#8; default $PERSO_SIGNING_KEY or an ephemeral key), `sign: false` to
- * serve no signature at all; the store side (js/demo/checkout.mjs): `dataDir` (default:
- * a fresh temporary folder), `edgeKeys` (voucher keys it trusts), `now` (its clock).
- * Resolves to `{ server, url, publicKey, kid, store, close() }`.
+ * serve no signature at all, `previewKeys` (the pages' data-preview-keys; default
+ * $PERSO_PREVIEW_KEYS or an ephemeral `preview-demo` key), `previewDir` (a folder served
+ * at /perso/preview/; default $PERSO_PREVIEW_DIR); the store side (js/demo/checkout.mjs):
+ * `dataDir` (default: a fresh temporary folder), `edgeKeys` (voucher keys it trusts),
+ * `now` (its clock).
+ * Resolves to `{ server, url, publicKey, kid, store, previewKeys, previewKey, close() }`
+ * (`previewKey`: the ephemeral preview key, `{ kid, publicKey, sign(bytes) }`, or null).
  */
 export async function startServer({
   port = 0,
@@ -133,6 +156,8 @@ export async function startServer({
   signingKey = process.env.PERSO_SIGNING_KEY,
   kid = process.env.PERSO_KEY_ID || "demo",
   sign = true,
+  previewKeys = process.env.PERSO_PREVIEW_KEYS,
+  previewDir = process.env.PERSO_PREVIEW_DIR,
   dataDir = mkdtempSync(join(tmpdir(), "perso-demo-")),
   edgeKeys = process.env.PERSO_EDGE_KEYS ?? "",
   now,
@@ -142,6 +167,9 @@ export async function startServer({
   const bundleEtag = etagOf(bundleBytes);
   const signed = sign ? await signBundle(bundleBytes, { pkcs8Base64: signingKey, kid }) : null;
   const publicKey = signed ? signed.publicKey : "";
+  const previewKey = previewKeys ? null : await ephemeralPreviewKey();
+  const previewKeysText = previewKeys ?? `${previewKey.kid}:${previewKey.publicKey}`;
+  const servePreview = previewDir ? sirv(previewDir, { dev: true, etag: true }) : null;
   const accounts = createAccounts({ accountsPath: paths.accounts, customersPath: paths.customers });
   const store = await createStore({ dataDir, accounts, bundleBin: bundleBytes, bundleJson: bundlePath.endsWith(".json") && !givenBytes ? source : undefined, edgeKeys, now });
   const affiliateLink = store.affiliateLink("gadgets.com", "/?utm_source=gadgets.com&utm_medium=affiliate&utm_campaign=review");
@@ -161,6 +189,7 @@ export async function startServer({
   const sendPage = (req, res, file) => {
     let html = readFileSync(`${paths.www}/${file}`, "utf8")
       .replaceAll("%PERSO_PUBLIC_KEY%", publicKey)
+      .replaceAll("%PERSO_PREVIEW_KEYS%", previewKeysText)
       .replaceAll("%PERSO_AFFILIATE_LINK%", affiliateLink.replaceAll("&", "&amp;"));
     const customer = accounts.customerFor(req);
     if (customer) {
@@ -229,6 +258,7 @@ export async function startServer({
       if (!signed) return notFound(res);
       return sendVersioned(req, res, signed.signatureFile, etagOf(signed.signatureFile), "application/json");
     }
+    if (servePreview && pathname.startsWith("/perso/preview/")) return withPrefixStripped(req, "/perso/preview/", servePreview, res);
     if (pathname.startsWith("/playground/kit/")) return withPrefixStripped(req, "/playground/kit/", serveKit, res);
     if (pathname.startsWith("/playground/engine/")) return withPrefixStripped(req, "/playground/engine/", serveFull, res);
     if (pathname.startsWith("/playground/")) return withPrefixStripped(req, "/playground/", servePlayground, res);
@@ -249,6 +279,8 @@ export async function startServer({
     url,
     publicKey,
     kid,
+    previewKeys: previewKeysText,
+    previewKey,
     store,
     dataDir,
     close: () => new Promise((resolve) => {
@@ -277,5 +309,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { url, publicKey, kid, store } = await startServer({ port, host, dataDir });
   console.log(`perso demo storefront: ${url}/`);
   console.log(`bundle signed with key "${kid}" (${process.env.PERSO_SIGNING_KEY ? "PERSO_SIGNING_KEY" : "ephemeral"}), public key ${publicKey}`);
+  console.log(`preview keys (data-preview-keys): ${process.env.PERSO_PREVIEW_KEYS ? "PERSO_PREVIEW_KEYS" : "ephemeral"}${process.env.PERSO_PREVIEW_DIR ? `; drafts served from ${process.env.PERSO_PREVIEW_DIR} at /perso/preview/` : ""}`);
   console.log(`store data (ledger, claim and link keys): ${dataDir}; claim key ${store.claimKey.kid}:${store.claimKey.publicBase64}`);
 }

@@ -30,7 +30,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use errors::{fail, Code};
 use perso_core::context::slots;
-use perso_core::decide::{ComputedOut, Output};
+use perso_core::decide::{ComputedOut, Force, Output};
 use perso_core::logic::value::Datum;
 use perso_core::page::{PageFacts, UrlParts};
 use perso_core::state::{PageView, Utm};
@@ -96,6 +96,8 @@ pub struct Engine {
     words: Vec<u32>,
     /// Byte results other than decisions (the page context).
     result: Vec<u8>,
+    /// A preview link's forced campaign (see [`Engine::force`]); `None` in production.
+    force: Option<Force>,
 }
 
 fn text_value(value: Option<&Datum<'_>>) -> Option<String> {
@@ -189,9 +191,18 @@ impl Engine {
             Ok(context) => context,
             Err(error) => return errors::context(error, &self.inner),
         };
-        self.inner.decide_into(&context, &visitor.state, now_ms as i64, &mut self.output);
+        self.inner.decide_forced_into(&context, &visitor.state, now_ms as i64, self.force, &mut self.output);
         self.encode_output();
         self.output.winners.len() as i32
+    }
+
+    /// Makes every later [`Engine::decide`] show campaign `campaign` (an index) in its
+    /// placement whatever its rules say, with variant `variant` (`u32::MAX`: the
+    /// visitor's own); consent still applies (`perso_core::decide::Force`). A preview
+    /// link's QA view; `campaign` = `u32::MAX` (or one the bundle lacks) forces nothing.
+    pub fn force(&mut self, campaign: u32, variant: u32) {
+        self.force =
+            self.inner.program().campaign(campaign).map(|_| Force { campaign, variant: u16::try_from(variant).ok() });
     }
 
     /// The last decision as words: winner count, then per winner `placement,
@@ -423,7 +434,14 @@ impl Engine {
 /// Rust-side access for tests and Rust hosts (not exported to JavaScript).
 impl Engine {
     fn wrap(inner: perso_core::Engine) -> Engine {
-        Engine { inner, input: Vec::new(), output: Output::default(), words: Vec::new(), result: Vec::new() }
+        Engine {
+            inner,
+            input: Vec::new(),
+            output: Output::default(),
+            words: Vec::new(),
+            result: Vec::new(),
+            force: None,
+        }
     }
 
     /// The input buffer, `len` bytes long, to write a context or an argument list into.

@@ -62,7 +62,12 @@ export interface Placed {
   trigger: Trigger; action: Action; why: string;
 }
 
-export interface Decision { serial: number; placements: Placed[]; holdouts?: string[]; recheck_at_ms?: number }
+export interface Decision {
+  serial: number; placements: Placed[]; holdouts?: string[]; recheck_at_ms?: number;
+  /** With a bundle `holdout`: whether this visitor is in it ("holdout": nothing shown) or not. */
+  global_holdout?: "holdout" | "personalized";
+  over_budget?: string[];
+}
 
 export interface FailedCondition { path: string; rule: unknown }
 export type Exclusion =

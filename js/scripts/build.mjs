@@ -1,6 +1,7 @@
 // Builds the browser runtime as it ships: one minified ES module (dist/perso.js) with
-// the engine's glue and the host kit inside, the debug overlay as a module loaded on
-// demand (dist/debug.js), the engine's wasm beside it (perso_bg.wasm, referenced statically with
+// the engine's glue and the host kit inside; the debug overlay, preview links and
+// exposure events as modules loaded on demand (dist/debug.js, preview.js, exposure.js);
+// the engine's wasm beside it (perso_bg.wasm, referenced statically with
 // `new URL(..., import.meta.url)` so bundlers see and emit it) and the full build's
 // wasm for the debug overlay (perso-full.wasm). Prints the sizes (raw, gzip -9).
 // Needs ../pkg and ../pkg-full (scripts/build-wasm.sh).
@@ -20,17 +21,20 @@ for (const needed of ["../../pkg/perso_bg.wasm", "../../pkg-full/perso_bg.wasm"]
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 // perso.js is one file: no shared chunk it would have to fetch after it is parsed (a
-// round trip more before the first decision). The debug overlay is its own module,
-// imported on demand as "./debug.js" (with its own copy of what it shares).
-const debugAsSibling = {
-  name: "debug-as-sibling",
+// round trip more before the first decision). The modules only some pages need are
+// their own, imported on demand as siblings ("./debug.js": the debug overlay, with its
+// own copy of what it shares; "./preview.js": a preview link's page; "./exposure.js":
+// a store that asked for exposure events — these two import nothing).
+const ON_DEMAND = ["debug", "preview", "exposure"];
+const onDemandAsSiblings = {
+  name: "on-demand-as-siblings",
   setup(b) {
-    b.onResolve({ filter: /^\.\/debug\.js$/ }, (args) =>
-      args.importer.endsWith("debug.js") ? undefined : { path: "./debug.js", external: true });
+    b.onResolve({ filter: new RegExp(`^\\./(${ON_DEMAND.join("|")})\\.js$`) }, (args) =>
+      ON_DEMAND.some((name) => args.importer.endsWith(`${name}.js`)) ? undefined : { path: args.path, external: true });
   },
 };
 await build({
-  entryPoints: { perso: here("../src/perso.js"), debug: here("../src/debug.js") },
+  entryPoints: { perso: here("../src/perso.js"), ...Object.fromEntries(ON_DEMAND.map((name) => [name, here(`../src/${name}.js`)])) },
   bundle: true,
   format: "esm",
   minify: true,
@@ -38,7 +42,7 @@ await build({
   outdir: dist,
   legalComments: "none",
   logLevel: "warning",
-  plugins: [debugAsSibling],
+  plugins: [onDemandAsSiblings],
 });
 // The integrations, each its own small module beside perso.js: they import the
 // runtime as "./perso.js" (one runtime per page, whichever entry loads first) and

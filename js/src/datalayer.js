@@ -70,9 +70,10 @@ export function readEntry(entry) {
 
 /**
  * Reads entries already in `dataLayer`, then observes new pushes.
- * `onCart(name, params)` for cart events, `onConsent(granted)` for personalization_storage.
+ * `onCart(name, params)` for cart events, `onConsent(granted)` for personalization_storage,
+ * `onAnalyticsConsent(granted)` for analytics_storage (exposure events: exposure.js).
  */
-export function observeDataLayer(win, { onCart, onConsent }) {
+export function observeDataLayer(win, { onCart, onConsent, onAnalyticsConsent = () => {} }) {
   const layer = (win.dataLayer = Array.isArray(win.dataLayer) ? win.dataLayer : []);
   const handle = (entry) => {
     const read = readEntry(entry);
@@ -80,6 +81,9 @@ export function observeDataLayer(win, { onCart, onConsent }) {
     if (read.kind === "event" && CART_EVENTS.has(read.name)) onCart(read.name, read.params);
     if (read.kind === "consent" && typeof read.params.personalization_storage === "string") {
       onConsent(read.params.personalization_storage === "granted", read.name);
+    }
+    if (read.kind === "consent" && typeof read.params.analytics_storage === "string") {
+      onAnalyticsConsent(read.params.analytics_storage === "granted");
     }
   };
   for (const entry of layer) handle(entry);

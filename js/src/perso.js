@@ -9,7 +9,7 @@
 // (`window.perso = window.perso || []; perso.push(["setCart", items])`) are replayed
 // in order. See docs/browser-runtime.md.
 import { Runtime } from "./runtime.js";
-import { parseKeys, PersoError, LIMITS } from "./kit/index.js";
+import { parseKeys, parseSignatureFile, verifyBundle, PersoError, LIMITS } from "./kit/index.js";
 import { compileEngine } from "./engine-host.js";
 import { fetchBundle } from "./bundle-loader.js";
 import { findConsentAdapters, attachConsent } from "./consent.js";
@@ -30,6 +30,11 @@ export function resolveConfig(options, base) {
     bundleUrl,
     signatureUrl: new URL(options.signature ?? `${bundleUrl}.sig`, base).href,
     keysText: options.key,
+    previewKeysText: options.previewKeys,
+    // Read by exposure.js, loaded only when asked for (`data-exposure` present, even empty, or a callback).
+    exposure: (options.exposure !== undefined && options.exposure !== null && options.exposure !== false) || typeof options.onExposure === "function"
+      ? { value: options.exposure, onExposure: options.onExposure }
+      : null,
     consent: options.consent === "required" ? "required" : "implied",
     currency: options.currency ?? "USD",
     maxBundleBytes: Number.isFinite(maxBundleBytes) && maxBundleBytes > 0 ? Math.min(maxBundleBytes, LIMITS.MAX_BUNDLE_BYTES) : LIMITS.MAX_BUNDLE_BYTES,
@@ -85,7 +90,9 @@ let current = null;
  * `consentPlatforms: false` (do not look for TCF / Shopify), `currency`,
  * `maxBundleBytes`, `fetchTimeoutMs`, `debug`, `onChat(detail)`, `wasm` / `fullWasm`
  * (URLs of the engine's files), `claimUrl` (the store's claim endpoint, same origin:
- * docs/offers.md).
+ * docs/offers.md), `previewKeys` (data-preview-keys format: the keys preview links'
+ * drafts may be signed with), `exposure` (true, or "ga4" / "growthbook") and
+ * `onExposure(event)` (exposure events for the store's analytics: exposure.js).
  * Resolves once the first decision is applied (or the page was left on defaults).
  */
 export async function start(options = {}, early = null) {
@@ -97,6 +104,14 @@ export async function start(options = {}, early = null) {
   config.bundleRequest = early?.bundleRequest ?? fetchBundle(globalThis, config);
   config.engineModule.catch(() => {});
   config.bundleRequest.catch(() => {});
+  // A preview link (preview.js, loaded only then): its draft's GET starts now, beside production's.
+  const previewParam = new URL(globalThis.location.href).searchParams.get("perso_preview");
+  config.previewing = previewParam !== null && previewParam !== "off";
+  if (config.previewing) {
+    const tools = { PersoError, parseKeys, parseSignatureFile, verifyBundle, fetchBundle };
+    config.preview = import("./preview.js").then((module) => module.previewFromLocation(globalThis, config, tools));
+    config.preview.catch(() => {});
+  }
   // A consent platform on the page answers first (while the engine compiles): nothing
   // on the device is read or written before its answer (consent.js).
   const adapters = findConsentAdapters(globalThis, options, Array.isArray(globalThis.perso) ? globalThis.perso : []);
@@ -139,6 +154,8 @@ export function optionsFromDataset(data) {
     maxBundleBytes: data.maxBundleBytes,
     fetchTimeoutMs: data.fetchTimeoutMs,
     debug: data.debug === "true",
+    previewKeys: data.previewKeys,
+    exposure: data.exposure,
     claimUrl: data.claimUrl,
   };
 }

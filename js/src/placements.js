@@ -27,14 +27,18 @@ export class Placements {
     this.appSlots = new WeakSet(); // app-drawn slots whose link clicks are listened to
     this.settled = false; // perso is done with the page's first slots (decided, or failed)
     this.unpainted = null; // slots just inserted (slotsAdded): their defaults were never on screen
+    this.ghosts = new Map(); // campaign -> disarm: a holdout's trigger, armed as if it were shown
+    this.ghostsFired = new Set(); // holdouts whose exposure was counted on this page
+    this.edgeHidden = new WeakSet(); // a preview behind the edge: slots whose edge rendering is hidden
   }
 
   /**
    * Applies a decision: every decided placement, defaults back where nothing is decided.
    * `shopperActed`: the shopper's own action prompted it (an answer to the registration
-   * prompt), so slots whose default they have seen may change too.
+   * prompt), so slots whose default they have seen may change too. `heldOut`: see
+   * heldOut() (counted here, before the slots are revealed, as a rendering would be).
    */
-  apply(decision, { shopperActed = false } = {}) {
+  apply(decision, { shopperActed = false, heldOut = null } = {}) {
     const decided = new Set();
     this.shopperActed = shopperActed;
     try {
@@ -54,6 +58,7 @@ export class Placements {
     for (const [placement] of this.rendered) {
       if (!decided.has(placement)) this.#restoreDefault(placement);
     }
+    if (heldOut) this.heldOut(heldOut);
     this.revealAll();
   }
 
@@ -72,9 +77,61 @@ export class Placements {
     }
     this.unpainted = new Set(slots);
     try {
-      this.apply(decision);
+      this.apply(decision, { heldOut: this.lastHeld });
     } finally {
       this.unpainted = null;
+    }
+  }
+
+  /**
+   * Experiments that held this visitor out (`{ campaign, placement, kind, trigger }`,
+   * from the decision's holdouts): each is counted (`hooks.onHeldOut`) where and when
+   * it would have shown — its slot on the page, its trigger fired — so the holdout arm
+   * is exposed on the same terms as the variants that render. Shows nothing.
+   */
+  heldOut(list) {
+    this.lastHeld = list;
+    const now = new Set(list.map((info) => info.campaign));
+    for (const [campaign, disarm] of this.ghosts) {
+      if (!now.has(campaign)) {
+        disarm();
+        this.ghosts.delete(campaign);
+      }
+    }
+    for (const info of list) {
+      if (this.ghosts.has(info.campaign) || this.ghostsFired.has(info.campaign)) continue;
+      if (SLOT_KINDS.has(info.kind)) {
+        const slot = this.#slot(info.placement);
+        if (!slot || (!this.rendered.has(info.placement) && !this.#maySwap(slot))) continue;
+      }
+      const fire = () => {
+        this.ghosts.delete(info.campaign);
+        this.ghostsFired.add(info.campaign);
+        if (!this.hooks.isBroken()) this.hooks.onHeldOut(info);
+      };
+      if ((info.trigger?.on ?? "now") === "now") {
+        fire();
+        continue;
+      }
+      this.ghosts.set(info.campaign, armTrigger(this.win, info.trigger, fire, {
+        pageStart: this.pageStart,
+        deviceType: this.hooks.deviceType(),
+        onAddToCart: (fn) => {
+          this.addToCartListeners.add(fn);
+          return () => this.addToCartListeners.delete(fn);
+        },
+      }));
+    }
+  }
+
+  /**
+   * A preview behind the edge: what the edge rendered is production's, not the draft's,
+   * so it is hidden (an empty shadow root) until the draft decides there.
+   */
+  hideEdgeRenderings() {
+    for (const slot of this.doc.querySelectorAll("[data-perso-slot][data-perso-rendered]")) {
+      this.edgeHidden.add(slot);
+      (slot.shadowRoot ?? slot.attachShadow({ mode: "open" })).replaceChildren();
     }
   }
 
@@ -88,6 +145,9 @@ export class Placements {
     this.shownThisPage.clear();
     for (const pending of this.pending.values()) pending.disarm();
     this.pending.clear();
+    for (const disarm of this.ghosts.values()) disarm();
+    this.ghosts.clear();
+    this.ghostsFired.clear();
     for (const [placement, shown] of this.rendered) {
       if (!shown.slot.isConnected) this.rendered.delete(placement);
     }
@@ -105,6 +165,8 @@ export class Placements {
   dropAll() {
     for (const pending of this.pending.values()) pending.disarm();
     this.pending.clear();
+    for (const disarm of this.ghosts.values()) disarm();
+    this.ghosts.clear();
     for (const [placement] of this.rendered) this.#restoreDefault(placement);
     for (const popup of [...this.openPopups.values()]) popup.close("error");
     this.openPopups.clear();
@@ -156,7 +218,7 @@ export class Placements {
       this.hooks.onDismiss(placed);
       slot.replaceChildren();
     });
-    this.hooks.emit("perso:impression", { campaign: placed.campaign, variant: placed.variant ?? null, placement: placed.placement });
+    this.hooks.onAdopted(placed);
     return true;
   }
 
@@ -210,7 +272,7 @@ export class Placements {
    */
   #maySwap(slot) {
     const hasDefault = [...slot.childNodes].some((node) => node.nodeType === 1 || node.textContent.trim() !== "");
-    if (!hasDefault || this.unpainted?.has(slot) || this.shopperActed || !this.#painted()) return true;
+    if (!hasDefault || this.unpainted?.has(slot) || this.shopperActed || this.edgeHidden.has(slot) || !this.#painted()) return true;
     if (!slot.isConnected) return false;
     if (this.win.getComputedStyle(slot).visibility === "hidden") return true;
     const box = slot.getBoundingClientRect();
@@ -258,7 +320,8 @@ export class Placements {
     const slot = this.#slot(placement);
     this.rendered.delete(placement);
     slot?.removeAttribute("data-perso-campaign");
-    slot?.shadowRoot?.replaceChildren(this.doc.createElement("slot"));
+    if (slot && this.edgeHidden.has(slot)) slot.shadowRoot?.replaceChildren();
+    else slot?.shadowRoot?.replaceChildren(this.doc.createElement("slot"));
   }
 
   /**

@@ -25,6 +25,10 @@ export class Runtime {
     this.config = config;
     this.host = new EngineHost(config.engineModule);
     this.reportedCodes = new Set();
+    // A preview link's document (preview.js): nothing is written to the device, the
+    // edge's renderings and hand-off are not adopted, events say `preview: true`.
+    this.previewing = Boolean(config.previewing);
+    this.preview = null; // the Preview, once its module has loaded
     this.consentState = {
       gpc: globalPrivacyControl(win),
       // "required": nothing is stored and nothing consent-gated is shown until granted.
@@ -34,6 +38,7 @@ export class Runtime {
     this.storage = new DeviceStorage({
       persistent: this.#mayPersist(),
       erase: this.consentState.gpc,
+      readOnly: this.previewing,
       onUnavailable: (error) => this.#fail(new PersoError("storage_unavailable",
         `localStorage is unavailable (${error?.name ?? "error"}); perso keeps this visit's state in memory and decides from the page alone.`, error)),
     });
@@ -50,15 +55,24 @@ export class Runtime {
     this.thresholdTimers = [];
     this.firstDecisionDone = false;
     // Set when perso's edge worker personalized this page (docs/edge-deploy.md §1).
-    this.edge = edgeSerial(this.doc) !== null ? { ackedMs: 0 } : null;
-    // The claim click's request (docs/offers.md): only with a claim endpoint configured.
-    this.claims = new Claims(win, { claimUrl: config.claimUrl, mayPersist: () => this.#mayPersist() });
+    this.edge = edgeSerial(this.doc) !== null && !this.previewing ? { ackedMs: 0 } : null;
+    // Exposure events into the store's analytics (exposure.js, loaded only when asked
+    // for, while the engine compiles): opt-in, never in a preview.
+    this.exposure = null;
+    this.analyticsDenied = false; // Google Consent Mode's analytics_storage "denied"
+    this.exposureModule = config.exposure && !this.previewing ? import("./exposure.js") : null;
+    this.exposureModule?.catch(() => {});
+    // The claim click's request (docs/offers.md): only with a claim endpoint configured,
+    // and never in a preview (a draft's offer must not mint a real code).
+    this.claims = new Claims(win, { claimUrl: this.previewing ? null : config.claimUrl, mayPersist: () => this.#mayPersist() });
     this.placements = new Placements(win, {
       config,
       edge: Boolean(this.edge),
       onImpression: (placed) => this.#impression(placed),
       onDismiss: (placed) => this.#dismiss(placed),
       onClick: (placed) => this.#click(placed),
+      onAdopted: (placed) => this.#adopted(placed),
+      onHeldOut: (info) => this.exposure?.heldOut(info.campaign),
       onRegister: (placed, answers) => this.#register(placed, answers),
       onClaim: this.claims.available ? (placed) => this.#claim(placed) : null,
       onChat: (detail) => this.#emit("perso:chat", detail),
@@ -141,6 +155,7 @@ export class Runtime {
         this.#cartChanged(name === "add_to_cart" && totalQty(this.cart) > before);
       },
       onConsent: (granted) => this.consent(granted),
+      onAnalyticsConsent: (granted) => (this.analyticsDenied = !granted),
     });
     this.#watchNavigation();
     // Slots mounted later (lazy components, client-side routes) are filled from the decision at hand.
@@ -161,6 +176,31 @@ export class Runtime {
       this.#loadVisitor(kit);
     } catch (error) {
       return this.#fail(error);
+    }
+    if (this.exposureModule) {
+      try {
+        const { Exposures, exposureConfig } = await this.exposureModule;
+        const chosen = exposureConfig(this.config.exposure.value, this.config.exposure.onExposure);
+        if (chosen) this.exposure = new Exposures(this.win, chosen, () => this.#mayPersist() && !this.analyticsDenied && !this.previewing);
+      } catch (error) {
+        console.warn("perso: the exposure module failed to load; no exposure events on this page.", error);
+      }
+    }
+    let refused = null;
+    if (this.previewing) {
+      if (edgeSerial(this.doc) !== null) this.placements.hideEdgeRenderings();
+      // The draft, or production as usual when it is refused (reported once decided).
+      try {
+        this.preview = await this.config.preview;
+        const { engine, bytes } = await this.preview.load(this.host);
+        this.#useEngine(engine, null, bytes);
+        this.preview.show();
+        this.placements.revealAll();
+        return;
+      } catch (error) {
+        if (this.host.broken) return this.#fail(error);
+        refused = error;
+      }
     }
     const cached = await cachedVerified;
     if (cached) {
@@ -195,6 +235,10 @@ export class Runtime {
       if (accepted) this.#useEngine(accepted.engine, accepted.hash, fetched.bytes);
     } catch (error) {
       this.#fail(error);
+    }
+    if (refused) {
+      this.#fail(refused);
+      this.preview?.show();
     }
     this.placements.revealAll();
   }
@@ -241,11 +285,13 @@ export class Runtime {
   redecide({ shopperActed = false } = {}) {
     if (!this.ready || this.host.broken) return;
     let decision;
+    let heldOut = null;
     try {
       const context = this.#context();
       const now = Date.now();
       decision = this.host.call((engine) => engine.decide(context, this.visitors.visitor, now));
       this.#scheduleThresholds(now, decision.recheck_at_ms);
+      if (this.exposure) heldOut = this.#exposeDecision(decision);
     } catch (error) {
       return this.#fail(error);
     }
@@ -264,12 +310,25 @@ export class Runtime {
       holdouts: decision.holdouts ?? [],
     });
     if (!this.firstDecisionDone) this.win.performance.mark("perso:decided");
-    this.placements.apply(decision, { shopperActed });
+    this.placements.apply(decision, { shopperActed, heldOut });
+    if (this.preview?.serial === decision.serial) this.preview.decided(decision);
     if (!this.firstDecisionDone) {
       this.firstDecisionDone = true;
       this.win.performance.mark("perso:first-decision");
     }
     if (this.config.debug) this.#debug();
+  }
+
+  /**
+   * A decision's exposures that are not renderings: the global holdout at once; and
+   * the experiments that held this visitor out, returned for Placements to count where
+   * and when each would have shown (its slot on the page, its trigger fired).
+   */
+  #exposeDecision(decision) {
+    this.exposure.decided(decision);
+    const holdouts = decision.holdouts ?? [];
+    if (holdouts.length === 0) return [];
+    return this.host.call((engine) => holdouts.map((id) => engine.campaignInfo(id)).filter(Boolean));
   }
 
   // ----- what the shopper did -----
@@ -287,6 +346,13 @@ export class Runtime {
     this.#record((engine, visitor, now) => engine.recordImpression(visitor, placed.campaign, now));
     this.#tellEdge({ t: "impression", c: placed.campaign });
     this.#emit("perso:impression", ids(placed));
+    this.exposure?.impression(placed);
+  }
+
+  /** A slot the edge rendered with this campaign, kept as it is (the edge recorded the impression). */
+  #adopted(placed) {
+    this.#emit("perso:impression", ids(placed));
+    this.exposure?.impression(placed);
   }
 
   #dismiss(placed) {
@@ -299,6 +365,7 @@ export class Runtime {
     this.#record((engine, visitor, now) => engine.recordClick(visitor, placed.campaign, now));
     this.#tellEdge({ t: "click", c: placed.campaign });
     this.#emit("perso:click", ids(placed));
+    this.exposure?.click(placed);
   }
 
   /** The shopper clicked "Claim": a click, and the one request to the store's claim endpoint. */
@@ -312,6 +379,7 @@ export class Runtime {
     this.#tellEdge({ t: "register", interests: answers });
     this.#record((engine, visitor, now) => engine.register(visitor, answers, now));
     this.#emit("perso:click", ids(placed));
+    this.exposure?.click(placed);
     // The shopper just told us something: what it changes shows at once, even in
     // slots whose default they have already seen (an answer is not a late swap).
     queueMicrotask(() => this.redecide({ shopperActed: true }));
@@ -367,6 +435,7 @@ export class Runtime {
       if (path === lastPath) return;
       lastPath = path;
       this.placements.navigated();
+      this.exposure?.newPage();
       if (this.ready && !this.host.broken) {
         try {
           this.page = this.host.call((e) => e.pageContext(pageFacts(this.win)));
@@ -404,7 +473,7 @@ export class Runtime {
   }
 
   #emit(type, detail) {
-    this.doc.dispatchEvent(new CustomEvent(type, { detail }));
+    this.doc.dispatchEvent(new CustomEvent(type, { detail: this.previewing ? { ...detail, preview: true } : detail }));
   }
 
   async #debug() {

@@ -25,16 +25,20 @@ export class DeviceStorage {
    * withdrawal: a returning visitor's state is picked up when it is granted), unless
    * `erase` (Global Privacy Control: the shopper asked us not to keep anything).
    * `onUnavailable(error)` is called when a write had to stay in memory (full, disabled).
+   * `readOnly` (a preview link's document): reads as usual, but nothing is ever
+   * written, removed or erased; every change lives in memory for this page only.
    */
-  constructor({ persistent, erase = false, onUnavailable = () => {} }) {
+  constructor({ persistent, erase = false, readOnly = false, onUnavailable = () => {} }) {
     this.onUnavailable = onUnavailable;
     this.memory = new Map();
     this.persistent = Boolean(persistent);
+    this.readOnly = Boolean(readOnly);
     if (!this.persistent && erase) this.#erase();
     this.#dropLegacy();
   }
 
   #erase() {
+    if (this.readOnly) return;
     for (const key of Object.values(STORAGE_KEYS)) {
       try {
         globalThis.localStorage?.removeItem(key);
@@ -45,6 +49,7 @@ export class DeviceStorage {
   }
 
   #dropLegacy() {
+    if (this.readOnly) return;
     for (const key of LEGACY_KEYS) {
       try {
         globalThis.localStorage?.removeItem(key);
@@ -124,6 +129,10 @@ export class DeviceStorage {
   }
 
   remove(key) {
+    if (this.readOnly) {
+      this.memory.set(key, null); // gone for this page; the stored value stays as it is
+      return;
+    }
     this.memory.delete(key);
     try {
       globalThis.localStorage?.removeItem(key);
@@ -134,7 +143,7 @@ export class DeviceStorage {
 
   /** Writes through to localStorage; a full or disabled store leaves the value in memory. */
   #write(key, value) {
-    if (value.length > MAX_VALUE_CHARS) return false;
+    if (this.readOnly || value.length > MAX_VALUE_CHARS) return false;
     try {
       globalThis.localStorage?.setItem(key, value);
       return true;

@@ -65,7 +65,12 @@ export interface Placed {
     trigger: Trigger; action: Action; why: string;
 }
 
-export interface Decision { serial: number; placements: Placed[]; holdouts?: string[]; recheck_at_ms?: number }
+export interface Decision {
+    serial: number; placements: Placed[]; holdouts?: string[]; recheck_at_ms?: number;
+    /** With a bundle `holdout`: whether this visitor is in it ("holdout": nothing shown) or not. */
+    global_holdout?: "holdout" | "personalized";
+    over_budget?: string[];
+}
 
 export interface FailedCondition { path: string; rule: unknown }
 export type Exclusion =
@@ -122,6 +127,13 @@ export class Engine {
      * the context is malformed (see [`last_error`]).
      */
     decide(visitor: Visitor, len: number, now_ms: number): number;
+    /**
+     * Makes every later [`Engine::decide`] show campaign `campaign` (an index) in its
+     * placement whatever its rules say, with variant `variant` (`u32::MAX`: the
+     * visitor's own); consent still applies (`perso_core::decide::Force`). A preview
+     * link's QA view; `campaign` = `u32::MAX` (or one the bundle lacks) forces nothing.
+     */
+    force(campaign: number, variant: number): void;
     /**
      * A pointer to `len` bytes of input the host fills before the next call.
      */
@@ -241,6 +253,7 @@ export interface InitOutput {
     readonly engine_checkOffer: (a: number, b: number, c: number, d: number, e: number) => number;
     readonly engine_decide: (a: number, b: number, c: number, d: number) => number;
     readonly engine_expiresAtMs: (a: number) => number;
+    readonly engine_force: (a: number, b: number, c: number) => void;
     readonly engine_input: (a: number, b: number) => number;
     readonly engine_load: (a: number, b: number) => number;
     readonly engine_outputLength: (a: number) => number;

@@ -59,7 +59,27 @@ export interface StartOptions {
   wasm?: string;
   /** URL of the full engine's .wasm, loaded only in debug mode (default: perso-full.wasm beside the module). */
   fullWasm?: string;
+  /** Preview keys, "preview-kid:BASE64 ...": the only keys a preview link's draft may be signed with (none: previews refused). */
+  previewKeys?: string;
+  /** Exposure events into the page's analytics (Google tag or dataLayer): true / "all" for both families, or "ga4" / "growthbook". */
+  exposure?: boolean | "all" | "ga4" | "growthbook" | "ga4 growthbook" | ("ga4" | "growthbook")[];
+  /** Exposure events to this callback instead of the Google tag / dataLayer (turns them on; both families unless `exposure` names one). */
+  onExposure?: (event: ExposureEvent) => void;
 }
+
+/** A GA4 promotion's parameters (ids only). */
+export interface PromotionParams {
+  promotion_id: string;
+  promotion_name: string;
+  creative_slot: string;
+  /** The variant, for an experiment's campaign. */
+  creative_name?: string;
+}
+
+/** An exposure event in the dataLayer form (docs/browser-runtime.md, "Exposure events into your analytics"). */
+export type ExposureEvent =
+  | { event: "view_promotion" | "select_promotion"; ecommerce: PromotionParams & { items: PromotionParams[] } }
+  | { event: "experiment_viewed"; experiment_id: string; variation_id: string };
 
 export interface Perso {
   readonly version: string;

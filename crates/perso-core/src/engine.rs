@@ -7,7 +7,7 @@
 //! engine serves every request of an edge isolate and every test with fixed inputs.
 
 use crate::context::{Context, ContextError};
-use crate::decide::{Output, Run, Verdict};
+use crate::decide::{Force, Output, Run, Verdict};
 use crate::limits::MAX_SERIAL;
 use crate::program::codec::{self, BinaryError};
 use crate::program::Program;
@@ -134,7 +134,21 @@ impl Engine {
 
     /// Decides into `out` (indices and computed parts; reuse `out` across calls).
     pub fn decide_into(&self, context: &Context<'_>, state: &VisitorState, now_ms: i64, out: &mut Output) {
-        Run::new(&self.program, context, state, now_ms).decide(out);
+        self.decide_forced_into(context, state, now_ms, None, out);
+    }
+
+    /// [`Engine::decide_into`], with `force`'s campaign (if any) shown in its placement
+    /// whatever its rules say (a preview link's QA view, see [`Force`]); other
+    /// placements decide as usual.
+    pub fn decide_forced_into(
+        &self,
+        context: &Context<'_>,
+        state: &VisitorState,
+        now_ms: i64,
+        force: Option<Force>,
+        out: &mut Output,
+    ) {
+        Run::new(&self.program, context, state, now_ms).force(force).decide(out);
     }
 
     /// Explains: every campaign's verdict, in evaluation order.

@@ -166,6 +166,33 @@ export function createKit(glue, exports) {
       return this.campaignIndex.get(id);
     }
 
+    /**
+     * What a host needs to know of a campaign it did not show (a holdout):
+     * `{ campaign, placement, kind, interruption, trigger }`, or undefined.
+     */
+    campaignInfo(id) {
+      const index = this.campaignIndex.get(id);
+      if (index === undefined) return undefined;
+      const c = this.host.campaigns[index];
+      return { campaign: c.id, placement: this.host.placements[c.placement], kind: c.action.kind, interruption: c.interruption, trigger: c.trigger };
+    }
+
+    /**
+     * A preview link's QA view: every later decide() shows campaign `campaignId` in its
+     * placement whatever its segments, condition, schedule, caps or the guardrails say
+     * (consent still applies), with variant `variantId` of its experiment (null: the
+     * visitor's own). Returns false, forcing nothing, when the bundle has no such
+     * campaign or variant. `force(null)` stops forcing.
+     */
+    force(campaignId, variantId = null) {
+      const index = campaignId === null ? undefined : this.campaignIndex.get(campaignId);
+      const variants = index === undefined ? [] : this.host.campaigns[index].variants ?? [];
+      const variant = variantId === null ? NONE : variants.findIndex((v) => v.id === variantId);
+      const known = index !== undefined && variant !== -1;
+      this.handle.force(known ? index : NONE, known ? variant : NONE);
+      return known;
+    }
+
     #writeContext(context) {
       writer.reset();
       const getters = this.getters;

@@ -148,6 +148,18 @@ impl Output {
     }
 }
 
+/// A campaign a preview link shows in its placement (docs/browser-runtime.md, "Preview
+/// links"): it wins there regardless of its segments, condition, schedule, caps,
+/// cooldown, the guardrails and the global holdout — the marketer's QA view — but not
+/// of consent (a `requires_consent` campaign stays off without it) or its switch.
+/// `variant`: that experiment variant; `None` (or an index the campaign does not have)
+/// buckets the visitor as usual, the first variant standing in for the holdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Force {
+    pub campaign: u32,
+    pub variant: Option<u16>,
+}
+
 /// Explain's record of one campaign.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Verdict {
@@ -185,6 +197,8 @@ pub struct Run<'r> {
     /// The condition being evaluated, and the decision's remaining budget.
     budget: Budget,
     decision_left: Cell<u64>,
+    /// Set only by [`Run::force`] (previews); deciding without it is unchanged.
+    force: Option<Force>,
 }
 
 struct CampaignHooks<'h, 'r> {
@@ -275,7 +289,15 @@ impl<'r> Run<'r> {
             segment_memo: (0..program.segments.len()).map(|_| Cell::new(0)).collect(),
             budget: Budget::new(MAX_CONDITION_COST),
             decision_left: Cell::new(DECISION_BUDGET),
+            force: None,
         }
+    }
+
+    /// Makes [`Run::decide`] show `force`'s campaign in its placement (see [`Force`]).
+    /// Explaining ignores it: explain says what the rules decide.
+    pub fn force(mut self, force: Option<Force>) -> Self {
+        self.force = force;
+        self
     }
 
     fn env<'h>(&'h self, hooks: &'h CampaignHooks<'h, 'r>) -> Env<'h> {
@@ -375,17 +397,37 @@ impl<'r> Run<'r> {
         }
         match &c.experiment {
             None => Ok(None),
-            Some(experiment) => {
-                let mut key = String::with_capacity(experiment.salt.len().saturating_add(self.state.id.len()));
-                key.push_str(&experiment.salt);
-                key.push_str(&self.state.id);
-                let weights = experiment.variants.iter().map(|v| v.weight).chain(core::iter::once(experiment.holdout));
-                match crate::logic::hash::pick_bucket(key.as_bytes(), weights) {
-                    Some(variant) if variant < experiment.variants.len() => Ok(Some(variant as u16)),
-                    _ => Err(Reject::Holdout),
-                }
-            }
+            Some(experiment) => self.bucket(experiment).map(Some).ok_or(Reject::Holdout),
         }
+    }
+
+    /// The visitor's variant of an experiment; `None`: held out.
+    fn bucket(&self, experiment: &crate::program::Experiment) -> Option<u16> {
+        let mut key = String::with_capacity(experiment.salt.len().saturating_add(self.state.id.len()));
+        key.push_str(&experiment.salt);
+        key.push_str(&self.state.id);
+        let weights = experiment.variants.iter().map(|v| v.weight).chain(core::iter::once(experiment.holdout));
+        match crate::logic::hash::pick_bucket(key.as_bytes(), weights) {
+            Some(variant) if variant < experiment.variants.len() => u16::try_from(variant).ok(),
+            _ => None,
+        }
+    }
+
+    /// A forced campaign's variant, or why it cannot be shown (its switch, consent).
+    fn forced(&self, c: &Campaign, force: Force) -> Result<Option<u16>, Reject> {
+        if !c.enabled {
+            return Err(Reject::Disabled);
+        }
+        if c.requires_consent && self.consent_denied {
+            return Err(Reject::Consent);
+        }
+        Ok(c.experiment.as_ref().map(|experiment| {
+            force
+                .variant
+                .filter(|v| usize::from(*v) < experiment.variants.len())
+                .or_else(|| self.bucket(experiment))
+                .unwrap_or(0)
+        }))
     }
 
     /// Caps, cooldown and (for interruptions) the guardrails.
@@ -630,12 +672,21 @@ impl<'r> Run<'r> {
         let mut taken = Interruptions::default();
         for (placement_index, placement) in p.placements.iter().enumerate() {
             let mut winner: Option<u32> = None;
-            for &index in &placement.campaigns {
+            // A preview's forced campaign goes first, past its rules; if it cannot show
+            // (consent, switched off, nothing to show) the placement decides as usual.
+            let mut forcing = self.force.filter(|f| verdicts.is_none() && placement.campaigns.contains(&f.campaign));
+            let first = forcing.map(|f| f.campaign);
+            for index in first.into_iter().chain(placement.campaigns.iter().copied()) {
+                let forced = forcing.take();
                 let Some(c) = p.campaign(index) else { continue };
                 if winner.is_some() && verdicts.is_none() {
                     break;
                 }
-                let decided = if held_out { Err(Reject::GlobalHoldout) } else { self.eligible(index, c, taken) };
+                let decided = match forced {
+                    Some(force) => self.forced(c, force),
+                    None if held_out => Err(Reject::GlobalHoldout),
+                    None => self.eligible(index, c, taken),
+                };
                 let outcome = match decided {
                     // An eligible campaign with nothing to show is excluded, even
                     // behind a winner (explain says so rather than "lost").
@@ -667,6 +718,7 @@ impl<'r> Run<'r> {
                             (Err(reject), _) => VerdictOutcome::Excluded(reject),
                         }
                     }
+                    Err(_) if forced.is_some() => continue,
                     Err(reject) => {
                         match reject {
                             Reject::Holdout if winner.is_none() => out.holdouts.push(index),
@@ -772,4 +824,141 @@ pub enum OfferVerdict {
     },
     /// The eligibility ran out of its run-time budget.
     OverBudget,
+}
+
+#[cfg(all(test, feature = "json"))]
+mod tests {
+    use super::{Force, Output};
+    use crate::{Engine, VisitorState};
+
+    const NOW_MS: i64 = 1_800_000_000_000; // 2027-01-15
+
+    /// hero: `ended` (never matches, schedule over) > `exp` (experiment a/b + holdout) >
+    /// `fallback` > `consented`; popup: `offer`, capped at one per session.
+    fn bundle(global_holdout: bool) -> Engine {
+        let holdout = if global_holdout { r#","holdout":{"percent":100}"# } else { "" };
+        let bundle = format!(
+            r#"{{"version":1,"serial":7,"expires_at":"2030-01-01T00:00:00Z"{holdout},
+            "placements":[{{"id":"hero"}},{{"id":"popup"}}],
+            "segments":[{{"id":"never","condition":{{"==":[1,2]}}}}],
+            "campaigns":[
+              {{"id":"ended","placement":"hero","priority":90,"segments":["never"],"schedule":{{"end":"2020-01-01"}},
+                "action":{{"kind":"banner","title":"Ended"}}}},
+              {{"id":"exp","placement":"hero","priority":50,
+                "experiment":{{"holdout":1,"variants":[{{"id":"a","weight":1}},{{"id":"b","weight":1,"action":{{"kind":"banner","title":"B"}}}}]}},
+                "action":{{"kind":"banner","title":"A"}}}},
+              {{"id":"fallback","placement":"hero","priority":10,"action":{{"kind":"banner","title":"Default"}}}},
+              {{"id":"consented","placement":"hero","priority":5,"requires_consent":true,"action":{{"kind":"banner","title":"C"}}}},
+              {{"id":"offer","placement":"popup","priority":10,"caps":{{"per_session":1}},"action":{{"kind":"offer","title":"O"}}}}
+            ]}}"#
+        );
+        Engine::from_bundle(bundle.as_bytes()).unwrap()
+    }
+
+    fn decide(engine: &Engine, context: &str, state: &VisitorState, force: Option<Force>) -> Output {
+        let context = engine.read_context(context.as_bytes()).unwrap();
+        let mut out = Output::default();
+        match force {
+            None => engine.decide_into(&context, state, NOW_MS, &mut out),
+            Some(_) => engine.decide_forced_into(&context, state, NOW_MS, force, &mut out),
+        }
+        out
+    }
+
+    /// (campaign id, variant id) per placement index, for readable assertions.
+    fn shown(engine: &Engine, out: &Output) -> Vec<(u16, String, Option<String>)> {
+        out.winners
+            .iter()
+            .map(|w| {
+                let c = engine.program().campaign(w.campaign).unwrap();
+                let variant = w.variant.map(|v| c.experiment.as_ref().unwrap().variants[usize::from(v)].id.to_string());
+                (w.placement, c.id.to_string(), variant)
+            })
+            .collect()
+    }
+
+    fn force(engine: &Engine, campaign: &str, variant: Option<u16>) -> Option<Force> {
+        Some(Force { campaign: engine.campaign_index(campaign).unwrap(), variant })
+    }
+
+    /// A visitor id the `exp` experiment buckets into `want` (None: the holdout).
+    fn visitor_in(engine: &Engine, want: Option<&str>) -> VisitorState {
+        (0..1000)
+            .map(|i| VisitorState::new(&format!("visitor-{i}"), NOW_MS - 60_000))
+            .find(|state| {
+                let out = decide(engine, "{}", state, None);
+                let hero = shown(engine, &out).into_iter().find(|(p, ..)| *p == 0);
+                match want {
+                    Some(v) => hero.is_some_and(|(_, c, variant)| c == "exp" && variant.as_deref() == Some(v)),
+                    None => hero.is_some_and(|(_, c, _)| c == "fallback"),
+                }
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn a_forced_campaign_wins_its_placement_whatever_its_rules_say() {
+        let engine = bundle(false);
+        let state = visitor_in(&engine, Some("a"));
+        // Unforced: `ended` never matches (segment, schedule); `exp` wins with a.
+        assert_eq!(
+            shown(&engine, &decide(&engine, "{}", &state, None)),
+            [(0, "exp".into(), Some("a".into())), (1, "offer".into(), None)]
+        );
+        // Forced past its segment and its schedule, above a higher-priority winner's place.
+        let out = decide(&engine, "{}", &state, force(&engine, "ended", None));
+        assert_eq!(shown(&engine, &out), [(0, "ended".into(), None), (1, "offer".into(), None)]);
+        // A lower-priority campaign, over the one that would have won.
+        let out = decide(&engine, "{}", &state, force(&engine, "fallback", None));
+        assert_eq!(shown(&engine, &out)[0], (0, "fallback".into(), None));
+    }
+
+    #[test]
+    fn forcing_picks_the_variant_asked_for_else_the_visitors_own() {
+        let engine = bundle(false);
+        let in_a = visitor_in(&engine, Some("a"));
+        let held_out = visitor_in(&engine, None);
+        let b = decide(&engine, "{}", &in_a, force(&engine, "exp", Some(1)));
+        assert_eq!(shown(&engine, &b)[0], (0, "exp".into(), Some("b".into())));
+        // No variant asked: the visitor's bucket; held out, the first variant stands in.
+        assert_eq!(
+            shown(&engine, &decide(&engine, "{}", &in_a, force(&engine, "exp", None)))[0].2.as_deref(),
+            Some("a")
+        );
+        let out = decide(&engine, "{}", &held_out, force(&engine, "exp", None));
+        assert_eq!(shown(&engine, &out)[0], (0, "exp".into(), Some("a".into())));
+        assert!(out.holdouts.is_empty(), "a forced campaign is not reported as held out");
+        // A variant index the campaign does not have is the visitor's own bucket.
+        assert_eq!(
+            shown(&engine, &decide(&engine, "{}", &in_a, force(&engine, "exp", Some(9))))[0].2.as_deref(),
+            Some("a")
+        );
+    }
+
+    #[test]
+    fn forcing_overrides_caps_and_the_global_holdout_but_not_consent() {
+        let engine = bundle(false);
+        let state = visitor_in(&engine, Some("a"));
+        let capped = engine.record_impression_of(state.clone(), "offer", NOW_MS - 1000);
+        assert!(shown(&engine, &decide(&engine, "{}", &capped, None)).iter().all(|(p, ..)| *p != 1), "capped");
+        let out = decide(&engine, "{}", &capped, force(&engine, "offer", None));
+        assert!(shown(&engine, &out).contains(&(1, "offer".into(), None)), "shown past its session cap");
+        // Consent is still honoured: without it the placement decides as usual.
+        let denied = r#"{"consent":{"personalization":false}}"#;
+        let out = decide(&engine, denied, &state, force(&engine, "consented", None));
+        assert_eq!(shown(&engine, &out)[0], (0, "exp".into(), Some("a".into())));
+        let gpc = r#"{"consent":{"personalization":true,"gpc":true}}"#;
+        assert_eq!(shown(&engine, &decide(&engine, gpc, &state, force(&engine, "consented", None)))[0].1, "exp");
+        let granted = r#"{"consent":{"personalization":true}}"#;
+        assert_eq!(
+            shown(&engine, &decide(&engine, granted, &state, force(&engine, "consented", None)))[0].1,
+            "consented"
+        );
+        // The global holdout keeps every other placement on its default.
+        let held = bundle(true);
+        assert!(decide(&held, "{}", &state, None).winners.is_empty());
+        let out = decide(&held, "{}", &state, force(&held, "fallback", None));
+        assert_eq!(shown(&held, &out), [(0, "fallback".into(), None)]);
+        assert_eq!(out.global_holdout, Some(true));
+    }
 }
