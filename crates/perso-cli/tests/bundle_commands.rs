@@ -1,19 +1,10 @@
 //! End-to-end tests of `perso compile`, `validate` and `explain`, through the binary.
 
-use assert_cmd::Command;
+mod common;
+use common::{perso, repo};
 use predicates::prelude::*;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn perso() -> Command {
-    let mut cmd = Command::cargo_bin("perso").unwrap();
-    cmd.current_dir(repo());
-    cmd
-}
 
 fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()

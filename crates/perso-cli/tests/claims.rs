@@ -1,27 +1,12 @@
 //! `perso sign-link`, `perso claim issue` and `perso claim verify` end to end, with
 //! keys from `perso keygen` (kid, rotation) — the commands a store's scripts and
 //! tests use (docs/offers.md).
-
+mod common;
 use assert_cmd::Command;
+use common::{keygen, perso};
+
 use predicates::prelude::*;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn perso() -> Command {
-    let mut cmd = Command::cargo_bin("perso").unwrap();
-    cmd.current_dir(repo());
-    cmd
-}
-
-fn keygen(dir: &Path, kid: &str) -> (PathBuf, String) {
-    let out = perso().args(["keygen", "--kid", kid, "--dir"]).arg(dir).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    (dir.join(format!("{kid}.key")), String::from_utf8(out.stdout).unwrap().trim().to_owned())
-}
 
 fn json_of(cmd: &mut Command) -> Value {
     let out = cmd.output().unwrap();

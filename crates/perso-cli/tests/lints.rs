@@ -1,20 +1,11 @@
 //! The mistakes a marketer makes first, each through `perso validate` on an
 //! authoring file: the warning (or error) it must produce, its did-you-mean, and the
 //! line it must point at.
+mod common;
+use common::perso;
 
-use assert_cmd::Command;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn perso() -> Command {
-    let mut cmd = Command::cargo_bin("perso").unwrap();
-    cmd.current_dir(repo());
-    cmd
-}
+use std::path::Path;
 
 const HEAD: &str = "\
 expires_at: 2030-01-01T00:00:00Z

@@ -1,20 +1,11 @@
 //! End-to-end tests of `perso profiles` and `perso sample-orders`, including the SQL
 //! run on DuckDB against the native output.
 
-use assert_cmd::Command;
+mod common;
+use common::{perso, repo};
 use predicates::prelude::*;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn perso() -> Command {
-    let mut cmd = Command::cargo_bin("perso").unwrap();
-    cmd.current_dir(repo());
-    cmd
-}
 
 const HEADER: &str = "customer_id,order_id,date,sku,category,quantity,price\n";
 

@@ -1,27 +1,10 @@
 //! End-to-end tests of `perso keygen`, `sign`, `verify` and `publish`.
 
-use assert_cmd::Command;
+mod common;
+use common::{keygen, perso, repo};
 use predicates::prelude::*;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn perso() -> Command {
-    let mut cmd = Command::cargo_bin("perso").unwrap();
-    cmd.current_dir(repo());
-    cmd
-}
-
-/// Creates a key outside any repository; returns (key file, "kid:BASE64").
-fn keygen(dir: &Path, kid: &str) -> (PathBuf, String) {
-    let out = perso().args(["keygen", "--kid", kid, "--dir"]).arg(dir).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let public = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-    (dir.join(format!("{kid}.key")), public)
-}
+use std::path::Path;
 
 #[test]
 fn keys_are_never_written_into_a_repository() {

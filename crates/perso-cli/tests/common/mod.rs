@@ -1,5 +1,5 @@
-//! Helpers shared by the report and Spark tests: the CLI, simulated exports, and
-//! comparing the native tables with an engine's.
+//! Helpers shared by the CLI's integration tests: the CLI run from the repository, keys
+//! from `perso keygen`, simulated exports, and comparing the native tables with an engine's.
 #![allow(dead_code)]
 
 use assert_cmd::Command;
@@ -17,6 +17,13 @@ pub fn perso() -> Command {
     let mut cmd = Command::cargo_bin("perso").unwrap();
     cmd.current_dir(repo());
     cmd
+}
+
+/// Creates a key outside any repository; returns (key file, "kid:BASE64").
+pub fn keygen(dir: &Path, kid: &str) -> (PathBuf, String) {
+    let out = perso().args(["keygen", "--kid", kid, "--dir"]).arg(dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (dir.join(format!("{kid}.key")), String::from_utf8(out.stdout).unwrap().trim().to_owned())
 }
 
 /// `perso sample-exposures` into `dir` with these extra arguments.
